@@ -1,0 +1,423 @@
+//! The one error type of httpstack, whose kinds mirror HTTP.jl's exceptions.
+//!
+//! HTTP.jl throws `ConnectError`, `RequestError` (I/O while exchanging), `StatusError`,
+//! `TimeoutError` and friends; here they are kinds of one [`Error`] with predicates
+//! (`is_connect()`, `is_status()`, `is_timeout()`...). Every message names what failed and
+//! where (method and URL, with credentials removed) and the source chain is kept.
+//!
+//! ```
+//! use httpstack_middleware::{Error, TimeoutKind};
+//!
+//! let err = Error::timeout(TimeoutKind::Read)
+//!     .with_request(&http::Method::GET, &"http://user:secret@example.com/x".parse().unwrap());
+//! assert!(err.is_timeout());
+//! assert_eq!(err.to_string(), "read timeout (GET http://example.com/x)");
+//! ```
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{Method, StatusCode, Uri};
+
+/// A boxed error, as tower and hyper pass them around.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which timeout fired (HTTP.jl `TimeoutError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// `connect_timeout`: TCP connect plus TLS handshake took too long.
+    Connect,
+    /// `read_timeout`: no data from the peer for this long (response head or body).
+    Read,
+    /// `timeout`: the whole exchange, body included, took too long.
+    Total,
+}
+
+impl TimeoutKind {
+    fn describe(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => "connect timeout",
+            TimeoutKind::Read => "read timeout",
+            TimeoutKind::Total => "total timeout",
+        }
+    }
+}
+
+/// What kind of failure an [`Error`] is; see the predicates on [`Error`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// HTTP.jl `ConnectError`: the connection (TCP, TLS, proxy) could not be made.
+    Connect,
+    /// HTTP.jl `RequestError`: I/O failed while sending the request or reading the response.
+    Request,
+    /// HTTP.jl `StatusError`: the response status counts as an error (`status_exception`).
+    Status(StatusCode),
+    /// HTTP.jl `TimeoutError`.
+    Timeout(TimeoutKind),
+    /// More redirects than `redirect_limit`.
+    TooManyRedirects(usize),
+    /// The URL could not be parsed or cannot be requested (unsupported scheme, no host).
+    InvalidUrl,
+    /// A header, method or other input is not valid HTTP.
+    InvalidInput,
+    /// The decompressed response body grew past the configured cap.
+    DecompressionLimit(u64),
+    /// A body (request or response) failed or broke a limit.
+    Body,
+    /// A server-side failure (bind, accept, TLS set-up).
+    Server,
+}
+
+/// The error of every httpstack operation.
+///
+/// Cheap to move (one box). `Display` gives one line: what failed, the method and URL in
+/// parentheses, then the innermost cause; [`std::error::Error::source`] keeps the chain.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    method: Option<Method>,
+    url: Option<String>,
+    message: Option<String>,
+    retries: Option<usize>,
+    response: Option<http::Response<Bytes>>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// A new error of `kind` with no source.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                method: None,
+                url: None,
+                message: None,
+                retries: None,
+                response: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// A connect error caused by `source`.
+    pub fn connect(source: impl Into<BoxError>) -> Self {
+        Error::new(ErrorKind::Connect).with_source(source)
+    }
+
+    /// An I/O error during the exchange (HTTP.jl `RequestError`).
+    pub fn request(source: impl Into<BoxError>) -> Self {
+        Error::new(ErrorKind::Request).with_source(source)
+    }
+
+    /// A timeout of the given kind.
+    pub fn timeout(kind: TimeoutKind) -> Self {
+        Error::new(ErrorKind::Timeout(kind))
+    }
+
+    /// A status error carrying the (buffered) response.
+    pub fn status_error(response: http::Response<Bytes>) -> Self {
+        let mut err = Error::new(ErrorKind::Status(response.status()));
+        err.inner.response = Some(response);
+        err
+    }
+
+    /// An invalid URL, with a message saying what is wrong with it.
+    pub fn invalid_url(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidUrl).with_message(message)
+    }
+
+    /// Invalid input (header, method, option), with a message saying what and where.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput).with_message(message)
+    }
+
+    /// The decompressed body passed `limit` bytes.
+    pub fn decompression_limit(limit: u64) -> Self {
+        Error::new(ErrorKind::DecompressionLimit(limit))
+    }
+
+    /// A body failure, caused by `source`.
+    pub fn body(source: impl Into<BoxError>) -> Self {
+        Error::new(ErrorKind::Body).with_source(source)
+    }
+
+    /// A server-side failure caused by `source`.
+    pub fn server(source: impl Into<BoxError>) -> Self {
+        Error::new(ErrorKind::Server).with_source(source)
+    }
+
+    /// Turns any boxed error into an [`Error`]: an `Error` inside the box is unboxed as it
+    /// is; anything else becomes a [`ErrorKind::Request`] error with it as the source.
+    pub fn from_boxed(err: BoxError) -> Self {
+        match err.downcast::<Error>() {
+            Ok(err) => *err,
+            Err(other) => Error::request(other),
+        }
+    }
+
+    /// Records the request this error belongs to (kept only if none was recorded yet).
+    /// Userinfo is stripped from the URL so credentials are never printed.
+    pub fn with_request(mut self, method: &Method, uri: &Uri) -> Self {
+        if self.inner.url.is_none() {
+            self.inner.method = Some(method.clone());
+            self.inner.url = Some(redact(&uri.to_string()));
+        }
+        self
+    }
+
+    /// Like [`Error::with_request`] with a URL string (userinfo is stripped).
+    pub fn with_url(mut self, method: &Method, url: &str) -> Self {
+        if self.inner.url.is_none() {
+            self.inner.method = Some(method.clone());
+            self.inner.url = Some(redact(url));
+        }
+        self
+    }
+
+    /// Adds a human message, shown before the method and URL.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.message = Some(message.into());
+        self
+    }
+
+    /// Sets the underlying cause.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Records how many retries were made before this error (shown in the message).
+    pub fn with_retries(mut self, retries: usize) -> Self {
+        self.inner.retries = Some(retries);
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The request method, when known.
+    pub fn method(&self) -> Option<&Method> {
+        self.inner.method.as_ref()
+    }
+
+    /// The request URL without credentials, when known.
+    pub fn url(&self) -> Option<&str> {
+        self.inner.url.as_deref()
+    }
+
+    /// How many retries were made, when a retry layer recorded it.
+    pub fn retries(&self) -> Option<usize> {
+        self.inner.retries
+    }
+
+    /// The response of a status error (HTTP.jl `StatusError.response`), body buffered.
+    pub fn response(&self) -> Option<&http::Response<Bytes>> {
+        self.inner.response.as_ref()
+    }
+
+    /// Takes the response out of a status error.
+    pub fn into_response(self) -> Option<http::Response<Bytes>> {
+        self.inner.response
+    }
+
+    /// The status of a status error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.inner.kind {
+            ErrorKind::Status(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Which timeout fired, for a timeout error.
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self.inner.kind {
+            ErrorKind::Timeout(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// HTTP.jl `ConnectError`.
+    pub fn is_connect(&self) -> bool {
+        self.inner.kind == ErrorKind::Connect
+    }
+
+    /// HTTP.jl `RequestError`: I/O failed during the exchange.
+    pub fn is_request(&self) -> bool {
+        self.inner.kind == ErrorKind::Request
+    }
+
+    /// HTTP.jl `StatusError`.
+    pub fn is_status(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Status(_))
+    }
+
+    /// HTTP.jl `TimeoutError`.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Timeout(_))
+    }
+
+    /// Too many redirects.
+    pub fn is_too_many_redirects(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::TooManyRedirects(_))
+    }
+
+    /// The URL was invalid or unsupported.
+    pub fn is_invalid_url(&self) -> bool {
+        self.inner.kind == ErrorKind::InvalidUrl
+    }
+
+    /// Input (header, method, option) was invalid.
+    pub fn is_invalid_input(&self) -> bool {
+        self.inner.kind == ErrorKind::InvalidInput
+    }
+
+    /// The decompressed body passed its cap.
+    pub fn is_decompression_limit(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::DecompressionLimit(_))
+    }
+
+    /// A body failed or broke a limit.
+    pub fn is_body(&self) -> bool {
+        self.inner.kind == ErrorKind::Body
+    }
+}
+
+/// Removes `user:password@` from a URL so it can be printed.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        match &inner.kind {
+            ErrorKind::Connect => f.write_str("connect error")?,
+            ErrorKind::Request => f.write_str("request error")?,
+            ErrorKind::Status(s) => write!(
+                f,
+                "status {} {}",
+                s.as_u16(),
+                s.canonical_reason().unwrap_or("Unknown")
+            )?,
+            ErrorKind::Timeout(k) => f.write_str(k.describe())?,
+            ErrorKind::TooManyRedirects(n) => write!(f, "too many redirects (limit {n})")?,
+            ErrorKind::InvalidUrl => f.write_str("invalid URL")?,
+            ErrorKind::InvalidInput => f.write_str("invalid input")?,
+            ErrorKind::DecompressionLimit(n) => {
+                write!(f, "decompressed body exceeds the limit of {n} bytes")?
+            }
+            ErrorKind::Body => f.write_str("body error")?,
+            ErrorKind::Server => f.write_str("server error")?,
+        }
+        if let Some(message) = &inner.message {
+            write!(f, ": {message}")?;
+        }
+        if let (Some(method), Some(url)) = (&inner.method, &inner.url) {
+            write!(f, " ({method} {url})")?;
+        }
+        if let Some(n) = inner.retries {
+            if n > 0 {
+                write!(f, " after {n} retries")?;
+            }
+        }
+        // The innermost cause says the most (e.g. "Connection refused (os error 111)").
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = inner.source.as_deref().map(|e| e as _);
+        let mut last = None;
+        while let Some(c) = cause {
+            last = Some(c);
+            cause = c.source();
+        }
+        if let Some(last) = last {
+            write!(f, ": {last}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(m) = &self.inner.method {
+            d.field("method", m);
+        }
+        if let Some(u) = &self.inner.url {
+            d.field("url", u);
+        }
+        if let Some(m) = &self.inner.message {
+            d.field("message", m);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_deref().map(|e| e as _)
+    }
+}
+
+impl From<BoxError> for Error {
+    fn from(err: BoxError) -> Self {
+        Error::from_boxed(err)
+    }
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_userinfo_only_in_authority() {
+        for (input, expected) in [
+            ("http://u:p@h/x", "http://h/x"),
+            ("https://h/a@b", "https://h/a@b"),
+            ("http://u@h:8080", "http://h:8080"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact(input), expected, "case {input}");
+        }
+    }
+
+    #[test]
+    fn message_names_innermost_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = Error::connect(io).with_url(&Method::POST, "http://a:b@127.0.0.1:1/p");
+        assert_eq!(err.to_string(), "connect error (POST http://127.0.0.1:1/p): refused");
+        assert!(err.is_connect());
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn boxed_error_round_trips() {
+        let boxed: BoxError = Box::new(Error::timeout(TimeoutKind::Total));
+        assert!(Error::from(boxed).is_timeout());
+    }
+}

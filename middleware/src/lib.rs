@@ -1,0 +1,23 @@
+//! The tower layers of httpstack, usable on their own around any
+//! `tower::Service<http::Request<B>>`: a hyper-util client, an axum app, a bare service.
+//!
+//! Each layer is one of HTTP.jl's client or server layers. Per-request options travel as
+//! typed request extensions (a layer's `...Config` type): the layer holds the default, a
+//! request that carries the config overrides it.
+//!
+//! ```
+//! use httpstack_middleware::Body;
+//! let _ = Body::empty();
+//! ```
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod body;
+pub mod decompression;
+pub mod error;
+pub mod headers;
+pub mod status;
+pub mod timeout;
+
+pub use body::{Body, BodySender};
+pub use error::{BoxError, Error, ErrorKind, Result, TimeoutKind};

@@ -1,0 +1,1 @@
+//! URI helpers. (in progress)
