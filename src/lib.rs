@@ -1,4 +1,21 @@
-//! httpstack: HTTP.jl's whole feature set for Rust, built tower-native.
+//! httpstack: the whole of Julia's HTTP.jl for Rust — client, server, cookies, WebSockets,
+//! Server-Sent Events, HTTP/2, static files — built tower-native: every feature is a
+//! `tower::Layer` or `Service` that also drops into an axum / tower / hyper application.
+//!
+//! ```
+//! # use httpstack::server::{handler_fn, serve};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+//! let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+//!     http::Response::new(httpstack::Body::from("hello"))
+//! })).await?;
+//! let resp = httpstack::get(format!("http://127.0.0.1:{}/", server.port())).await?;
+//! assert_eq!(resp.text(), "hello");
+//! server.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The layers live in [`middleware`] (the `httpstack-middleware` crate), usable without
+//! the rest of this crate.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -10,3 +27,10 @@ pub mod uri;
 #[doc(inline)]
 pub use httpstack_middleware as middleware;
 pub use httpstack_middleware::{Body, BodySender, BoxError, Error, ErrorKind, Result, TimeoutKind};
+
+pub use client::{
+    default_client, delete, download, download_temp, get, head, open, options, patch, post, put,
+    request, set_default_client, Certificate, Client, ClientBuilder, Download, Form, Multipart,
+    OpenStream, Progress, RequestBuilder, Response,
+};
+pub use server::{handler_fn, serve, Server, ServerBuilder};

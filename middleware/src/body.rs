@@ -56,11 +56,7 @@ impl Body {
         B::Error: Into<BoxError>,
     {
         Body {
-            kind: Kind::Stream(
-                body.map_frame(|f| f.map_data(Into::into))
-                    .map_err(Into::into)
-                    .boxed_unsync(),
-            ),
+            kind: Kind::Stream(IntoBytes { inner: body }.boxed_unsync()),
         }
     }
 
@@ -72,7 +68,9 @@ impl Body {
         T: Into<Bytes> + 'static,
         E: Into<BoxError> + 'static,
     {
-        let frames = stream.map_ok(|chunk| Frame::data(chunk.into())).map_err(Into::into);
+        let frames = stream
+            .map_ok(|chunk| Frame::data(chunk.into()))
+            .map_err(Into::into);
         Body {
             kind: Kind::Stream(StreamBody::new(frames).boxed_unsync()),
         }
@@ -85,7 +83,9 @@ impl Body {
         I::Item: Into<Bytes>,
         I::IntoIter: Send + 'static,
     {
-        let iter = chunks.into_iter().map(|c| Ok::<_, std::convert::Infallible>(c.into()));
+        let iter = chunks
+            .into_iter()
+            .map(|c| Ok::<_, std::convert::Infallible>(c.into()));
         Body::from_stream(futures_util::stream::iter(iter))
     }
 
@@ -113,7 +113,9 @@ impl Body {
     pub fn try_clone(&self) -> Option<Body> {
         match &self.kind {
             Kind::Empty => Some(Body::empty()),
-            Kind::Full(bytes) => Some(Body { kind: Kind::Full(bytes.clone()) }),
+            Kind::Full(bytes) => Some(Body {
+                kind: Kind::Full(bytes.clone()),
+            }),
             Kind::Stream(_) => None,
         }
     }
@@ -164,7 +166,9 @@ impl From<Bytes> for Body {
         if bytes.is_empty() {
             Body::empty()
         } else {
-            Body { kind: Kind::Full(Some(bytes)) }
+            Body {
+                kind: Kind::Full(Some(bytes)),
+            }
         }
     }
 }
@@ -228,6 +232,44 @@ impl http_body::Body for Body {
             Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::Stream(body) => body.size_hint(),
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Converts a body's data to `Bytes` and its error to `BoxError`, keeping its size hint
+    /// and end-of-stream (http-body-util's `map_frame` must drop the hint, since it cannot
+    /// know the mapping keeps lengths; `Into<Bytes>` does).
+    struct IntoBytes<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B> http_body::Body for IntoBytes<B>
+where
+    B: http_body::Body,
+    B::Data: Into<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project()
+            .inner
+            .poll_frame(cx)
+            .map(|f| f.map(|f| f.map(|f| f.map_data(Into::into)).map_err(Into::into)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -302,6 +344,14 @@ mod tests {
         let (tx, body) = Body::channel(1);
         tokio::spawn(tx.abort("boom"));
         assert!(body.collect_bytes().await.is_err());
+    }
+
+    #[test]
+    fn wrap_keeps_the_size_hint() {
+        use http_body::Body as _;
+        let wrapped = Body::wrap(http_body_util::Full::new(Bytes::from_static(b"12345")));
+        assert_eq!(wrapped.size_hint().exact(), Some(5));
+        assert!(!wrapped.is_end_stream());
     }
 
     #[test]

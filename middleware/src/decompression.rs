@@ -71,7 +71,10 @@ pub struct DecompressionConfig {
 
 impl Default for DecompressionConfig {
     fn default() -> Self {
-        DecompressionConfig { decompress: None, max_size: DEFAULT_MAX_SIZE }
+        DecompressionConfig {
+            decompress: None,
+            max_size: DEFAULT_MAX_SIZE,
+        }
     }
 }
 
@@ -104,7 +107,10 @@ impl<S> Layer<S> for DecompressionLayer {
     type Service = Decompression<S>;
 
     fn layer(&self, inner: S) -> Decompression<S> {
-        Decompression { inner, config: self.config }
+        Decompression {
+            inner,
+            config: self.config,
+        }
     }
 }
 
@@ -152,12 +158,22 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
-        let config = req.extensions().get::<DecompressionConfig>().copied().unwrap_or(self.config);
+        let config = req
+            .extensions()
+            .get::<DecompressionConfig>()
+            .copied()
+            .unwrap_or(self.config);
         if config.decompress != Some(false) {
-            req.headers_mut().entry(ACCEPT_ENCODING).or_insert(HeaderValue::from_static(ACCEPTED));
+            req.headers_mut()
+                .entry(ACCEPT_ENCODING)
+                .or_insert(HeaderValue::from_static(ACCEPTED));
         }
         let head = *req.method() == Method::HEAD;
-        ResponseFuture { inner: self.inner.call(req), config, head }
+        ResponseFuture {
+            inner: self.inner.call(req),
+            config,
+            head,
+        }
     }
 }
 
@@ -189,9 +205,16 @@ where
         }
         let max_size = this.config.max_size;
         Poll::Ready(Ok(resp.map(|body| match encoding {
-            None => DecompressionBody { kind: Kind::Identity { inner: body } },
+            None => DecompressionBody {
+                kind: Kind::Identity { inner: body },
+            },
             Some(encoding) => DecompressionBody {
-                kind: Kind::Decoded { stream: decode(body, encoding), encoding, produced: 0, max_size },
+                kind: Kind::Decoded {
+                    stream: decode(body, encoding),
+                    encoding,
+                    produced: 0,
+                    max_size,
+                },
             },
         })))
     }
@@ -214,10 +237,16 @@ impl Encoding {
     /// The coding named by a `Content-Encoding` token, if this layer decodes it.
     pub fn from_token(token: &str) -> Option<Encoding> {
         let token = token.trim();
-        [("gzip", Encoding::Gzip), ("x-gzip", Encoding::Gzip), ("deflate", Encoding::Deflate), ("br", Encoding::Brotli), ("zstd", Encoding::Zstd)]
-            .into_iter()
-            .find(|(name, _)| token.eq_ignore_ascii_case(name))
-            .map(|(_, e)| e)
+        [
+            ("gzip", Encoding::Gzip),
+            ("x-gzip", Encoding::Gzip),
+            ("deflate", Encoding::Deflate),
+            ("br", Encoding::Brotli),
+            ("zstd", Encoding::Zstd),
+        ]
+        .into_iter()
+        .find(|(name, _)| token.eq_ignore_ascii_case(name))
+        .map(|(_, e)| e)
     }
 
     fn name(self) -> &'static str {
@@ -230,7 +259,11 @@ impl Encoding {
     }
 }
 
-fn choose_encoding<B: Body>(resp: &Response<B>, config: DecompressionConfig, head: bool) -> Option<Encoding> {
+fn choose_encoding<B: Body>(
+    resp: &Response<B>,
+    config: DecompressionConfig,
+    head: bool,
+) -> Option<Encoding> {
     let no_body = head
         || resp.status() == StatusCode::NO_CONTENT
         || resp.status() == StatusCode::NOT_MODIFIED
@@ -266,8 +299,8 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let encoded = BodyDataStream::new(body)
-        .map_err(|e| std::io::Error::other(SourceError(e.into())));
+    let encoded =
+        BodyDataStream::new(body).map_err(|e| std::io::Error::other(SourceError(e.into())));
     let reader = StreamReader::new(encoded);
     let decoder: Pin<Box<dyn AsyncRead + Send>> = match encoding {
         Encoding::Gzip => {
@@ -317,22 +350,30 @@ where
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project().kind.project() {
             KindProj::Identity { inner } => inner.poll_frame(cx).map_err(Into::into),
-            KindProj::Decoded { stream, encoding, produced, max_size } => {
-                match ready!(stream.as_mut().poll_next(cx)) {
-                    None => Poll::Ready(None),
-                    Some(Ok(chunk)) => {
-                        *produced += chunk.remaining() as u64;
-                        if *produced > *max_size {
-                            return Poll::Ready(Some(Err(Box::new(Error::decompression_limit(*max_size)))));
-                        }
-                        Poll::Ready(Some(Ok(Frame::data(chunk))))
+            KindProj::Decoded {
+                stream,
+                encoding,
+                produced,
+                max_size,
+            } => match ready!(stream.as_mut().poll_next(cx)) {
+                None => Poll::Ready(None),
+                Some(Ok(chunk)) => {
+                    *produced += chunk.remaining() as u64;
+                    if *produced > *max_size {
+                        return Poll::Ready(Some(Err(Box::new(Error::decompression_limit(
+                            *max_size,
+                        )))));
                     }
-                    Some(Err(err)) => Poll::Ready(Some(Err(decoding_error(err, *encoding)))),
+                    Poll::Ready(Some(Ok(Frame::data(chunk))))
                 }
-            }
+                Some(Err(err)) => Poll::Ready(Some(Err(decoding_error(err, *encoding)))),
+            },
         }
     }
 
@@ -360,7 +401,10 @@ fn decoding_error(err: std::io::Error, encoding: Encoding) -> BoxError {
         }
         return Box::new(Error::body("response body failed"));
     }
-    Box::new(Error::body(err).with_message(format!("invalid {} data in the response body", encoding.name())))
+    Box::new(Error::body(err).with_message(format!(
+        "invalid {} data in the response body",
+        encoding.name()
+    )))
 }
 
 #[cfg(test)]
@@ -377,13 +421,18 @@ mod tests {
         Bytes::from(gz.finish().unwrap())
     }
 
-    async fn fetch(body: Bytes, encoding: Option<&'static str>, config: Option<DecompressionConfig>) -> (Response<()>, Result<Bytes, BoxError>, Option<HeaderValue>) {
+    async fn fetch(
+        body: Bytes,
+        encoding: Option<&'static str>,
+        config: Option<DecompressionConfig>,
+    ) -> (Response<()>, Result<Bytes, BoxError>, Option<HeaderValue>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let server = service_fn(move |req: Request<()>| {
             let _ = tx.send(req.headers().get(ACCEPT_ENCODING).cloned());
             let mut resp = Response::new(Full::new(body.clone()));
             if let Some(e) = encoding {
-                resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static(e));
+                resp.headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static(e));
             }
             async move { Ok::<_, Infallible>(resp) }
         });
@@ -391,7 +440,11 @@ mod tests {
         if let Some(c) = config {
             req.extensions_mut().insert(c);
         }
-        let resp = DecompressionLayer::new().layer(server).oneshot(req).await.unwrap();
+        let resp = DecompressionLayer::new()
+            .layer(server)
+            .oneshot(req)
+            .await
+            .unwrap();
         let (parts, body) = resp.into_parts();
         let bytes = body.collect().await.map(|c| c.to_bytes());
         (Response::from_parts(parts, ()), bytes, rx.recv().unwrap())
@@ -400,7 +453,12 @@ mod tests {
     #[tokio::test]
     async fn decompress_rules() {
         let plain = Bytes::from_static(b"plain text");
-        let cfg = |d| Some(DecompressionConfig { decompress: d, max_size: DEFAULT_MAX_SIZE });
+        let cfg = |d| {
+            Some(DecompressionConfig {
+                decompress: d,
+                max_size: DEFAULT_MAX_SIZE,
+            })
+        };
         // unset: by Content-Encoding
         let (_, body, accept) = fetch(gzip(b"zipped"), Some("gzip"), None).await;
         assert_eq!(body.unwrap(), "zipped");
@@ -420,10 +478,16 @@ mod tests {
     #[tokio::test]
     async fn cap_is_enforced_at_its_edge() {
         let data = vec![b'a'; 100_000];
-        let at = Some(DecompressionConfig { decompress: None, max_size: 100_000 });
+        let at = Some(DecompressionConfig {
+            decompress: None,
+            max_size: 100_000,
+        });
         let (_, body, _) = fetch(gzip(&data), Some("gzip"), at).await;
         assert_eq!(body.unwrap().len(), 100_000);
-        let below = Some(DecompressionConfig { decompress: None, max_size: 99_999 });
+        let below = Some(DecompressionConfig {
+            decompress: None,
+            max_size: 99_999,
+        });
         let (_, body, _) = fetch(gzip(&data), Some("gzip"), below).await;
         let err = Error::from_boxed(body.unwrap_err());
         assert!(err.is_decompression_limit(), "{err}");
@@ -439,7 +503,15 @@ mod tests {
 
     #[test]
     fn tokens() {
-        for (token, expected) in [("gzip", Some(Encoding::Gzip)), ("X-GZIP", Some(Encoding::Gzip)), (" br ", Some(Encoding::Brotli)), ("zstd", Some(Encoding::Zstd)), ("deflate", Some(Encoding::Deflate)), ("identity", None), ("gzip, br", None)] {
+        for (token, expected) in [
+            ("gzip", Some(Encoding::Gzip)),
+            ("X-GZIP", Some(Encoding::Gzip)),
+            (" br ", Some(Encoding::Brotli)),
+            ("zstd", Some(Encoding::Zstd)),
+            ("deflate", Some(Encoding::Deflate)),
+            ("identity", None),
+            ("gzip, br", None),
+        ] {
             assert_eq!(Encoding::from_token(token), expected, "token {token:?}");
         }
     }

@@ -339,7 +339,8 @@ impl fmt::Display for Error {
             }
         }
         // The innermost cause says the most (e.g. "Connection refused (os error 111)").
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = inner.source.as_deref().map(|e| e as _);
+        let mut cause: Option<&(dyn std::error::Error + 'static)> =
+            inner.source.as_deref().map(|e| e as _);
         let mut last = None;
         while let Some(c) = cause {
             last = Some(c);
@@ -410,7 +411,10 @@ mod tests {
     fn message_names_innermost_cause() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let err = Error::connect(io).with_url(&Method::POST, "http://a:b@127.0.0.1:1/p");
-        assert_eq!(err.to_string(), "connect error (POST http://127.0.0.1:1/p): refused");
+        assert_eq!(
+            err.to_string(),
+            "connect error (POST http://127.0.0.1:1/p): refused"
+        );
         assert!(err.is_connect());
         assert!(std::error::Error::source(&err).is_some());
     }

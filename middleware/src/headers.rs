@@ -48,7 +48,10 @@ pub struct HeadersConfig {
 
 impl Default for HeadersConfig {
     fn default() -> Self {
-        HeadersConfig { user_agent: None, basic_auth: true }
+        HeadersConfig {
+            user_agent: None,
+            basic_auth: true,
+        }
     }
 }
 
@@ -81,7 +84,10 @@ impl<S> Layer<S> for HeadersLayer {
     type Service = Headers<S>;
 
     fn layer(&self, inner: S) -> Headers<S> {
-        Headers { inner, config: self.config.clone() }
+        Headers {
+            inner,
+            config: self.config.clone(),
+        }
     }
 }
 
@@ -128,7 +134,10 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
-        let config = req.extensions().get::<HeadersConfig>().unwrap_or(&self.config);
+        let config = req
+            .extensions()
+            .get::<HeadersConfig>()
+            .unwrap_or(&self.config);
         let (user_agent, basic_auth) = (config.user_agent.clone(), config.basic_auth);
 
         if let Some(credentials) = take_userinfo(req.uri_mut()) {
@@ -147,7 +156,8 @@ where
             && !req.headers().contains_key(CONTENT_LENGTH)
             && !req.headers().contains_key(TRANSFER_ENCODING)
         {
-            req.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            req.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         self.inner.call(req)
     }
@@ -209,7 +219,13 @@ mod tests {
 
     #[tokio::test]
     async fn empty_header_values_are_not_sent() {
-        let req = Request::post("http://h/").header("x-a", "").header("x-b", "1").header("x-c", "2").header("x-c", "").body(String::new()).unwrap();
+        let req = Request::post("http://h/")
+            .header("x-a", "")
+            .header("x-b", "1")
+            .header("x-c", "2")
+            .header("x-c", "")
+            .body(String::new())
+            .unwrap();
         let req = sent(req, HeadersLayer::new()).await;
         assert!(!req.headers().contains_key("x-a"));
         assert_eq!(req.headers()["x-b"], "1");
@@ -219,8 +235,13 @@ mod tests {
 
     #[tokio::test]
     async fn userinfo_is_stripped_even_without_basic_auth() {
-        let mut req = Request::get("http://u%40x:p%3Aw@h:81/p?q").body(String::new()).unwrap();
-        req.extensions_mut().insert(HeadersConfig { user_agent: None, basic_auth: false });
+        let mut req = Request::get("http://u%40x:p%3Aw@h:81/p?q")
+            .body(String::new())
+            .unwrap();
+        req.extensions_mut().insert(HeadersConfig {
+            user_agent: None,
+            basic_auth: false,
+        });
         let req = sent(req, HeadersLayer::new()).await;
         assert_eq!(req.uri(), "http://h:81/p?q");
         assert!(!req.headers().contains_key(AUTHORIZATION));
@@ -229,7 +250,11 @@ mod tests {
 
     #[tokio::test]
     async fn explicit_authorization_and_user_agent_win() {
-        let req = Request::get("http://u:p@h/").header(AUTHORIZATION, "Bearer t").header(USER_AGENT, "mine").body(String::new()).unwrap();
+        let req = Request::get("http://u:p@h/")
+            .header(AUTHORIZATION, "Bearer t")
+            .header(USER_AGENT, "mine")
+            .body(String::new())
+            .unwrap();
         let req = sent(req, HeadersLayer::new().user_agent("default")).await;
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer t");
         assert_eq!(req.headers()[USER_AGENT], "mine");
@@ -238,6 +263,9 @@ mod tests {
     #[test]
     fn basic_auth_decodes_percent_escapes() {
         // "u@x:p:w" → base64
-        assert_eq!(basic_auth_value("u%40x:p%3Aw").unwrap(), "Basic dUB4OnA6dw==");
+        assert_eq!(
+            basic_auth_value("u%40x:p%3Aw").unwrap(),
+            "Basic dUB4OnA6dw=="
+        );
     }
 }

@@ -46,14 +46,16 @@ pub struct StatusConfig {
 
 impl Default for StatusConfig {
     fn default() -> Self {
-        StatusConfig { status_exception: true }
+        StatusConfig {
+            status_exception: true,
+        }
     }
 }
 
 /// HTTP.jl's rule: 4xx, 5xx and statuses outside 100–599 are errors.
 pub fn is_error_status(status: StatusCode) -> bool {
     let code = status.as_u16();
-    code >= 400 || code < 100
+    !(100..400).contains(&code)
 }
 
 /// Turns error statuses into `StatusError`s; see the [module docs](self).
@@ -79,7 +81,10 @@ impl<S> Layer<S> for StatusLayer {
     type Service = Status<S>;
 
     fn layer(&self, inner: S) -> Status<S> {
-        Status { inner, config: self.config }
+        Status {
+            inner,
+            config: self.config,
+        }
     }
 }
 
@@ -128,9 +133,15 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        let config = req.extensions().get::<StatusConfig>().copied().unwrap_or(self.config);
+        let config = req
+            .extensions()
+            .get::<StatusConfig>()
+            .copied()
+            .unwrap_or(self.config);
         ResponseFuture {
-            state: State::Waiting { fut: self.inner.call(req) },
+            state: State::Waiting {
+                fut: self.inner.call(req),
+            },
             check: config.status_exception,
         }
     }
@@ -172,9 +183,17 @@ where
                         return Poll::Ready(Ok(resp));
                     }
                     let (parts, body) = resp.into_parts();
-                    this.state.set(State::Reading { parts: Some(parts), body, buf: BytesMut::new() });
+                    this.state.set(State::Reading {
+                        parts: Some(parts),
+                        body,
+                        buf: BytesMut::new(),
+                    });
                 }
-                StateProj::Reading { parts, mut body, buf } => {
+                StateProj::Reading {
+                    parts,
+                    mut body,
+                    buf,
+                } => {
                     // A failing or endless error body still yields the StatusError, with
                     // what was read: the status is the error worth reporting.
                     let done = match ready!(body.as_mut().poll_frame(cx)) {
@@ -189,7 +208,9 @@ where
                         Some(Err(_)) | None => true,
                     };
                     if done {
-                        let parts = parts.take().unwrap_or_else(|| Response::new(()).into_parts().0);
+                        let parts = parts
+                            .take()
+                            .unwrap_or_else(|| Response::new(()).into_parts().0);
                         let resp = Response::from_parts(parts, Bytes::from(std::mem::take(buf)));
                         return Poll::Ready(Err(Error::status_error(resp)));
                     }
@@ -205,8 +226,24 @@ mod tests {
 
     #[test]
     fn error_statuses_follow_http_jl() {
-        for (code, expected) in [(200, false), (204, false), (301, false), (304, false), (399, false), (400, true), (404, true), (500, true), (599, true), (600, true), (999, true)] {
-            assert_eq!(is_error_status(StatusCode::from_u16(code).unwrap()), expected, "status {code}");
+        for (code, expected) in [
+            (200, false),
+            (204, false),
+            (301, false),
+            (304, false),
+            (399, false),
+            (400, true),
+            (404, true),
+            (500, true),
+            (599, true),
+            (600, true),
+            (999, true),
+        ] {
+            assert_eq!(
+                is_error_status(StatusCode::from_u16(code).unwrap()),
+                expected,
+                "status {code}"
+            );
         }
     }
 }

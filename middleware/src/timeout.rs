@@ -84,7 +84,10 @@ impl<S> Layer<S> for TimeoutLayer {
     type Service = Timeout<S>;
 
     fn layer(&self, inner: S) -> Timeout<S> {
-        Timeout { inner, config: self.config }
+        Timeout {
+            inner,
+            config: self.config,
+        }
     }
 }
 
@@ -131,7 +134,11 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        let config = req.extensions().get::<TimeoutConfig>().copied().unwrap_or(self.config);
+        let config = req
+            .extensions()
+            .get::<TimeoutConfig>()
+            .copied()
+            .unwrap_or(self.config);
         let timer = Timer::start(config);
         let (sleep, kind) = match &timer {
             Some(t) => {
@@ -140,7 +147,12 @@ where
             }
             None => (None, TimeoutKind::Read),
         };
-        ResponseFuture { inner: self.inner.call(req), timer, sleep, kind }
+        ResponseFuture {
+            inner: self.inner.call(req),
+            timer,
+            sleep,
+            kind,
+        }
     }
 }
 
@@ -157,7 +169,10 @@ impl Timer {
         if config.read_timeout.is_none() && config.timeout.is_none() {
             return None;
         }
-        Some(Timer { read: config.read_timeout, deadline: config.timeout.map(|t| Instant::now() + t) })
+        Some(Timer {
+            read: config.read_timeout,
+            deadline: config.timeout.map(|t| Instant::now() + t),
+        })
     }
 
     /// When the next wait for data ends, and which timeout that is.
@@ -168,7 +183,10 @@ impl Timer {
             (Some(r), _) => (r, TimeoutKind::Read),
             (None, Some(d)) => (d, TimeoutKind::Total),
             // Timer::start never builds a timer with neither set.
-            (None, None) => (Instant::now() + Duration::from_secs(u32::MAX as u64), TimeoutKind::Read),
+            (None, None) => (
+                Instant::now() + Duration::from_secs(u32::MAX as u64),
+                TimeoutKind::Read,
+            ),
         }
     }
 }
@@ -232,7 +250,12 @@ pin_project! {
 
 impl<B> TimeoutBody<B> {
     fn new(inner: B, timer: Option<Timer>, sleep: Option<Pin<Box<Sleep>>>) -> Self {
-        let mut body = TimeoutBody { inner, timer, sleep, kind: TimeoutKind::Read };
+        let mut body = TimeoutBody {
+            inner,
+            timer,
+            sleep,
+            kind: TimeoutKind::Read,
+        };
         rearm(&body.timer, &mut body.sleep, &mut body.kind);
         body
     }
@@ -240,7 +263,10 @@ impl<B> TimeoutBody<B> {
 
 impl<B: std::fmt::Debug> std::fmt::Debug for TimeoutBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TimeoutBody").field("inner", &self.inner).field("kind", &self.kind).finish()
+        f.debug_struct("TimeoutBody")
+            .field("inner", &self.inner)
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -284,7 +310,9 @@ mod tests {
     use std::convert::Infallible;
     use tower::{service_fn, ServiceExt};
 
-    fn dribble(gap: Duration) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<bytes::Bytes>, Infallible>>> {
+    fn dribble(
+        gap: Duration,
+    ) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<bytes::Bytes>, Infallible>>> {
         let s = futures_util::stream::unfold(0, move |n| async move {
             if n == 3 {
                 return None;
@@ -297,14 +325,22 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn read_timeout_is_per_gap_in_the_body() {
-        let svc = service_fn(|_r: Request<()>| async { Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40)))) });
+        let svc = service_fn(|_r: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40))))
+        });
         // 3 pieces 40 ms apart: a 50 ms idle timeout lets them through (120 ms in all)...
-        let ok = TimeoutLayer::new().read_timeout(Duration::from_millis(50)).layer(svc);
+        let ok = TimeoutLayer::new()
+            .read_timeout(Duration::from_millis(50))
+            .layer(svc);
         let body = ok.oneshot(Request::new(())).await.unwrap().into_body();
         assert_eq!(body.collect().await.unwrap().to_bytes(), "xxx");
         // ...a 30 ms one cuts the first gap.
-        let svc = service_fn(|_r: Request<()>| async { Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40)))) });
-        let cut = TimeoutLayer::new().read_timeout(Duration::from_millis(30)).layer(svc);
+        let svc = service_fn(|_r: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40))))
+        });
+        let cut = TimeoutLayer::new()
+            .read_timeout(Duration::from_millis(30))
+            .layer(svc);
         let body = cut.oneshot(Request::new(())).await.unwrap().into_body();
         let err = Error::from_boxed(body.collect().await.unwrap_err());
         assert_eq!(err.timeout_kind(), Some(TimeoutKind::Read));
@@ -312,8 +348,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn total_timeout_covers_the_body() {
-        let svc = service_fn(|_r: Request<()>| async { Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40)))) });
-        let svc = TimeoutLayer::new().read_timeout(Duration::from_millis(50)).timeout(Duration::from_millis(100)).layer(svc);
+        let svc = service_fn(|_r: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(dribble(Duration::from_millis(40))))
+        });
+        let svc = TimeoutLayer::new()
+            .read_timeout(Duration::from_millis(50))
+            .timeout(Duration::from_millis(100))
+            .layer(svc);
         let body = svc.oneshot(Request::new(())).await.unwrap().into_body();
         let err = Error::from_boxed(body.collect().await.unwrap_err());
         assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total));
@@ -325,9 +366,14 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
             Ok::<_, Infallible>(Response::new(String::new()))
         });
-        let svc = TimeoutLayer::new().read_timeout(Duration::from_millis(10)).layer(svc);
+        let svc = TimeoutLayer::new()
+            .read_timeout(Duration::from_millis(10))
+            .layer(svc);
         let mut req = Request::new(());
-        req.extensions_mut().insert(TimeoutConfig { read_timeout: None, timeout: Some(Duration::from_secs(1)) });
+        req.extensions_mut().insert(TimeoutConfig {
+            read_timeout: None,
+            timeout: Some(Duration::from_secs(1)),
+        });
         assert!(svc.oneshot(req).await.is_ok());
     }
 }

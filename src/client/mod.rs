@@ -1,1 +1,140 @@
-//! The client. (in progress)
+//! The HTTP client (HTTP.jl `HTTP.request` and friends).
+//!
+//! `httpstack::get(url).await?` sends a request with the default client; [`Client`] holds
+//! client-wide settings and a connection pool. A request is a [`RequestBuilder`]: set
+//! headers, query, body and per-request options (HTTP.jl's keyword arguments), then
+//! `.await` it for a [`Response`] whose body is read whole — or stream the body with
+//! [`RequestBuilder::response_stream`] or [`RequestBuilder::open`].
+//!
+//! ```
+//! # use httpstack::server::{handler_fn, serve};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+//! # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+//! #     http::Response::new(httpstack::Body::from(req.uri().to_string()))
+//! # })).await?;
+//! # let base = format!("http://127.0.0.1:{}", server.port());
+//! let resp = httpstack::get(format!("{base}/search")).query(&[("q", "a b")]).await?;
+//! assert_eq!(resp.status(), 200);
+//! assert_eq!(resp.text(), "/search?q=a+b");
+//!
+//! let resp = httpstack::post(format!("{base}/form")).form(&[("a", "1")]).await?;
+//! assert_eq!(resp.status(), 200);
+//! # server.close().await; Ok(()) }
+//! ```
+//!
+//! Under the hood each client is a tower stack (DESIGN.md's client stack) over
+//! hyper-util's pooled client and rustls; per-request options travel as request
+//! extensions that the layers read.
+
+mod builder;
+mod download;
+mod multipart;
+mod open;
+mod request;
+mod response;
+mod transport;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use http::Method;
+
+pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
+pub use download::{suggested_filename, Download, Progress};
+pub use multipart::{Form, Multipart};
+pub use open::OpenStream;
+pub use request::{KeyValue, RequestBuilder};
+pub use response::Response;
+pub use transport::Certificate;
+
+use crate::Error;
+
+static CONFIGURED_CLIENT: OnceLock<Client> = OnceLock::new();
+
+thread_local! {
+    static THREAD_CLIENT: std::cell::OnceCell<Client> = const { std::cell::OnceCell::new() };
+}
+
+/// The client behind the free functions ([`get`], [`post`]...).
+///
+/// Unless [`set_default_client`] was called, each thread builds its own on first use. A
+/// pooled connection is driven by a task of the tokio runtime that opened it and dies with
+/// that runtime; a runtime's threads belong to it alone, so a per-thread pool never hands
+/// a request a connection whose runtime is gone (as one process-wide pool would across
+/// `#[tokio::test]`s). For one pool per application, build a [`Client`] and share it.
+pub fn default_client() -> Client {
+    if let Some(client) = CONFIGURED_CLIENT.get() {
+        return client.clone();
+    }
+    THREAD_CLIENT.with(|cell| cell.get_or_init(Client::new).clone())
+}
+
+/// Sets one client behind the free functions for every thread (share it only within one
+/// runtime). Works once; a second call hands the client back as `Err`.
+pub fn set_default_client(client: Client) -> Result<(), Client> {
+    CONFIGURED_CLIENT.set(client)
+}
+
+/// A request with any method, on the default client (HTTP.jl `HTTP.request`).
+pub fn request(method: Method, url: impl AsRef<str>) -> RequestBuilder {
+    default_client().request(method, url)
+}
+
+/// A GET request on the default client.
+pub fn get(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().get(url)
+}
+
+/// A POST request on the default client.
+pub fn post(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().post(url)
+}
+
+/// A PUT request on the default client.
+pub fn put(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().put(url)
+}
+
+/// A PATCH request on the default client.
+pub fn patch(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().patch(url)
+}
+
+/// A DELETE request on the default client.
+pub fn delete(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().delete(url)
+}
+
+/// A HEAD request on the default client.
+pub fn head(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().head(url)
+}
+
+/// An OPTIONS request on the default client.
+pub fn options(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().options(url)
+}
+
+/// HTTP.jl `HTTP.open` on the default client; see [`OpenStream`].
+pub fn open(method: Method, url: impl AsRef<str>) -> Result<OpenStream, Error> {
+    default_client().open(method, url)
+}
+
+/// HTTP.jl `download(url, local_path)` on the default client: streams a GET to a file and
+/// returns its path. `path` may be a file, or a directory (the name then comes from
+/// Content-Disposition or the URL); [`download_temp`] picks a temporary directory.
+pub fn download(url: impl AsRef<str>, path: impl Into<PathBuf>) -> Download {
+    Download::new(default_client(), url.as_ref(), Some(path.into()))
+}
+
+/// HTTP.jl `download(url)` without a path: into a new temporary directory.
+pub fn download_temp(url: impl AsRef<str>) -> Download {
+    Download::new(default_client(), url.as_ref(), None)
+}
+
+impl Client {
+    /// HTTP.jl `download` with this client; see [`download`].
+    pub fn download(&self, url: impl AsRef<str>, path: impl Into<PathBuf>) -> Download {
+        Download::new(self.clone(), url.as_ref(), Some(path.into()))
+    }
+}

@@ -1,0 +1,527 @@
+//! `RequestBuilder`: one request's URL, headers, body and options; `.await` sends it.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use http::header::{
+    HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
+    PROXY_AUTHORIZATION,
+};
+use http::{Extensions, HeaderMap, Method, Request};
+use http_body_util::BodyExt;
+use httpstack_middleware::decompression::DecompressionConfig;
+use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
+use httpstack_middleware::status::StatusConfig;
+use httpstack_middleware::timeout::TimeoutConfig;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use url::Url;
+
+use super::builder::{parse_url, Client};
+use super::multipart::Form;
+use super::open::OpenStream;
+use super::response::Response;
+use crate::{Body, BoxError, Error};
+
+/// A key–value pair for [`RequestBuilder::query`] and [`RequestBuilder::form`]: a tuple
+/// `(k, v)` or a reference to one, so `&[("a", "1")]`, `vec![..]` and `&HashMap` all work.
+pub trait KeyValue {
+    /// The key and the value.
+    fn key_value(&self) -> (&str, &str);
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> KeyValue for (K, V) {
+    fn key_value(&self) -> (&str, &str) {
+        (self.0.as_ref(), self.1.as_ref())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> KeyValue for &(K, V) {
+    fn key_value(&self) -> (&str, &str) {
+        (self.0.as_ref(), self.1.as_ref())
+    }
+}
+
+/// A request being built. Await it to send it (`client.get(url).await?`); every option
+/// here overrides the client's default for this request only.
+///
+/// Errors in the builder (a bad URL or header) are kept and returned when it is sent.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct RequestBuilder {
+    client: Client,
+    inner: Result<Pending, Error>,
+}
+
+struct Pending {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Body,
+    extensions: Extensions,
+    header_config: Option<HeadersConfig>,
+    timeouts: Option<TimeoutConfig>,
+    decompression: Option<DecompressionConfig>,
+    detect_content_type: Option<bool>,
+    verbose: Option<u8>,
+}
+
+impl std::fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Ok(p) => f
+                .debug_struct("RequestBuilder")
+                .field("method", &p.method)
+                .field("url", &super::response::redacted(&p.url))
+                .finish_non_exhaustive(),
+            Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
+        }
+    }
+}
+
+pub(crate) fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), Error>
+where
+    HeaderName: TryFrom<K>,
+    <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    HeaderValue: TryFrom<V>,
+    <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+{
+    let name = HeaderName::try_from(name)
+        .map_err(|e| Error::invalid_input("invalid header name").with_source(e.into()))?;
+    let mut value = HeaderValue::try_from(value).map_err(|e| {
+        Error::invalid_input(format!("invalid value for header `{name}`")).with_source(e.into())
+    })?;
+    // Credentials print as "Sensitive" in verbose logs and Debug output.
+    if matches!(name, AUTHORIZATION | PROXY_AUTHORIZATION | COOKIE) {
+        value.set_sensitive(true);
+    }
+    Ok((name, value))
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(client: Client, method: Method, url: &str) -> RequestBuilder {
+        let inner = parse_url(url)
+            .map(|url| Pending {
+                method: method.clone(),
+                url,
+                headers: HeaderMap::new(),
+                body: Body::empty(),
+                extensions: Extensions::new(),
+                header_config: None,
+                timeouts: None,
+                decompression: None,
+                detect_content_type: None,
+                verbose: None,
+            })
+            .map_err(|e| e.with_url(&method, url));
+        RequestBuilder { client, inner }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Pending, &Client) -> Result<(), Error>) -> Self {
+        if let Ok(pending) = &mut self.inner {
+            if let Err(e) = f(pending, &self.client) {
+                let e = e.with_url(&pending.method, pending.url.as_str());
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Adds a header (a second call with the same name adds a second value). A header with
+    /// an empty value is not sent (curl's convention). CR, LF or NUL in a value is an error.
+    pub fn header<K, V>(self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        let pair = header_pair(name, value);
+        self.with(|p, _| {
+            let (name, value) = pair?;
+            p.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Adds every header of `headers`.
+    pub fn headers(self, headers: HeaderMap) -> Self {
+        self.with(|p, _| {
+            let mut last = None;
+            for (name, value) in headers {
+                if name.is_some() {
+                    last = name;
+                }
+                if let Some(name) = &last {
+                    p.headers.append(name.clone(), value);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends query parameters, percent-encoded, after any already in the URL
+    /// (HTTP.jl `query`). Takes pairs or a map.
+    pub fn query<I>(self, pairs: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: KeyValue,
+    {
+        self.with(|p, _| {
+            {
+                let mut query = p.url.query_pairs_mut();
+                for pair in pairs {
+                    let (k, v) = pair.key_value();
+                    query.append_pair(k, v);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The body, sent as is: bytes, a `String`, a `&'static str`, `Bytes`, or a [`Body`].
+    pub fn body(self, body: impl Into<Body>) -> Self {
+        let body = body.into();
+        self.with(|p, _| {
+            p.body = body;
+            Ok(())
+        })
+    }
+
+    /// An `application/x-www-form-urlencoded` body from pairs or a map (HTTP.jl's Dict body).
+    pub fn form<I>(self, pairs: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: KeyValue,
+    {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for pair in pairs {
+            let (k, v) = pair.key_value();
+            serializer.append_pair(k, v);
+        }
+        let encoded = serializer.finish();
+        self.with(|p, _| {
+            p.headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static(
+                    "application/x-www-form-urlencoded",
+                ));
+            p.body = Body::from(encoded);
+            Ok(())
+        })
+    }
+
+    /// A body streamed from any `AsyncRead` (a file, a pipe), never held whole in memory.
+    /// Sent chunked unless a Content-Length header is set. Not replayable.
+    pub fn body_reader<R: AsyncRead + Send + 'static>(self, reader: R) -> Self {
+        self.body(Body::from_reader(reader))
+    }
+
+    /// A chunked body from an iterator: each item is sent as one chunk.
+    pub fn body_chunks<I>(self, chunks: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+        I::IntoIter: Send + 'static,
+    {
+        self.body(Body::from_chunks(chunks))
+    }
+
+    /// A chunked body from a `Stream`: each item is sent as one chunk; an `Err` item aborts
+    /// the request with that error.
+    pub fn body_stream<S, T, E>(self, stream: S) -> Self
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Into<Bytes> + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.body(Body::from_stream(stream))
+    }
+
+    /// A `multipart/form-data` body (HTTP.jl `Form`).
+    pub fn multipart(self, form: Form) -> Self {
+        let content_type = form.content_type();
+        let length = form.content_length();
+        let body = form.into_body();
+        self.with(|p, _| {
+            let value = HeaderValue::from_str(&content_type)
+                .map_err(|e| Error::invalid_input("invalid multipart boundary").with_source(e))?;
+            p.headers.insert(CONTENT_TYPE, value);
+            if let Some(length) = length {
+                p.headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            p.body = body;
+            Ok(())
+        })
+    }
+
+    /// A JSON body (`Content-Type: application/json`).
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
+        let encoded = serde_json::to_vec(value);
+        self.with(|p, _| {
+            let encoded = encoded.map_err(|e| {
+                Error::invalid_input("cannot serialize the JSON body").with_source(e)
+            })?;
+            p.headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+            p.body = Body::from(encoded);
+            Ok(())
+        })
+    }
+
+    /// HTTP.jl `basicauth`: whether credentials in the URL become basic auth (default true).
+    pub fn basic_auth(self, on: bool) -> Self {
+        self.with(|p, c| {
+            p.header_config
+                .get_or_insert_with(|| c.defaults().header_config.clone())
+                .basic_auth = on;
+            Ok(())
+        })
+    }
+
+    /// Explicit basic auth: `Authorization: Basic base64(user:password)`.
+    pub fn basic_auth_with(self, user: &str, password: &str) -> Self {
+        let escape = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let value = basic_auth_value(&format!("{}:{}", escape(user), escape(password)));
+        self.with(|p, _| {
+            let value =
+                value.ok_or_else(|| Error::invalid_input("invalid basic auth credentials"))?;
+            p.headers.insert(AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    /// Read timeout: the longest wait for the response head, then between body pieces.
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.with(|p, c| {
+            p.timeouts.get_or_insert(c.defaults().timeouts).read_timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// Total timeout for the whole exchange, body included.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|p, c| {
+            p.timeouts.get_or_insert(c.defaults().timeouts).timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// HTTP.jl `status_exception` for this request.
+    pub fn status_exception(self, on: bool) -> Self {
+        self.with(|p, _| {
+            p.extensions.insert(StatusConfig {
+                status_exception: on,
+            });
+            Ok(())
+        })
+    }
+
+    /// HTTP.jl `decompress` for this request: true always, false never.
+    pub fn decompress(self, on: bool) -> Self {
+        self.with(|p, c| {
+            p.decompression
+                .get_or_insert(c.defaults().decompression)
+                .decompress = Some(on);
+            Ok(())
+        })
+    }
+
+    /// The cap on this response's decompressed size.
+    pub fn max_decompressed_size(self, bytes: u64) -> Self {
+        self.with(|p, c| {
+            p.decompression
+                .get_or_insert(c.defaults().decompression)
+                .max_size = bytes;
+            Ok(())
+        })
+    }
+
+    /// HTTP.jl `detect_content_type` for this request.
+    pub fn detect_content_type(self, on: bool) -> Self {
+        self.with(|p, _| {
+            p.detect_content_type = Some(on);
+            Ok(())
+        })
+    }
+
+    /// HTTP.jl `verbose` for this request (0, 1 or 2).
+    pub fn verbose(self, level: u8) -> Self {
+        self.with(|p, _| {
+            p.verbose = Some(level);
+            Ok(())
+        })
+    }
+
+    /// Inserts a typed request extension: how a custom layer gets its per-request option.
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.with(|p, _| {
+            p.extensions.insert(value);
+            Ok(())
+        })
+    }
+
+    /// Builds the `http::Request` this builder describes, with its options as extensions.
+    pub fn build(self) -> Result<(Client, Request<Body>, Url, u8), Error> {
+        let client = self.client;
+        let mut p = self.inner?;
+        let defaults = client.defaults();
+        for (name, value) in &defaults.headers {
+            if !p.headers.contains_key(name) {
+                p.headers.append(name.clone(), value.clone());
+            }
+        }
+        if p.detect_content_type
+            .unwrap_or(defaults.detect_content_type)
+            && !p.headers.contains_key(CONTENT_TYPE)
+        {
+            if let Some(bytes) = p.body.as_bytes().filter(|b| !b.is_empty()) {
+                p.headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(crate::messages::sniff(bytes)),
+                );
+            }
+        }
+        if let Some(c) = p.header_config {
+            p.extensions.insert(c);
+        }
+        if let Some(c) = p.timeouts {
+            p.extensions.insert(c);
+        }
+        if let Some(c) = p.decompression {
+            p.extensions.insert(c);
+        }
+        p.url.set_fragment(None);
+        let uri = http::Uri::try_from(p.url.as_str()).map_err(|e| {
+            Error::invalid_url("the URL is not a valid request target")
+                .with_source(e)
+                .with_url(&p.method, p.url.as_str())
+        })?;
+        let mut request = Request::new(p.body);
+        *request.method_mut() = p.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = p.headers;
+        *request.extensions_mut() = p.extensions;
+        let verbose = p.verbose.unwrap_or(defaults.verbose);
+        Ok((client, request, p.url, verbose))
+    }
+
+    /// Sends the request and reads the whole response body (what `.await` does).
+    pub async fn send(self) -> Result<Response, Error> {
+        let (client, request, url, verbose) = self.build()?;
+        let method = request.method().clone();
+        let response = exchange(&client, request, &url, verbose).await?;
+        let (parts, body) = response.into_parts();
+        let body = read_body(body)
+            .await
+            .map_err(|e| Error::from_boxed(e).with_url(&method, url.as_str()))?;
+        Ok(Response::new(parts, method, url, body))
+    }
+
+    /// HTTP.jl `response_stream`: writes the response body into `writer` as it arrives,
+    /// instead of buffering it; the returned `Response` has an empty body.
+    pub async fn response_stream<W>(self, writer: &mut W) -> Result<Response, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let (client, request, url, verbose) = self.build()?;
+        let method = request.method().clone();
+        let response = exchange(&client, request, &url, verbose).await?;
+        let (parts, mut body) = response.into_parts();
+        let fail = |e: Error| e.with_url(&method, url.as_str());
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| fail(Error::from_boxed(e)))?;
+            if let Ok(data) = frame.into_data() {
+                writer.write_all(&data).await.map_err(|e| {
+                    fail(
+                        Error::body(e).with_message(
+                            "writing the response body to the response_stream failed",
+                        ),
+                    )
+                })?;
+            }
+        }
+        writer.flush().await.map_err(|e| {
+            fail(Error::body(e).with_message("flushing the response_stream failed"))
+        })?;
+        Ok(Response::new(parts, method, url, Bytes::new()))
+    }
+
+    /// HTTP.jl `HTTP.open`: starts the request now and returns the stream through which
+    /// the caller writes the body and then reads the response. Must be called within a
+    /// tokio runtime.
+    pub fn open(self) -> Result<OpenStream, Error> {
+        let (client, request, url, verbose) = self.build()?;
+        Ok(OpenStream::start(client, request, url, verbose))
+    }
+}
+
+impl IntoFuture for RequestBuilder {
+    type Output = Result<Response, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Sends a built request through the client's stack, logging per `verbose`.
+pub(crate) async fn exchange(
+    client: &Client,
+    request: Request<Body>,
+    url: &Url,
+    verbose: u8,
+) -> Result<http::Response<Body>, Error> {
+    let method = request.method().clone();
+    if verbose >= 1 {
+        tracing::info!(target: "httpstack::client", "{} {}", method, super::response::redacted(url));
+        if verbose >= 2 {
+            tracing::info!(target: "httpstack::client", "request headers: {:?}", request.headers());
+        }
+    }
+    let result = tower::ServiceExt::oneshot(client.inner.stack.clone(), request).await;
+    let response = result.map_err(|e| e.with_url(&method, url.as_str()))?;
+    if verbose >= 1 {
+        tracing::info!(target: "httpstack::client", "{:?} {} ({} {})", response.version(), response.status(), method, super::response::redacted(url));
+        if verbose >= 2 {
+            tracing::info!(target: "httpstack::client", "response headers: {:?}", response.headers());
+        }
+    }
+    Ok(response)
+}
+
+/// Reads a whole body; one data frame (the common case) is kept without copying.
+pub(crate) async fn read_body(mut body: Body) -> Result<Bytes, BoxError> {
+    use http_body::Body as _;
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        if data.is_empty() {
+            continue;
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(head), None) => {
+                let hint = body.size_hint().lower() as usize;
+                let mut buf = BytesMut::with_capacity(head.len() + data.len() + hint);
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(one), None) => one,
+        (None, None) => Bytes::new(),
+    })
+}

@@ -1,0 +1,454 @@
+//! The connection boundary: hyper-util's pooled client over TCP and rustls.
+//!
+//! [`Connector`] adds what hyper-util's `HttpConnector` lacks: a connect timeout that
+//! covers the TLS handshake too, and a real cap on open connections per host (a further
+//! connection waits for a permit; the permit lives as long as the connection does).
+//! [`Transport`] is the innermost service of the client stack; it turns hyper-util's
+//! errors into [`Error`] kinds (connect, timeout, request).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Request, Response, Uri};
+use hyper::body::Incoming;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::Service;
+
+use crate::{Body, BoxError, Error, TimeoutKind};
+
+/// Which HTTP versions the client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Protocol {
+    /// HTTP/1.1 for http://; ALPN offering h2 then http/1.1 for https:// (`prefer_http2`).
+    #[default]
+    Auto,
+    /// HTTP/1.1 only (`prefer_http2(false)` or `http1_only()`).
+    Http1,
+    /// HTTP/2 only: h2c by prior knowledge for http://, ALPN h2 for https://.
+    Http2PriorKnowledge,
+}
+
+/// A TLS root certificate to trust in addition to (or instead of) the platform's.
+#[derive(Clone)]
+pub struct Certificate {
+    der: CertificateDer<'static>,
+}
+
+impl Certificate {
+    /// A certificate from DER bytes.
+    pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
+        if der.is_empty() {
+            return Err(Error::invalid_input("empty DER certificate"));
+        }
+        Ok(Certificate {
+            der: CertificateDer::from(der.to_vec()),
+        })
+    }
+
+    /// The first certificate of a PEM document.
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
+        Certificate::from_pem_bundle(pem)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid_input("no certificate found in the PEM data"))
+    }
+
+    /// Every certificate of a PEM bundle.
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
+        let mut reader = pem;
+        rustls_pemfile::certs(&mut reader)
+            .map(|c| c.map(|der| Certificate { der }))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::invalid_input("invalid PEM certificate").with_source(e))
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Certificate({} bytes DER)", self.der.len())
+    }
+}
+
+/// TLS settings of a client.
+#[derive(Clone, Debug)]
+pub(crate) struct TlsOptions {
+    pub(crate) platform_roots: bool,
+    pub(crate) extra_roots: Vec<Certificate>,
+    pub(crate) verify: bool,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            platform_roots: true,
+            extra_roots: Vec::new(),
+            verify: true,
+        }
+    }
+}
+
+/// The platform's roots, read once per process: reading and parsing them takes
+/// milliseconds, and every client would otherwise pay it.
+fn platform_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        for err in &found.errors {
+            tracing::debug!(target: "httpstack::client", "skipping a platform certificate: {err}");
+        }
+        roots.add_parsable_certificates(found.certs);
+        roots
+    })
+}
+
+pub(crate) fn tls_config(options: &TlsOptions) -> Result<ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::invalid_input("TLS set-up failed").with_source(e))?;
+    if !options.verify {
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+            .with_no_client_auth());
+    }
+    let mut roots = if options.platform_roots {
+        platform_roots().clone()
+    } else {
+        RootCertStore::empty()
+    };
+    for cert in &options.extra_roots {
+        roots
+            .add(cert.der.clone())
+            .map_err(|e| Error::invalid_input("invalid root certificate").with_source(e))?;
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// `require_ssl_verification(false)`: any certificate is accepted, but handshake
+/// signatures are still checked so the session keys are the peer's.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Connection settings of a client.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnectOptions {
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) local_addr: Option<IpAddr>,
+    pub(crate) max_connections_per_host: Option<usize>,
+    pub(crate) protocol: Protocol,
+}
+
+/// Makes connections: TCP, then TLS for https://, under the connect timeout and the
+/// per-host cap.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    https: HttpsConnector<HttpConnector>,
+    connect_timeout: Option<Duration>,
+    limits: Option<Arc<HostLimits>>,
+}
+
+impl Connector {
+    pub(crate) fn new(options: &ConnectOptions, tls: ClientConfig) -> Connector {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_local_address(options.local_addr);
+        // The whole connect (TCP + TLS) is timed here, not by HttpConnector.
+        http.set_connect_timeout(None);
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
+        let https = match options.protocol {
+            Protocol::Auto => builder.enable_all_versions().wrap_connector(http),
+            Protocol::Http1 => builder.enable_http1().wrap_connector(http),
+            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http),
+        };
+        Connector {
+            https,
+            connect_timeout: options.connect_timeout,
+            limits: options
+                .max_connections_per_host
+                .map(|max| Arc::new(HostLimits::new(max))),
+        }
+    }
+}
+
+impl Service<Uri> for Connector {
+    type Response = Conn;
+    type Error = BoxError;
+    // Boxed: once per new connection, not per request.
+    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.https.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let limits = self.limits.clone();
+        let timeout = self.connect_timeout;
+        let connecting = self.https.call(uri.clone());
+        Box::pin(async move {
+            // Waiting for a free slot is not connecting: the connect timeout starts after.
+            let permit = match limits {
+                Some(limits) => limits.acquire(&uri).await,
+                None => None,
+            };
+            let stream = match timeout {
+                Some(t) => tokio::time::timeout(t, connecting)
+                    .await
+                    .map_err(|_| ConnectTimedOut(t))??,
+                None => connecting.await?,
+            };
+            Ok(Conn {
+                inner: stream,
+                _permit: permit,
+            })
+        })
+    }
+}
+
+/// The connect timeout fired (found in the source chain to report a `TimeoutError`).
+#[derive(Debug)]
+struct ConnectTimedOut(Duration);
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no connection within {:?}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+/// One semaphore per scheme://host:port.
+struct HostLimits {
+    max: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    fn new(max: usize) -> HostLimits {
+        HostLimits {
+            max: max.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a free slot for `uri`'s host. `None` only if the semaphore was closed,
+    /// which this type never does.
+    async fn acquire(&self, uri: &Uri) -> Option<OwnedSemaphorePermit> {
+        let key = format!(
+            "{}://{}:{}",
+            uri.scheme_str().unwrap_or("http"),
+            uri.host().unwrap_or(""),
+            uri.port_u16().unwrap_or(0)
+        );
+        let semaphore = {
+            let mut hosts = self
+                .hosts
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.max)))
+                .clone()
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+}
+
+type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
+
+/// A connection, holding its host's permit until it closes.
+pub(crate) struct Conn {
+    inner: Stream,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Connection for Conn {
+    fn connected(&self) -> Connected {
+        self.inner.connected()
+    }
+}
+
+impl Read for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl Write for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+}
+
+type LegacyClient = hyper_util::client::legacy::Client<Connector, Body>;
+
+/// The innermost client service: sends a request on a pooled connection.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: LegacyClient,
+}
+
+/// Pool settings of a client.
+#[derive(Clone, Debug)]
+pub(crate) struct PoolOptions {
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_idle_per_host: usize,
+    pub(crate) title_case_headers: bool,
+}
+
+impl Transport {
+    pub(crate) fn new(connector: Connector, protocol: Protocol, pool: &PoolOptions) -> Transport {
+        let mut builder =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .pool_idle_timeout(pool.idle_timeout)
+            .pool_max_idle_per_host(pool.max_idle_per_host)
+            .http1_title_case_headers(pool.title_case_headers)
+            .http2_only(protocol == Protocol::Http2PriorKnowledge);
+        Transport {
+            client: builder.build(connector),
+        }
+    }
+}
+
+impl Service<Request<Body>> for Transport {
+    type Response = Response<Incoming>;
+    type Error = Error;
+    type Future = futures_util::future::MapErr<
+        hyper_util::client::legacy::ResponseFuture,
+        fn(hyper_util::client::legacy::Error) -> Error,
+    >;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        use futures_util::TryFutureExt;
+        self.client.request(req).map_err(classify as fn(_) -> _)
+    }
+}
+
+/// HTTP.jl's exception kinds from a hyper-util error.
+fn classify(err: hyper_util::client::legacy::Error) -> Error {
+    if err.is_connect() {
+        let timed_out = source_chain(&err).any(|e| {
+            e.is::<ConnectTimedOut>()
+                || e.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+        });
+        if timed_out {
+            return Error::timeout(TimeoutKind::Connect).with_source(err);
+        }
+        return Error::connect(err);
+    }
+    // An error of our own making (e.g. a request body's) passes through as it is.
+    let own_kind = source_chain(&err)
+        .find_map(|e| e.downcast_ref::<Error>())
+        .map(|ours| ours.kind().clone())
+        .filter(|kind| *kind != crate::ErrorKind::Request);
+    match own_kind {
+        Some(kind) => Error::new(kind).with_source(err),
+        None => Error::request(err),
+    }
+}
+
+fn source_chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
+}

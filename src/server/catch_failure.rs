@@ -1,0 +1,213 @@
+//! [`CatchFailure`]: the served service as a hyper service, turning a handler's panic or
+//! error into a `500 Internal Server Error`.
+//!
+//! HTTP.jl catches an exception thrown by a handler, logs it and answers 500 with an empty
+//! body, and the server keeps serving. Here a panic (in `poll_ready`, `call` or the
+//! response future) or an `Err` from the service gets the same treatment, logged with
+//! `tracing`. The 500 body is empty because a generic `B::Data` cannot be built from text.
+//!
+//! This is hyper-util's `TowerToHyperService` (clone the tower service, drive it with
+//! `Oneshot`) plus the catching: one clone per request, as there.
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_util::future::{CatchUnwind, FutureExt};
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body::Body;
+use http_body_util::{Either, Empty};
+use pin_project_lite::pin_project;
+use tower::util::{Oneshot, ServiceExt};
+use tower::Service;
+
+use crate::BoxError;
+
+/// The body of a served response: the service's own, or the empty body of a 500.
+pub(crate) type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
+
+/// Wraps the served tower service; as a hyper service its error is `Infallible`, because
+/// every failure has become a 500 response.
+#[derive(Clone, Debug)]
+pub(crate) struct CatchFailure<S> {
+    inner: S,
+}
+
+impl<S> CatchFailure<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        CatchFailure { inner }
+    }
+}
+
+impl<S, ReqBody, B> hyper::service::Service<Request<ReqBody>> for CatchFailure<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: Body,
+{
+    type Response = Response<ServedBody<B>>;
+    type Error = Infallible;
+    type Future = ResponseFuture<S, Request<ReqBody>>;
+
+    fn call(&self, req: Request<ReqBody>) -> Self::Future {
+        // Kept to say which request failed; both clones are cheap (no path copy).
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        // Polled inside `catch_unwind`, so a panic in `poll_ready` or `call` is caught
+        // along with one in the response future.
+        let future = AssertUnwindSafe(self.inner.clone().oneshot(req)).catch_unwind();
+        ResponseFuture {
+            future,
+            method,
+            uri,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`CatchFailure`].
+    pub(crate) struct ResponseFuture<S, R>
+    where
+        S: Service<R>,
+    {
+        #[pin]
+        future: CatchUnwind<AssertUnwindSafe<Oneshot<S, R>>>,
+        method: Method,
+        uri: Uri,
+    }
+}
+
+impl<S, R, B> Future for ResponseFuture<S, R>
+where
+    S: Service<R, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+{
+    type Output = Result<Response<ServedBody<B>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match ready!(this.future.poll(cx)) {
+            Ok(Ok(response)) => response.map(Either::Left),
+            Ok(Err(err)) => {
+                let err: BoxError = err.into();
+                tracing::error!(
+                    method = %this.method,
+                    path = this.uri.path(),
+                    error = %err,
+                    "handler returned an error; answering 500"
+                );
+                internal_server_error()
+            }
+            Err(panic) => {
+                tracing::error!(
+                    method = %this.method,
+                    path = this.uri.path(),
+                    panic = panic_message(&*panic),
+                    "handler panicked; answering 500"
+                );
+                internal_server_error()
+            }
+        };
+        Poll::Ready(Ok(response))
+    }
+}
+
+fn internal_server_error<B: Body>() -> Response<ServedBody<B>> {
+    let mut response = Response::new(Either::Right(Empty::new()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+/// The message of a panic payload (`panic!("...")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<&'static str>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else {
+        "non-string panic payload"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Poll;
+
+    use hyper::service::Service as _;
+
+    use super::*;
+
+    /// A service whose failure point is chosen per case.
+    #[derive(Clone, Copy)]
+    enum Faulty {
+        Fine,
+        ErrorInReady,
+        PanicInReady,
+        PanicInCall,
+        ErrorInFuture,
+        PanicInFuture,
+    }
+
+    impl Service<Request<()>> for Faulty {
+        type Response = Response<String>;
+        type Error = &'static str;
+        type Future =
+            std::pin::Pin<Box<dyn Future<Output = Result<Response<String>, &'static str>> + Send>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            match self {
+                Faulty::ErrorInReady => Poll::Ready(Err("not ready")),
+                Faulty::PanicInReady => panic!("poll_ready bug"),
+                _ => Poll::Ready(Ok(())),
+            }
+        }
+
+        fn call(&mut self, _req: Request<()>) -> Self::Future {
+            let this = *self;
+            if let Faulty::PanicInCall = this {
+                panic!("call bug");
+            }
+            Box::pin(async move {
+                match this {
+                    Faulty::ErrorInFuture => Err("boom"),
+                    Faulty::PanicInFuture => panic!("handler bug"),
+                    _ => Ok(Response::new("fine".to_owned())),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn panics_and_errors_become_500() {
+        use Faulty::*;
+        for (case, expected) in [
+            (Fine, StatusCode::OK),
+            (ErrorInReady, StatusCode::INTERNAL_SERVER_ERROR),
+            (PanicInReady, StatusCode::INTERNAL_SERVER_ERROR),
+            (PanicInCall, StatusCode::INTERNAL_SERVER_ERROR),
+            (ErrorInFuture, StatusCode::INTERNAL_SERVER_ERROR),
+            (PanicInFuture, StatusCode::INTERNAL_SERVER_ERROR),
+        ] {
+            let service = CatchFailure::new(case);
+            let response = service
+                .call(Request::new(()))
+                .await
+                .unwrap_or_else(|never| match never {});
+            assert_eq!(response.status(), expected, "case {}", case as u8);
+        }
+    }
+
+    #[test]
+    fn panic_message_reads_str_and_string() {
+        let s: Box<dyn Any + Send> = Box::new("static");
+        let owned: Box<dyn Any + Send> = Box::new(String::from("owned"));
+        let other: Box<dyn Any + Send> = Box::new(7_u8);
+        assert_eq!(panic_message(&*s), "static");
+        assert_eq!(panic_message(&*owned), "owned");
+        assert_eq!(panic_message(&*other), "non-string panic payload");
+    }
+}
