@@ -1,0 +1,124 @@
+//! The client over TLS (rustls) against httpstack's server with a test CA made by rcgen.
+
+mod support;
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use http::{Request, Response, Version};
+use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server};
+use httpstack::{Body, Certificate, Client};
+use hyper::body::Incoming;
+
+async fn bounded<F: IntoFuture>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(20), f.into_future())
+        .await
+        .expect("test step timed out")
+}
+
+async fn tls_server(cert: &support::TestCert) -> Server {
+    let config =
+        tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+    Server::bind("127.0.0.1:0")
+        .tls(config)
+        .serve(handler_fn(|req: Request<Incoming>| async move {
+            Response::new(Body::from(format!(
+                "{:?} {}",
+                req.version(),
+                req.uri().path()
+            )))
+        }))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn h2_by_alpn_and_http1_when_not_preferred() {
+    let cert = support::test_cert();
+    let server = tls_server(&cert).await;
+    let ca = Certificate::from_pem(cert.ca_pem.as_bytes()).unwrap();
+    for host in ["localhost", "127.0.0.1"] {
+        let url = format!("https://{host}:{}/x", server.port());
+        let client = Client::builder()
+            .add_root_certificate(ca.clone())
+            .build()
+            .unwrap();
+        let resp = bounded(client.get(&url)).await.unwrap();
+        assert_eq!(
+            (resp.version(), resp.text().as_str()),
+            (Version::HTTP_2, "HTTP/2.0 /x"),
+            "{host}"
+        );
+
+        let h1 = Client::builder()
+            .add_root_certificate(ca.clone())
+            .prefer_http2(false)
+            .build()
+            .unwrap();
+        let resp = bounded(h1.get(&url)).await.unwrap();
+        assert_eq!(
+            (resp.version(), resp.text().as_str()),
+            (Version::HTTP_11, "HTTP/1.1 /x"),
+            "{host}"
+        );
+
+        let h2 = Client::builder()
+            .add_root_certificate(ca.clone())
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        assert_eq!(
+            bounded(h2.get(&url)).await.unwrap().version(),
+            Version::HTTP_2
+        );
+    }
+    server.close().await;
+}
+
+#[tokio::test]
+async fn unknown_ca_is_a_connect_error_unless_verification_is_off() {
+    let cert = support::test_cert();
+    let server = tls_server(&cert).await;
+    let url = format!("https://localhost:{}/", server.port());
+
+    let other = Certificate::from_pem(support::other_ca_pem().as_bytes()).unwrap();
+    let client = Client::builder()
+        .platform_roots(false)
+        .add_root_certificate(other)
+        .build()
+        .unwrap();
+    let err = bounded(client.get(&url)).await.unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    assert!(
+        err.to_string().contains("UnknownIssuer")
+            || err.to_string().to_lowercase().contains("unknown"),
+        "{err}"
+    );
+
+    // The default client trusts only the platform roots: the test CA is unknown there too.
+    let err = bounded(httpstack::get(&url)).await.unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+
+    let insecure = Client::builder()
+        .require_ssl_verification(false)
+        .build()
+        .unwrap();
+    assert_eq!(bounded(insecure.get(&url)).await.unwrap().status(), 200);
+    server.close().await;
+}
+
+#[tokio::test]
+async fn certificate_parsing_errors_are_typed() {
+    assert!(Certificate::from_pem(b"not a pem")
+        .unwrap_err()
+        .is_invalid_input());
+    assert!(Certificate::from_der(b"").unwrap_err().is_invalid_input());
+    let cert = support::test_cert();
+    assert_eq!(
+        Certificate::from_pem_bundle(cert.cert_pem.as_bytes())
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(Certificate::from_der(&cert.ca_der).is_ok());
+}
