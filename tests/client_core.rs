@@ -804,7 +804,7 @@ async fn content_length_shorter_than_the_body_is_authoritative() {
 
 #[test]
 fn credentials_are_sensitive_in_debug_output() {
-    let (_, request, _, _) = httpstack::get("http://u:pw@127.0.0.1/")
+    let (_, request, _) = httpstack::get("http://u:pw@127.0.0.1/")
         .header("authorization", "Bearer top-secret")
         .header("cookie", "session=abc")
         .build()

@@ -292,8 +292,8 @@ impl Error {
     }
 }
 
-/// Removes `user:password@` from a URL so it can be printed.
-fn redact(url: &str) -> String {
+/// Removes `user:password@` from a URL so it can be printed or logged.
+pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };

@@ -13,7 +13,6 @@ use httpstack_middleware::status::{StatusConfig, StatusLayer};
 use httpstack_middleware::timeout::{TimeoutConfig, TimeoutLayer};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
-use url::Url;
 
 use super::open::OpenStream;
 use super::request::RequestBuilder;
@@ -411,22 +410,4 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// Parses and checks a URL the client can request: http or https, with a host.
-pub(crate) fn parse_url(url: &str) -> Result<Url, Error> {
-    let parsed =
-        Url::parse(url).map_err(|e| Error::invalid_url(format!("cannot parse the URL: {e}")))?;
-    match parsed.scheme() {
-        "http" | "https" => {}
-        other => {
-            return Err(Error::invalid_url(format!(
-                "unsupported scheme `{other}` (use http or https)"
-            )))
-        }
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid_url("the URL has no host"));
-    }
-    Ok(parsed)
 }

@@ -108,9 +108,11 @@ impl Download {
         for (name, value) in std::mem::take(&mut self.headers) {
             builder = builder.header(name, value);
         }
-        let (client, request, url, verbose) = builder.build()?;
-        let response = exchange(&client, request, &url, verbose).await?;
-        let fail = |e: Error| e.with_url(&Method::GET, url.as_str());
+        let (client, request, verbose) = builder.build()?;
+        let uri = request.uri().clone();
+        let response = exchange(&client, request, verbose, &Method::GET, &uri).await?;
+        let fail = |e: Error| e.with_request(&Method::GET, &uri);
+        let url = super::target::url_of(&uri);
         let (parts, mut body) = response.into_parts();
         let path = destination(self.dest.as_deref(), &parts.headers, &url)
             .await

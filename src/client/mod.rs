@@ -32,6 +32,7 @@ mod multipart;
 mod open;
 mod request;
 mod response;
+mod target;
 mod transport;
 
 use std::path::PathBuf;

@@ -2,10 +2,9 @@
 //! the response piece by piece. Both directions are streamed; nothing is buffered whole.
 
 use bytes::Bytes;
-use http::{Request, Response as HttpResponse};
+use http::{Request, Response as HttpResponse, Uri};
 use http_body_util::BodyExt;
 use tokio::task::JoinHandle;
-use url::Url;
 
 use super::builder::Client;
 use super::request::exchange;
@@ -42,45 +41,45 @@ pub struct OpenStream {
     pending: Option<JoinHandle<Result<HttpResponse<Body>, Error>>>,
     body: Option<Body>,
     method: http::Method,
-    url: Url,
+    uri: Uri,
 }
 
 impl std::fmt::Debug for OpenStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenStream")
             .field("method", &self.method)
-            .field("url", &super::response::redacted(&self.url))
+            .field(
+                "url",
+                &httpstack_middleware::error::redact(&self.uri.to_string()),
+            )
             .field("writing", &self.sender.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl OpenStream {
-    pub(crate) fn start(
-        client: Client,
-        mut request: Request<Body>,
-        url: Url,
-        verbose: u8,
-    ) -> OpenStream {
+    pub(crate) fn start(client: Client, mut request: Request<Body>, verbose: u8) -> OpenStream {
         let (sender, body) = Body::channel(WRITE_QUEUE);
         *request.body_mut() = body;
         let method = request.method().clone();
-        let task_url = url.clone();
+        let uri = request.uri().clone();
         // The exchange must make progress while the caller is writing, so it runs as its
         // own task; dropping the OpenStream aborts it.
-        let pending =
-            tokio::spawn(async move { exchange(&client, request, &task_url, verbose).await });
+        let (task_method, task_uri) = (method.clone(), uri.clone());
+        let pending = tokio::spawn(async move {
+            exchange(&client, request, verbose, &task_method, &task_uri).await
+        });
         OpenStream {
             sender: Some(sender),
             pending: Some(pending),
             body: None,
             method,
-            url,
+            uri,
         }
     }
 
     fn fail(&self, e: Error) -> Error {
-        e.with_url(&self.method, self.url.as_str())
+        e.with_request(&self.method, &self.uri)
     }
 
     /// Writes one piece of the request body (sent as one chunk). Waits while earlier
@@ -112,7 +111,7 @@ impl OpenStream {
         Ok(Response::new(
             parts,
             self.method.clone(),
-            self.url.clone(),
+            self.uri.clone(),
             Bytes::new(),
         ))
     }
@@ -142,8 +141,8 @@ impl OpenStream {
             return Ok(None);
         };
         while let Some(frame) = body.frame().await {
-            let frame = frame
-                .map_err(|e| Error::from_boxed(e).with_url(&self.method, self.url.as_str()))?;
+            let frame =
+                frame.map_err(|e| Error::from_boxed(e).with_request(&self.method, &self.uri))?;
             if let Ok(data) = frame.into_data() {
                 if !data.is_empty() {
                     return Ok(Some(data));

@@ -17,12 +17,12 @@ use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
 use httpstack_middleware::status::StatusConfig;
 use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use url::Url;
 
-use super::builder::{parse_url, Client};
+use super::builder::Client;
 use super::multipart::Form;
 use super::open::OpenStream;
 use super::response::Response;
+use super::target::Target;
 use crate::{Body, BoxError, Error};
 
 /// A key–value pair for [`RequestBuilder::query`] and [`RequestBuilder::form`]: a tuple
@@ -56,7 +56,7 @@ pub struct RequestBuilder {
 
 struct Pending {
     method: Method,
-    url: Url,
+    target: Target,
     headers: HeaderMap,
     body: Body,
     extensions: Extensions,
@@ -73,7 +73,10 @@ impl std::fmt::Debug for RequestBuilder {
             Ok(p) => f
                 .debug_struct("RequestBuilder")
                 .field("method", &p.method)
-                .field("url", &super::response::redacted(&p.url))
+                .field(
+                    "url",
+                    &httpstack_middleware::error::redact(&p.target.as_string()),
+                )
                 .finish_non_exhaustive(),
             Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
         }
@@ -101,10 +104,10 @@ where
 
 impl RequestBuilder {
     pub(crate) fn new(client: Client, method: Method, url: &str) -> RequestBuilder {
-        let inner = parse_url(url)
-            .map(|url| Pending {
+        let inner = Target::parse(url)
+            .map(|target| Pending {
                 method: method.clone(),
-                url,
+                target,
                 headers: HeaderMap::new(),
                 body: Body::empty(),
                 extensions: Extensions::new(),
@@ -121,7 +124,7 @@ impl RequestBuilder {
     fn with(mut self, f: impl FnOnce(&mut Pending, &Client) -> Result<(), Error>) -> Self {
         if let Ok(pending) = &mut self.inner {
             if let Err(e) = f(pending, &self.client) {
-                let e = e.with_url(&pending.method, pending.url.as_str());
+                let e = e.with_url(&pending.method, &pending.target.as_string());
                 self.inner = Err(e);
             }
         }
@@ -170,7 +173,7 @@ impl RequestBuilder {
     {
         self.with(|p, _| {
             {
-                let mut query = p.url.query_pairs_mut();
+                let mut query = p.target.url_mut().query_pairs_mut();
                 for pair in pairs {
                     let (k, v) = pair.key_value();
                     query.append_pair(k, v);
@@ -367,7 +370,8 @@ impl RequestBuilder {
     }
 
     /// Builds the `http::Request` this builder describes, with its options as extensions.
-    pub fn build(self) -> Result<(Client, Request<Body>, Url, u8), Error> {
+    /// Returns the client to send it with and the `verbose` level too.
+    pub fn build(self) -> Result<(Client, Request<Body>, u8), Error> {
         let client = self.client;
         let mut p = self.inner?;
         let defaults = client.defaults();
@@ -396,31 +400,26 @@ impl RequestBuilder {
         if let Some(c) = p.decompression {
             p.extensions.insert(c);
         }
-        p.url.set_fragment(None);
-        let uri = http::Uri::try_from(p.url.as_str()).map_err(|e| {
-            Error::invalid_url("the URL is not a valid request target")
-                .with_source(e)
-                .with_url(&p.method, p.url.as_str())
-        })?;
+        let uri = p.target.into_uri(&p.method)?;
         let mut request = Request::new(p.body);
         *request.method_mut() = p.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = p.headers;
         *request.extensions_mut() = p.extensions;
         let verbose = p.verbose.unwrap_or(defaults.verbose);
-        Ok((client, request, p.url, verbose))
+        Ok((client, request, verbose))
     }
 
     /// Sends the request and reads the whole response body (what `.await` does).
     pub async fn send(self) -> Result<Response, Error> {
-        let (client, request, url, verbose) = self.build()?;
-        let method = request.method().clone();
-        let response = exchange(&client, request, &url, verbose).await?;
+        let (client, request, verbose) = self.build()?;
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let response = exchange(&client, request, verbose, &method, &uri).await?;
         let (parts, body) = response.into_parts();
         let body = read_body(body)
             .await
-            .map_err(|e| Error::from_boxed(e).with_url(&method, url.as_str()))?;
-        Ok(Response::new(parts, method, url, body))
+            .map_err(|e| Error::from_boxed(e).with_request(&method, &uri))?;
+        Ok(Response::new(parts, method, uri, body))
     }
 
     /// HTTP.jl `response_stream`: writes the response body into `writer` as it arrives,
@@ -429,11 +428,11 @@ impl RequestBuilder {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let (client, request, url, verbose) = self.build()?;
-        let method = request.method().clone();
-        let response = exchange(&client, request, &url, verbose).await?;
+        let (client, request, verbose) = self.build()?;
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let response = exchange(&client, request, verbose, &method, &uri).await?;
         let (parts, mut body) = response.into_parts();
-        let fail = |e: Error| e.with_url(&method, url.as_str());
+        let fail = |e: Error| e.with_request(&method, &uri);
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| fail(Error::from_boxed(e)))?;
             if let Ok(data) = frame.into_data() {
@@ -449,15 +448,15 @@ impl RequestBuilder {
         writer.flush().await.map_err(|e| {
             fail(Error::body(e).with_message("flushing the response_stream failed"))
         })?;
-        Ok(Response::new(parts, method, url, Bytes::new()))
+        Ok(Response::new(parts, method, uri, Bytes::new()))
     }
 
     /// HTTP.jl `HTTP.open`: starts the request now and returns the stream through which
     /// the caller writes the body and then reads the response. Must be called within a
     /// tokio runtime.
     pub fn open(self) -> Result<OpenStream, Error> {
-        let (client, request, url, verbose) = self.build()?;
-        Ok(OpenStream::start(client, request, url, verbose))
+        let (client, request, verbose) = self.build()?;
+        Ok(OpenStream::start(client, request, verbose))
     }
 }
 
@@ -471,23 +470,26 @@ impl IntoFuture for RequestBuilder {
 }
 
 /// Sends a built request through the client's stack, logging per `verbose`.
+/// `method` and `uri` are the request's, for error messages: the caller keeps them anyway,
+/// so they are not cloned again here.
 pub(crate) async fn exchange(
     client: &Client,
     request: Request<Body>,
-    url: &Url,
     verbose: u8,
+    method: &Method,
+    uri: &http::Uri,
 ) -> Result<http::Response<Body>, Error> {
-    let method = request.method().clone();
+    let shown = || httpstack_middleware::error::redact(&uri.to_string());
     if verbose >= 1 {
-        tracing::info!(target: "httpstack::client", "{} {}", method, super::response::redacted(url));
+        tracing::info!(target: "httpstack::client", "{method} {}", shown());
         if verbose >= 2 {
             tracing::info!(target: "httpstack::client", "request headers: {:?}", request.headers());
         }
     }
     let result = tower::ServiceExt::oneshot(client.inner.stack.clone(), request).await;
-    let response = result.map_err(|e| e.with_url(&method, url.as_str()))?;
+    let response = result.map_err(|e| e.with_request(method, uri))?;
     if verbose >= 1 {
-        tracing::info!(target: "httpstack::client", "{:?} {} ({} {})", response.version(), response.status(), method, super::response::redacted(url));
+        tracing::info!(target: "httpstack::client", "{:?} {} ({method} {})", response.version(), response.status(), shown());
         if verbose >= 2 {
             tracing::info!(target: "httpstack::client", "response headers: {:?}", response.headers());
         }

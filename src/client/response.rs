@@ -1,7 +1,9 @@
 //! `Response`: the status, headers and (by default) the whole body of a reply.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Method, StatusCode, Version};
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use url::Url;
 
 use crate::Error;
@@ -14,7 +16,9 @@ use crate::Error;
 pub struct Response {
     parts: http::response::Parts,
     method: Method,
-    url: Url,
+    uri: Uri,
+    // Built on first use: most callers never ask, and parsing costs (see target.rs).
+    url: OnceLock<Url>,
     body: Bytes,
 }
 
@@ -22,13 +26,14 @@ impl Response {
     pub(crate) fn new(
         parts: http::response::Parts,
         method: Method,
-        url: Url,
+        uri: Uri,
         body: Bytes,
     ) -> Response {
         Response {
             parts,
             method,
-            url,
+            uri,
+            url: OnceLock::new(),
             body,
         }
     }
@@ -53,9 +58,14 @@ impl Response {
         self.parts.version
     }
 
-    /// The final URL (after redirects).
+    /// The final URL (after redirects), as a `url::Url`.
     pub fn url(&self) -> &Url {
-        &self.url
+        self.url.get_or_init(|| super::target::url_of(&self.uri))
+    }
+
+    /// The final URL (after redirects), as the `http::Uri` that was sent.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
     }
 
     /// Extensions set by layers (retry counts, layer timings, the redirect chain...).
@@ -84,7 +94,7 @@ impl Response {
         serde_json::from_slice(&self.body).map_err(|e| {
             Error::body(e)
                 .with_message("the response body is not the expected JSON")
-                .with_url(&self.method, self.url.as_str())
+                .with_request(&self.method, &self.uri)
         })
     }
 
@@ -97,8 +107,8 @@ impl Response {
     /// `status_exception(false)` that want to check later).
     pub fn error_for_status(self) -> Result<Response, Error> {
         if httpstack_middleware::status::is_error_status(self.status()) {
-            let (method, url) = (self.method.clone(), self.url.to_string());
-            return Err(Error::status_error(self.into_http()).with_url(&method, &url));
+            let (method, uri) = (self.method.clone(), self.uri.clone());
+            return Err(Error::status_error(self.into_http()).with_request(&method, &uri));
         }
         Ok(self)
     }
@@ -108,15 +118,4 @@ impl crate::messages::HeaderExt for Response {
     fn header_map(&self) -> &HeaderMap {
         &self.parts.headers
     }
-}
-
-/// A URL for logs: without userinfo.
-pub(crate) fn redacted(url: &Url) -> String {
-    if url.username().is_empty() && url.password().is_none() {
-        return url.to_string();
-    }
-    let mut clean = url.clone();
-    let _ = clean.set_username("");
-    let _ = clean.set_password(None);
-    clean.to_string()
 }
