@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response};
-use httpstack_middleware::decompression::{DecompressionConfig, DecompressionLayer};
-use httpstack_middleware::headers::{HeadersConfig, HeadersLayer};
-use httpstack_middleware::status::{StatusConfig, StatusLayer};
-use httpstack_middleware::timeout::{TimeoutConfig, TimeoutLayer};
+use httpstack_middleware::decompression::{
+    Decompression, DecompressionBody, DecompressionConfig, DecompressionLayer,
+};
+use httpstack_middleware::headers::{Headers, HeadersConfig, HeadersLayer};
+use httpstack_middleware::status::{Status, StatusConfig, StatusLayer};
+use httpstack_middleware::timeout::{Timeout, TimeoutBody, TimeoutConfig, TimeoutLayer};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -26,7 +28,16 @@ pub const DEFAULT_USER_AGENT: &str = concat!("httpstack/", env!("CARGO_PKG_VERSI
 
 /// The client's whole stack behind one boxed service: boxed once here, at the boundary,
 /// so `Client` is one type whatever layers it holds (DESIGN.md: the Client's erased stack).
+/// `execute`, `open` and `download` use it.
 pub(crate) type Stack = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
+
+/// The same default stack, unboxed: `send` (every `.await` on a request) calls it
+/// directly and reads its concrete body, which saves three allocations and the dynamic
+/// calls per request (measured ~4% of the client's instructions).
+pub(crate) type DefaultStack = Headers<Timeout<Status<Decompression<Transport>>>>;
+
+/// The response body of [`DefaultStack`].
+pub(crate) type DefaultBody = TimeoutBody<DecompressionBody<hyper::body::Incoming>>;
 
 /// What every request of a client starts from; a request's own options override these.
 #[derive(Clone, Debug)]
@@ -52,6 +63,7 @@ pub struct Client {
 
 pub(crate) struct ClientRef {
     pub(crate) stack: Stack,
+    pub(crate) default_stack: DefaultStack,
     pub(crate) defaults: Defaults,
 }
 
@@ -392,8 +404,7 @@ impl ClientBuilder {
         let d = &self.defaults;
         // DESIGN.md's client stack, outermost first (redirect, cookies and retry come
         // with the client middleware).
-        let stack = ServiceBuilder::new()
-            .map_response(|resp: Response<_>| resp.map(Body::wrap))
+        let default_stack: DefaultStack = ServiceBuilder::new()
             .layer(HeadersLayer::new().config(d.header_config.clone()))
             .layer(TimeoutLayer::new().config(d.timeouts))
             .layer(StatusLayer::new().status_exception(d.status.status_exception))
@@ -403,9 +414,13 @@ impl ClientBuilder {
                     .max_size(d.decompression.max_size),
             )
             .service(transport);
+        let stack = ServiceBuilder::new()
+            .map_response(|resp: Response<DefaultBody>| resp.map(Body::wrap))
+            .service(default_stack.clone());
         Ok(Client {
             inner: Arc::new(ClientRef {
                 stack: BoxCloneSyncService::new(stack),
+                default_stack,
                 defaults: self.defaults,
             }),
         })

@@ -110,7 +110,14 @@ impl Download {
         }
         let (client, request, verbose) = builder.build()?;
         let uri = request.uri().clone();
-        let response = exchange(&client, request, verbose, &Method::GET, &uri).await?;
+        let response = exchange(
+            client.inner.stack.clone(),
+            request,
+            verbose,
+            &Method::GET,
+            &uri,
+        )
+        .await?;
         let fail = |e: Error| e.with_request(&Method::GET, &uri);
         let url = super::target::url_of(&uri);
         let (parts, mut body) = response.into_parts();

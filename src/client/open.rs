@@ -67,7 +67,14 @@ impl OpenStream {
         // own task; dropping the OpenStream aborts it.
         let (task_method, task_uri) = (method.clone(), uri.clone());
         let pending = tokio::spawn(async move {
-            exchange(&client, request, verbose, &task_method, &task_uri).await
+            exchange(
+                client.inner.stack.clone(),
+                request,
+                verbose,
+                &task_method,
+                &task_uri,
+            )
+            .await
         });
         OpenStream {
             sender: Some(sender),
