@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod access_log;
 pub mod body;
 pub mod decompression;
 pub mod error;
