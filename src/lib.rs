@@ -33,4 +33,4 @@ pub use client::{
     request, set_default_client, Certificate, Client, ClientBuilder, Download, Form, Multipart,
     OpenStream, Progress, RequestBuilder, Response,
 };
-pub use server::{handler_fn, serve, Server, ServerBuilder};
+pub use server::{handler_fn, listen, serve, Server, ServerBuilder};

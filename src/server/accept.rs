@@ -1,6 +1,9 @@
-//! [`accept_loop`]: the one loop that accepts connections and spawns a task for each.
+//! [`accept_loop`]: the one loop that accepts connections, filters them
+//! (`connection_filter`) and spawns a task for each.
 
 use std::io;
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::Service;
 
+use super::catch_failure::panic_message;
 use super::connection::{serve_connection, ConnectionConfig};
 use super::handle::Shared;
 use crate::BoxError;
@@ -51,6 +55,11 @@ pub(crate) async fn accept_loop<S, B>(
         match accepted {
             Ok((stream, peer)) => {
                 backoff.reset();
+                if !admits(&config, peer) {
+                    // Dropping the stream closes it; the slot (`permit`) is free again.
+                    tracing::debug!(%peer, "connection_filter refused the connection");
+                    continue;
+                }
                 // Responses are written whole by hyper; Nagle would only delay them.
                 if let Err(err) = stream.set_nodelay(true) {
                     tracing::debug!(%peer, error = %err, "cannot set TCP_NODELAY");
@@ -79,6 +88,20 @@ pub(crate) async fn accept_loop<S, B>(
                     () = shared.closing.cancelled() => return,
                 }
             }
+        }
+    }
+}
+
+/// Runs the `connection_filter` (HTTP.jl `tcpisvalid`); a filter that panics refuses.
+fn admits(config: &ConnectionConfig, peer: SocketAddr) -> bool {
+    let Some(filter) = &config.connection_filter else {
+        return true;
+    };
+    match panic::catch_unwind(AssertUnwindSafe(|| filter(peer))) {
+        Ok(admitted) => admitted,
+        Err(panic) => {
+            tracing::error!(%peer, panic = panic_message(&*panic), "connection_filter panicked; refusing");
+            false
         }
     }
 }

@@ -1,69 +1,130 @@
 //! [`serve_connection`]: one accepted connection, from TLS handshake to close.
 //!
-//! hyper-util's auto builder picks the protocol per connection: HTTP/1.1 (keep-alive), or
-//! HTTP/2 when the client opens with the HTTP/2 preface — after ALPN `h2` on TLS, or by
-//! prior knowledge on plaintext (h2c, RFC 9113 §3.3). Per-connection options (timeouts,
-//! limits) belong on [`ConnectionConfig`].
+//! The protocol is picked per connection, as hyper-util's auto builder does, but here so
+//! that hyper's own HTTP/1 and HTTP/2 builders can be used with every option they have
+//! (hyper-util's HTTP/1 builder lacks `max_header_size`): TLS ALPN decides when it was
+//! negotiated; otherwise the first bytes do — the HTTP/2 preface (RFC 9113 §3.4) means
+//! h2c by prior knowledge, anything else HTTP/1.1. Those bytes are replayed to hyper.
+//!
+//! The connection task then drives hyper's connection future together with the
+//! connection's [`ConnectionTimers`] (idle, header and write timeouts) and the server's
+//! close signals.
 
 use std::fmt::Display;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
+use super::activity::Activity;
 use super::builder::Protocols;
-use super::catch_failure::CatchFailure;
 use super::connection_count::ConnectionGuard;
+use super::connection_io::ConnectionIo;
+use super::connection_service::{ConnectionService, RequestLimits};
 use super::handle::Shared;
+use super::request_framing::RequestFraming;
+use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
+
+/// HTTP.jl's `tcpisvalid`: decides, from the client's address, whether to serve it.
+pub(crate) type ConnectionFilter = Arc<dyn Fn(SocketAddr) -> bool + Send + Sync + 'static>;
+
+/// hyper's HTTP/1 read buffer limit (`DEFAULT_MAX_BUFFER_SIZE`); a head that does not
+/// fit is a 431 there too, so a larger `max_header_bytes` raises the buffer with it.
+const HYPER_MAX_BUF_SIZE: usize = 8192 + 4096 * 100;
+
+/// The HTTP/2 preface a client sends first (RFC 9113 §3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The options of one server's connections.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnectionOptions {
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) max_body_bytes: Option<u64>,
+    pub(crate) http2_keep_alive_interval: Option<Duration>,
+    pub(crate) http2_keep_alive_timeout: Option<Duration>,
+}
 
 /// What every connection of one server is served with.
 pub(crate) struct ConnectionConfig {
     protocols: Protocols,
-    /// HTTP/1.1 and HTTP/2 by preface detection; with `http2_only`, HTTP/2 alone.
-    auto: auto::Builder<TokioExecutor>,
-    /// `http1_only`. The auto builder ignores `http1_only` when serving with upgrades
-    /// (hyper-util 0.1), so an HTTP/1-only server uses hyper's HTTP/1 builder directly.
-    /// HTTP/1 options must be set on both this and `auto.http1()`.
     http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
     tls: Option<TlsAcceptor>,
+    options: ConnectionOptions,
+    pub(crate) connection_filter: Option<ConnectionFilter>,
 }
 
 impl ConnectionConfig {
-    pub(crate) fn new(protocols: Protocols, tls: Option<TlsAcceptor>) -> Self {
-        let mut auto = auto::Builder::new(TokioExecutor::new());
-        // hyper's HTTP/1 header-read timeout and HTTP/2 keep-alive only run with a timer.
-        auto.http1().timer(TokioTimer::new());
-        auto.http2().timer(TokioTimer::new());
-        if protocols == Protocols::Http2Only {
-            auto = auto.http2_only();
-        }
+    pub(crate) fn new(
+        protocols: Protocols,
+        tls: Option<TlsAcceptor>,
+        options: ConnectionOptions,
+        connection_filter: Option<ConnectionFilter>,
+    ) -> Self {
         let mut http1 = http1::Builder::new();
-        http1.timer(TokioTimer::new());
+        // Head timeouts are the connection timers' job: hyper's starts while the
+        // connection is still idle, so it cannot tell idle from slow.
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(None)
+            .max_header_size(options.max_header_bytes);
+        if options.max_header_bytes > HYPER_MAX_BUF_SIZE {
+            http1.max_buf_size(options.max_header_bytes);
+        }
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        // h2 refuses a header list whose size is >= its setting, where RFC 9113 §6.5.2
+        // makes the setting the largest accepted: one more makes `max_header_bytes` the
+        // largest accepted. HTTP/2 keep-alive pings only run with a timer.
+        let max_header_list = options.max_header_bytes.saturating_add(1);
+        http2
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(max_header_list).unwrap_or(u32::MAX));
+        if let Some(interval) = options.http2_keep_alive_interval {
+            http2.keep_alive_interval(interval);
+            if let Some(timeout) = options.http2_keep_alive_timeout {
+                http2.keep_alive_timeout(timeout);
+            }
+        }
         ConnectionConfig {
             protocols,
-            auto,
             http1,
+            http2,
             tls,
+            options,
+            connection_filter,
         }
+    }
+
+    /// Whether connections track their [`Activity`]: only with timeouts or limits, so a
+    /// server without them pays nothing for it.
+    fn tracks_activity(&self) -> bool {
+        let timeouts = &self.options.timeouts;
+        timeouts.any_connection_timer()
+            || timeouts.read.is_some()
+            || self.options.max_body_bytes.is_some()
     }
 }
 
-/// Serves `stream` until the client is done, the server closes it gracefully, or it is
-/// force-closed. `guard` and `permit` are held until then: they are the connection's
-/// place in `Server::connections` and in `max_connections`.
+/// Serves `stream` until the client is done, the server closes it gracefully, it is
+/// force-closed, or a timeout ends it. `guard` and `permit` are held until then: they are
+/// the connection's place in `Server::connections` and in `max_connections`.
 pub(crate) async fn serve_connection<S, B>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -81,62 +142,184 @@ pub(crate) async fn serve_connection<S, B>(
     B::Error: Into<BoxError>,
 {
     let _held = (guard, permit);
+    let accepted = Instant::now();
+    // The first request's head — TLS handshake and protocol detection included — is
+    // bounded by read_header_timeout from the accept, as in Go.
+    let head_deadline = config
+        .options
+        .timeouts
+        .header
+        .and_then(|d| accepted.checked_add(d));
+    let connection = Connection {
+        config: &config,
+        peer,
+        shared: &shared,
+        accepted,
+        head_deadline,
+    };
     match &config.tls {
-        None => serve_io(&config, stream, peer, service, &shared).await,
+        None => connection.serve(stream, None, service).await,
         Some(acceptor) => {
             let tls = tokio::select! {
-                handshake = acceptor.accept(stream) => match handshake {
-                    Ok(tls) => tls,
-                    Err(err) => {
+                handshake = before(head_deadline, acceptor.accept(stream)) => match handshake {
+                    Some(Ok(tls)) => tls,
+                    Some(Err(err)) => {
                         tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                        return;
+                    }
+                    None => {
+                        tracing::debug!(%peer, "TLS handshake not done within read_header_timeout");
                         return;
                     }
                 },
                 // No request has started yet, so closing (gracefully or not) drops it.
                 () = shared.closing.cancelled() => return,
             };
-            serve_io(&config, tls, peer, service, &shared).await;
+            let alpn_h2 = tls.get_ref().1.alpn_protocol().map(|alpn| alpn == b"h2");
+            connection.serve(tls, alpn_h2, service).await;
         }
     }
 }
 
-async fn serve_io<I, S, B>(
-    config: &ConnectionConfig,
-    io: I,
+/// One connection being served.
+struct Connection<'a> {
+    config: &'a ConnectionConfig,
     peer: SocketAddr,
-    service: S,
-    shared: &Shared,
-) where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    let (io, service) = (TokioIo::new(io), CatchFailure::new(service));
-    // With upgrades where HTTP/1 is spoken, so WebSocket handlers can take the
-    // connection over.
-    match config.protocols {
-        Protocols::Auto => {
-            let conn = config.auto.serve_connection_with_upgrades(io, service);
-            until_done(conn, peer, shared).await;
-        }
-        Protocols::Http2Only => {
-            let conn = config.auto.serve_connection(io, service);
-            until_done(conn, peer, shared).await;
-        }
-        Protocols::Http1Only => {
-            let conn = config.http1.serve_connection(io, service).with_upgrades();
-            until_done(conn, peer, shared).await;
+    shared: &'a Shared,
+    accepted: Instant,
+    head_deadline: Option<Instant>,
+}
+
+impl Connection<'_> {
+    /// Picks the protocol (`alpn_h2`: what TLS ALPN chose, if it chose) and serves it.
+    async fn serve<I, S, B>(self, mut io: I, alpn_h2: Option<bool>, service: S)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        // What TLS ALPN or the options already decided; `None`: the first bytes decide.
+        let decided = match (self.config.protocols, alpn_h2) {
+            (Protocols::Http1Only, _) | (Protocols::Auto, Some(false)) => Some(false),
+            (Protocols::Http2Only, _) | (Protocols::Auto, Some(true)) => Some(true),
+            (Protocols::Auto, None) => None,
+        };
+        // An HTTP/1 connection is served at once (its head is timed by the connection
+        // timers). Any other starts with reading its first bytes — the HTTP/2 preface,
+        // if it is HTTP/2 — within read_header_timeout, which hyper's HTTP/2 has no
+        // equivalent of.
+        let (http2, prefix) = if decided == Some(false) {
+            (false, Bytes::new())
+        } else {
+            let detected = tokio::select! {
+                detected = before(self.head_deadline, detect_http2(&mut io)) => detected,
+                () = self.shared.closing.cancelled() => return,
+            };
+            match detected {
+                // Not the preface on an HTTP/2-only connection: hyper refuses it.
+                Some(Ok(Some((preface, bytes)))) => (decided.unwrap_or(preface), bytes),
+                Some(Ok(None)) => return, // closed before sending anything
+                Some(Err(err)) => {
+                    tracing::debug!(peer = %self.peer, error = %err, "reading the first request failed");
+                    return;
+                }
+                None => {
+                    tracing::debug!(peer = %self.peer, "no request within read_header_timeout");
+                    return;
+                }
+            }
+        };
+        let http1 = !http2;
+        let options = &self.config.options;
+        let activity = self
+            .config
+            .tracks_activity()
+            .then(|| Arc::new(Activity::new(self.accepted, Instant::now(), http1)));
+        let io = match &activity {
+            None => ConnectionIo::plain(io, prefix),
+            Some(activity) => {
+                let framing = (http1
+                    && (options.max_body_bytes.is_some() || options.timeouts.read.is_some()))
+                .then(|| RequestFraming::new(options.max_body_bytes, options.max_header_bytes));
+                ConnectionIo::watched(
+                    io,
+                    prefix,
+                    activity.clone(),
+                    http1,
+                    framing,
+                    options.timeouts.read,
+                )
+            }
+        };
+        let timers = activity
+            .clone()
+            .filter(|_| options.timeouts.any_connection_timer())
+            .map(|activity| ConnectionTimers::new(activity, options.timeouts, http1));
+        let limits = RequestLimits {
+            max_body_bytes: options.max_body_bytes,
+            connection_write_timeout: options.timeouts.write.filter(|_| http1),
+            stream_write_timeout: options.timeouts.write.filter(|_| http2),
+        };
+        let service = ConnectionService::new(service, self.peer, activity, limits);
+        let io = TokioIo::new(io);
+        if http2 {
+            let conn = self.config.http2.serve_connection(io, service);
+            until_done(conn, timers, self.peer, self.shared).await;
+        } else {
+            // With upgrades, so WebSocket handlers can take the connection over.
+            let conn = self
+                .config
+                .http1
+                .serve_connection(io, service)
+                .with_upgrades();
+            until_done(conn, timers, self.peer, self.shared).await;
         }
     }
 }
 
-/// Drives `conn` to its end, starting a graceful shutdown when the server closes and
-/// dropping it when the server is force-closed.
-async fn until_done<C: GracefulConnection>(conn: C, peer: SocketAddr, shared: &Shared) {
+/// `future`'s output, or `None` if `deadline` comes first.
+async fn before<F: Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// Reads until the bytes so far are the HTTP/2 preface or cannot become it; returns
+/// whether they are, and the bytes, for hyper to read again. `None`: the client closed
+/// before sending anything.
+async fn detect_http2<I: AsyncRead + Unpin>(io: &mut I) -> io::Result<Option<(bool, Bytes)>> {
+    let mut buf = [0u8; H2_PREFACE.len()];
+    let mut len = 0;
+    while len < buf.len() {
+        let n = io.read(&mut buf[len..]).await?;
+        if n == 0 {
+            return match len {
+                0 => Ok(None),
+                _ => Err(io::ErrorKind::UnexpectedEof.into()),
+            };
+        }
+        len += n;
+        if buf[..len] != H2_PREFACE[..len] {
+            return Ok(Some((false, Bytes::copy_from_slice(&buf[..len]))));
+        }
+    }
+    Ok(Some((true, Bytes::from_static(H2_PREFACE))))
+}
+
+/// Drives `conn` to its end, starting a graceful shutdown when the server closes or the
+/// connection idles out, and dropping it when the server is force-closed or a request
+/// head or response misses its timeout.
+async fn until_done<C: GracefulConnection>(
+    conn: C,
+    mut timers: Option<ConnectionTimers>,
+    peer: SocketAddr,
+    shared: &Shared,
+) {
     tokio::pin!(conn);
     let mut draining = false;
     loop {
@@ -157,47 +340,40 @@ async fn until_done<C: GracefulConnection>(conn: C, peer: SocketAddr, shared: &S
                 }
                 return;
             }
+            // After the connection, so the phase changes it made are seen.
+            action = next_timer(&mut timers) => match action {
+                TimerAction::Idle => {
+                    tracing::debug!(%peer, "idle_timeout: closing the connection");
+                    if !draining {
+                        conn.as_mut().graceful_shutdown();
+                        draining = true;
+                    }
+                }
+                TimerAction::HeaderTimeout => {
+                    tracing::debug!(%peer, "read_header_timeout: dropping the connection");
+                    return;
+                }
+                TimerAction::WriteTimeout => {
+                    tracing::debug!(%peer, "write_timeout: dropping the connection");
+                    return;
+                }
+            },
         }
     }
 }
 
+async fn next_timer(timers: &mut Option<ConnectionTimers>) -> TimerAction {
+    match timers {
+        Some(timers) => timers.await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A hyper connection future that can be asked to finish gracefully. hyper-util has
-/// such a trait, but it is sealed and leaves out hyper's upgradeable HTTP/1 connection.
+/// such a trait, but it is sealed.
 trait GracefulConnection: Future<Output = Result<(), Self::Error>> {
     type Error: Display;
     fn graceful_shutdown(self: Pin<&mut Self>);
-}
-
-impl<I, S, B> GracefulConnection for auto::UpgradeableConnection<'_, I, S, TokioExecutor>
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    type Error = BoxError;
-    fn graceful_shutdown(self: Pin<&mut Self>) {
-        auto::UpgradeableConnection::graceful_shutdown(self);
-    }
-}
-
-impl<I, S, B> GracefulConnection for auto::Connection<'_, I, S, TokioExecutor>
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
-{
-    type Error = BoxError;
-    fn graceful_shutdown(self: Pin<&mut Self>) {
-        auto::Connection::graceful_shutdown(self);
-    }
 }
 
 impl<I, S, B> GracefulConnection for http1::UpgradeableConnection<I, S>
@@ -211,5 +387,54 @@ where
     type Error = hyper::Error;
     fn graceful_shutdown(self: Pin<&mut Self>) {
         http1::UpgradeableConnection::graceful_shutdown(self);
+    }
+}
+
+impl<I, S, B> GracefulConnection for http2::Connection<I, S, TokioExecutor>
+where
+    S: hyper::service::HttpService<Incoming, ResBody = B>,
+    S::Error: Into<BoxError>,
+    B: Body + 'static,
+    B::Error: Into<BoxError>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    TokioExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    type Error = hyper::Error;
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        http2::Connection::graceful_shutdown(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn detects_the_http2_preface_or_anything_else() {
+        let cases: [(&[u8], Option<bool>); 4] = [
+            (H2_PREFACE, Some(true)),
+            (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", Some(false)),
+            (b"PRI * HTTP/1.1\r\n", Some(false)),
+            (b"", None),
+        ];
+        for (input, expected) in cases {
+            let (mut client, mut server) = tokio::io::duplex(64);
+            // Byte by byte, so detection sees partial prefaces.
+            for byte in input {
+                client.write_all(&[*byte]).await.expect("write");
+            }
+            drop(client);
+            let detected = detect_http2(&mut server).await.expect("detect");
+            assert_eq!(
+                detected.as_ref().map(|(h2, _)| *h2),
+                expected,
+                "case {:?}",
+                String::from_utf8_lossy(input)
+            );
+            if let Some((_, replay)) = detected {
+                assert!(input.starts_with(&replay), "replayed bytes are the input's");
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The server: HTTP.jl's `serve!` and `Server` handle, over hyper-util's auto builder.
+//! The server: HTTP.jl's `serve!` / `listen!` and `Server` handle, over hyper.
 //!
 //! [`serve`] binds an address, starts serving in background tasks and returns a
 //! [`Server`] handle at once, as HTTP.jl's `serve!` does. The server runs until
@@ -10,8 +10,9 @@
 //! Any `tower::Service<http::Request<Incoming>>` can be served: a closure through
 //! [`handler_fn`], an httpstack router, an axum `Router`. A connection speaks HTTP/1.1 with
 //! keep-alive, HTTP/2 when TLS ALPN picks `h2`, or h2c when a plaintext client opens with
-//! the HTTP/2 preface (prior knowledge, RFC 9113 §3.3). As in HTTP.jl, a handler that
-//! fails — here: panics, or its service returns `Err` — gets its client an empty
+//! the HTTP/2 preface (prior knowledge, RFC 9113 §3.3). Every request carries the client's
+//! address as a [`PeerAddr`] extension. As in HTTP.jl, a handler that fails — here:
+//! panics, or its service returns `Err` — gets its client an empty
 //! `500 Internal Server Error`, the failure is logged with `tracing`, and the server keeps
 //! serving.
 //!
@@ -41,8 +42,59 @@
 //! # }
 //! ```
 //!
-//! Options go through [`Server::bind`]: TLS with a rustls config
-//! ([`tls_config_from_pem`]), `http1_only`, `http2_only`, `max_connections`,
+//! # Stream handlers
+//!
+//! [`listen`] is HTTP.jl's `listen!`: its handler gets a [`Stream`] per request, reads the
+//! request body as it arrives and writes the response as it is produced — never holding
+//! either whole. This is HTTP.jl's README example, echoing the body chunk by chunk:
+//!
+//! ```
+//! use httpstack::server::{listen, Stream};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), httpstack::Error> {
+//! let server = listen("127.0.0.1:0", |mut http: Stream| async move {
+//!     println!("{} {} from {}", http.method(), http.uri(), http.peer_addr());
+//!     http.set_status(200)?;
+//!     http.set_header("Foo-Header", "bar")?;
+//!     http.start_write()?;
+//!     while let Some(chunk) = http.read_chunk().await? {
+//!         http.write(chunk).await?;
+//!     }
+//!     http.close_write()
+//! })
+//! .await?;
+//!
+//! let url = format!("http://{}/echo", server.local_addr());
+//! let resp = httpstack::post(url).body_chunks(vec!["one ", "two"]).await?;
+//! assert_eq!(resp.headers()["foo-header"], "bar");
+//! assert_eq!(resp.text(), "one two");
+//! server.close().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A stream handler that returns without having set a status or written anything gets
+//! its client a 500, as in HTTP.jl. [`stream_handler`] turns a request handler into a
+//! stream handler (HTTP.jl `streamhandler`).
+//!
+//! # Options
+//!
+//! Options go through [`Server::bind`]; HTTP.jl's keyword arguments keep their names.
+//! Each option's default is on its method; timeouts are off unless set, as in HTTP.jl.
+//!
+//! | option | HTTP/1.1 | HTTP/2 |
+//! |---|---|---|
+//! | [`read_timeout`](ServerBuilder::read_timeout) | head and body of each request | the body a [`Stream`] reads; bounds the TLS handshake and preface |
+//! | [`read_header_timeout`](ServerBuilder::read_header_timeout) | each request head; the first from accept | TLS handshake and preface |
+//! | [`write_timeout`](ServerBuilder::write_timeout) | connection dropped past it | stream reset past it |
+//! | [`idle_timeout`](ServerBuilder::idle_timeout) | graceful close when idle | GOAWAY when no stream is open |
+//! | [`max_header_bytes`](ServerBuilder::max_header_bytes) | 431, raw head bytes | 431, SETTINGS_MAX_HEADER_LIST_SIZE |
+//! | [`max_body_bytes`](ServerBuilder::max_body_bytes) | 413: `Content-Length` and chunked | 413: `Content-Length`, and bodies a [`Stream`] reads |
+//! | [`http2_keep_alive_interval`](ServerBuilder::http2_keep_alive_interval) | — | PINGs against dead peers |
+//! | [`backlog`](ServerBuilder::backlog), [`reuseaddr`](ServerBuilder::reuseaddr), [`connection_filter`](ServerBuilder::connection_filter), [`max_connections`](ServerBuilder::max_connections) | the listener: both | |
+//!
+//! Also: TLS with a rustls config ([`tls_config_from_pem`]), `http1_only`, `http2_only`,
 //! `grace_period` and `on_shutdown` hooks.
 //!
 //! ```
@@ -52,7 +104,11 @@
 //! use httpstack::server::{handler_fn, Server};
 //!
 //! let server = Server::bind("127.0.0.1:0")
+//!     .read_header_timeout(Duration::from_secs(10))
+//!     .idle_timeout(Duration::from_secs(60))
+//!     .max_body_bytes(16 * 1024 * 1024)
 //!     .max_connections(1024)
+//!     .connection_filter(|peer| peer.ip().is_loopback())
 //!     .grace_period(Duration::from_secs(10))
 //!     .on_shutdown(|| println!("server stopped"))
 //!     .serve(handler_fn(|_req| async { http::Response::new(String::from("ok")) }))
@@ -62,20 +118,40 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Malformed requests get hyper's answers: `400 Bad Request` for a bad request line or
+//! header, `431` for a head over the limit, `414 URI Too Long` past hyper's 64 KiB URI
+//! limit; the connection then closes.
 
 mod accept;
+mod activity;
 mod builder;
 mod catch_failure;
 mod connection;
 mod connection_count;
+mod connection_io;
+mod connection_service;
 mod handle;
 mod handler_fn;
+mod listen;
+mod listener;
+mod peer_addr;
+mod request_framing;
 mod serve;
 mod shutdown;
+mod stream;
+mod stream_handler;
+mod stream_service;
+mod timeouts;
 mod tls;
 
 pub use builder::ServerBuilder;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};
+pub use listen::listen;
+pub use peer_addr::PeerAddr;
 pub use serve::serve;
+pub use stream::Stream;
+pub use stream_handler::{stream_handler, ServiceStreamHandler};
+pub use stream_service::StreamHandler;
 pub use tls::{tls_config_from_pem, tls_config_from_pem_bytes};

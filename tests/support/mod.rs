@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod httpbin;
+pub mod peers;
 pub mod tls;
 
 pub use httpbin::{httpbin, raw_get, Httpbin};

@@ -1,0 +1,295 @@
+//! [`ConnectionService`]: the hyper service of one connection, around the user's service
+//! (already made failure-proof by [`CatchFailure`]).
+//!
+//! Per request it
+//! - puts the client's address in the extensions as [`PeerAddr`];
+//! - answers `413 Content Too Large` (RFC 9110 §15.5.14) without calling the handler
+//!   when `Content-Length` is over `max_body_bytes`, and replaces the handler's response
+//!   with a 413 when the body turned out too large while being read (HTTP/1 chunked, see
+//!   `request_framing`);
+//! - marks the request in flight on the connection's [`Activity`] until its response
+//!   body is finished, which the idle and write timeouts go by, and notes upgrades;
+//! - on HTTP/2, bounds the stream by `write_timeout`: a handler that has not answered,
+//!   or a body not finished, by then gets the stream reset. (HTTP/1 bounds the whole
+//!   connection instead, in its timers.)
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use http::{header, HeaderValue, Method, Request, Response, StatusCode, Version};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{Either, Empty};
+use hyper::body::Incoming;
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+use tower::Service;
+
+use super::activity::{Activity, InFlight};
+use super::catch_failure::{self, CatchFailure, ServedBody};
+use super::peer_addr::PeerAddr;
+use crate::BoxError;
+
+/// What a connection's requests are bounded by.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RequestLimits {
+    pub(crate) max_body_bytes: Option<u64>,
+    /// HTTP/1: `write_timeout`, started per request here, enforced by the timers.
+    pub(crate) connection_write_timeout: Option<Duration>,
+    /// HTTP/2: `write_timeout`, enforced per stream here.
+    pub(crate) stream_write_timeout: Option<Duration>,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub(crate) struct ConnectionService<S> {
+    inner: CatchFailure<S>,
+    peer: SocketAddr,
+    activity: Option<Arc<Activity>>,
+    limits: RequestLimits,
+}
+
+impl<S> ConnectionService<S> {
+    pub(crate) fn new(
+        inner: S,
+        peer: SocketAddr,
+        activity: Option<Arc<Activity>>,
+        limits: RequestLimits,
+    ) -> Self {
+        ConnectionService {
+            inner: CatchFailure::new(inner),
+            peer,
+            activity,
+            limits,
+        }
+    }
+}
+
+/// The error that resets an HTTP/2 stream (or closes an HTTP/1 connection) whose
+/// response missed `write_timeout`.
+#[derive(Debug)]
+pub(crate) struct WriteTimedOut;
+
+impl fmt::Display for WriteTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response not written within the server's write_timeout")
+    }
+}
+
+impl std::error::Error for WriteTimedOut {}
+
+impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: Body,
+{
+    type Response = Response<ConnectionBody<B>>;
+    type Error = WriteTimedOut;
+    type Future = ResponseFuture<S, Request<Incoming>>;
+
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut().insert(PeerAddr(self.peer));
+        let (in_flight, request) = match &self.activity {
+            Some(activity) => {
+                let request = activity.request_started(self.limits.connection_write_timeout);
+                (Some(InFlight::new(activity.clone())), request)
+            }
+            None => (None, 0),
+        };
+        let close = req.version() < Version::HTTP_2;
+        let too_large = self
+            .limits
+            .max_body_bytes
+            .is_some_and(|max| content_length(&req).is_some_and(|len| len > max));
+        if too_large {
+            // The handler never sees it; the body stays unread, so HTTP/1 closes after
+            // answering (RFC 9110 §15.5.14) and lingers to avoid a reset.
+            if let (true, Some(activity)) = (close, &self.activity) {
+                activity.set_linger();
+            }
+            return ResponseFuture {
+                inner: None,
+                in_flight,
+                deadline: None,
+                request,
+                upgrade: None,
+                close,
+            };
+        }
+        let upgrade = self.activity.is_some().then_some(()).and_then(|()| {
+            let connect = req.method() == Method::CONNECT;
+            (connect || req.headers().contains_key(header::UPGRADE)).then_some(connect)
+        });
+        let deadline = self
+            .limits
+            .stream_write_timeout
+            .map(|timeout| Box::pin(tokio::time::sleep(timeout)));
+        ResponseFuture {
+            inner: Some(hyper::service::Service::call(&self.inner, req)),
+            in_flight,
+            deadline,
+            request,
+            upgrade,
+            close,
+        }
+    }
+}
+
+/// The request's `Content-Length`, when it has a valid one.
+fn content_length<B>(req: &Request<B>) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+pin_project! {
+    /// The response future of [`ConnectionService`].
+    pub(crate) struct ResponseFuture<S, R>
+    where
+        S: Service<R>,
+    {
+        // `None`: answered 413 from the request head.
+        #[pin]
+        inner: Option<catch_failure::ResponseFuture<S, R>>,
+        in_flight: Option<InFlight>,
+        deadline: Option<Pin<Box<Sleep>>>,
+        request: u64,
+        // `Some(is_connect)` for a request asking to switch protocols.
+        upgrade: Option<bool>,
+        // HTTP/1: a 413 also closes the connection.
+        close: bool,
+    }
+}
+
+impl<S, R, B> Future for ResponseFuture<S, R>
+where
+    S: Service<R, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+{
+    type Output = Result<Response<ConnectionBody<B>>, WriteTimedOut>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(inner) = this.inner.as_pin_mut() else {
+            return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
+        };
+        let response = match inner.poll(cx) {
+            Poll::Ready(Ok(response)) => response,
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => {
+                if let Some(deadline) = this.deadline {
+                    ready!(deadline.as_mut().poll(cx));
+                    tracing::debug!("no response within write_timeout; resetting the stream");
+                    return Poll::Ready(Err(WriteTimedOut));
+                }
+                return Poll::Pending;
+            }
+        };
+        let overflowed = match this.in_flight.as_ref().map(InFlight::activity) {
+            Some(activity) if activity.body_overflowed(*this.request) => true,
+            Some(activity) => {
+                if let Some(connect) = *this.upgrade {
+                    let status = response.status();
+                    if status == StatusCode::SWITCHING_PROTOCOLS || (connect && status.is_success())
+                    {
+                        activity.mark_upgraded();
+                    } else {
+                        activity.refuse_upgrade();
+                    }
+                }
+                false
+            }
+            None => false,
+        };
+        if overflowed {
+            // The handler answered after its body failed: the client gets the 413.
+            return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
+        }
+        Poll::Ready(Ok(response.map(|body| ConnectionBody {
+            inner: body,
+            in_flight: this.in_flight.take(),
+            deadline: this.deadline.take(),
+        })))
+    }
+}
+
+/// An empty `413 Content Too Large`.
+fn too_large<B: Body>(in_flight: Option<InFlight>, close: bool) -> Response<ConnectionBody<B>> {
+    let mut response = Response::new(ConnectionBody {
+        inner: Either::Right(Empty::new()),
+        in_flight,
+        deadline: None,
+    });
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+pin_project! {
+    /// A served response body: ends the request's in-flight mark when finished or
+    /// dropped, and (HTTP/2) fails once past `write_timeout`.
+    pub(crate) struct ConnectionBody<B: Body> {
+        #[pin]
+        inner: ServedBody<B>,
+        in_flight: Option<InFlight>,
+        deadline: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<B: Body> fmt::Debug for ConnectionBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionBody").finish_non_exhaustive()
+    }
+}
+
+impl<B> Body for ConnectionBody<B>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    type Data = B::Data;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
+        let this = self.project();
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.in_flight.take();
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame)),
+            Poll::Pending => {
+                if let Some(deadline) = this.deadline {
+                    ready!(deadline.as_mut().poll(cx));
+                    return Poll::Ready(Some(Err(Box::new(WriteTimedOut))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,22 @@
+//! [`PeerAddr`]: the client's address, carried by every request the server hands over.
+
+/// The address of the client that sent a request: the server puts it in every request's
+/// extensions, for handlers, the access log and the router to read (HTTP.jl's
+/// `$remote_addr` / `$remote_port`, Go's `Request.RemoteAddr`).
+///
+/// ```
+/// use httpstack::server::{handler_fn, PeerAddr};
+///
+/// let whoami = handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+///     match req.extensions().get::<PeerAddr>() {
+///         Some(PeerAddr(addr)) => http::Response::new(format!("you are {addr}")),
+///         None => http::Response::new(String::from("not served by httpstack")),
+///     }
+/// });
+/// # let _ = whoami;
+/// ```
+///
+/// It is the access log's own [`RemoteAddr`](httpstack_middleware::access_log::RemoteAddr)
+/// under the server's name, so one extension serves both (one allocation per request,
+/// not two).
+pub use httpstack_middleware::access_log::RemoteAddr as PeerAddr;

@@ -1,0 +1,250 @@
+//! [`Timeouts`]: the server's timeout options, resolved; [`ConnectionTimers`]: the one
+//! timer of a connection task, which enforces them from the connection's [`Activity`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep};
+
+use super::activity::{duration_nanos, Activity, Phase};
+
+/// The timeout options as the connections use them (`None`: no timeout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    /// `read_timeout`: a whole request, head and body, from its first byte.
+    pub(crate) read: Option<Duration>,
+    /// The head of a request: `read_header_timeout`, bounded by `read_timeout`.
+    pub(crate) header: Option<Duration>,
+    /// `write_timeout`: from the request head being read to the response being written.
+    pub(crate) write: Option<Duration>,
+    /// `idle_timeout`, or `read_timeout` when it is unset (as in Go).
+    pub(crate) idle: Option<Duration>,
+}
+
+impl Timeouts {
+    /// Resolves the options; a zero duration means "none", as HTTP.jl's `0` does.
+    pub(crate) fn new(
+        read: Option<Duration>,
+        read_header: Option<Duration>,
+        write: Option<Duration>,
+        idle: Option<Duration>,
+    ) -> Self {
+        let set = |d: Option<Duration>| d.filter(|d| !d.is_zero());
+        let (read, read_header, write, idle) = (set(read), set(read_header), set(write), set(idle));
+        let header = match (read_header, read) {
+            (Some(header), Some(read)) => Some(header.min(read)),
+            (header, read) => header.or(read),
+        };
+        Timeouts {
+            read,
+            header,
+            write,
+            idle: idle.or(read),
+        }
+    }
+
+    /// Whether a connection needs its timer at all.
+    pub(crate) fn any_connection_timer(&self) -> bool {
+        self.header.is_some() || self.write.is_some() || self.idle.is_some()
+    }
+}
+
+/// What the connection task must do when a timer fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimerAction {
+    /// Idle past `idle_timeout`: close gracefully (HTTP/2 sends GOAWAY).
+    Idle,
+    /// A request head took longer than `read_header_timeout`: drop the connection.
+    HeaderTimeout,
+    /// HTTP/1: a response was not written within `write_timeout`: drop the connection.
+    WriteTimeout,
+}
+
+/// The timer of one connection: a future that resolves when the connection's current
+/// phase has lasted too long, re-arming itself as the phase changes. It is polled after
+/// the connection on every wake-up of the connection task, so phase changes made while
+/// serving are seen at once; the last response finishing in another task (HTTP/2) wakes
+/// it through the [`Activity`].
+#[derive(Debug)]
+pub(crate) struct ConnectionTimers {
+    activity: Arc<Activity>,
+    timeouts: Timeouts,
+    http1: bool,
+    sleep: Pin<Box<Sleep>>,
+    armed: Option<u64>,
+    /// Idle already fired: the connection is draining, do not fire it again.
+    idle_fired: bool,
+}
+
+impl ConnectionTimers {
+    pub(crate) fn new(activity: Arc<Activity>, timeouts: Timeouts, http1: bool) -> Self {
+        let sleep = Box::pin(tokio::time::sleep_until(activity.epoch()));
+        ConnectionTimers {
+            activity,
+            timeouts,
+            http1,
+            sleep,
+            armed: None,
+            idle_fired: false,
+        }
+    }
+
+    /// The next deadline (nanoseconds since the epoch) and what it means.
+    fn next(&self) -> Option<(u64, TimerAction)> {
+        let after = |since: u64, d: Duration| since.saturating_add(duration_nanos(d));
+        match self.activity.phase() {
+            Phase::Upgraded => None,
+            // HTTP/2 bounds each stream's response instead (see ConnectionService).
+            Phase::Busy { write_deadline } => write_deadline
+                .filter(|_| self.http1)
+                .map(|at| (at, TimerAction::WriteTimeout)),
+            Phase::ReadingHead { since } => self
+                .timeouts
+                .header
+                .filter(|_| self.http1)
+                .map(|d| (after(since, d), TimerAction::HeaderTimeout)),
+            Phase::Idle {
+                since,
+                write_deadline,
+            } => {
+                let idle = self
+                    .timeouts
+                    .idle
+                    .filter(|_| !self.idle_fired)
+                    .map(|d| (after(since, d), TimerAction::Idle));
+                let write = write_deadline
+                    .filter(|_| self.http1)
+                    .map(|at| (at, TimerAction::WriteTimeout));
+                match (idle, write) {
+                    (Some(idle), Some(write)) => Some(if write.0 < idle.0 { write } else { idle }),
+                    (idle, write) => idle.or(write),
+                }
+            }
+        }
+    }
+}
+
+impl Future for ConnectionTimers {
+    type Output = TimerAction;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<TimerAction> {
+        let this = &mut *self;
+        this.activity.register(cx.waker());
+        let Some((at, action)) = this.next() else {
+            this.armed = None;
+            return Poll::Pending;
+        };
+        if this.armed != Some(at) {
+            let deadline: Instant = this.activity.instant(at);
+            this.sleep.as_mut().reset(deadline);
+            this.armed = Some(at);
+        }
+        match this.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                this.armed = None;
+                if action == TimerAction::Idle {
+                    this.idle_fired = true;
+                }
+                Poll::Ready(action)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_resolve_as_go_does() {
+        let s = Duration::from_secs;
+        let cases = [
+            // (read, read_header, write, idle) -> (header, idle)
+            ((None, None, None, None), (None, None)),
+            ((Some(s(10)), None, None, None), (Some(s(10)), Some(s(10)))),
+            (
+                (Some(s(10)), Some(s(2)), None, Some(s(60))),
+                (Some(s(2)), Some(s(60))),
+            ),
+            (
+                (Some(s(1)), Some(s(5)), None, None),
+                (Some(s(1)), Some(s(1))),
+            ),
+            ((None, Some(s(5)), None, None), (Some(s(5)), None)),
+            (
+                (
+                    Some(Duration::ZERO),
+                    Some(Duration::ZERO),
+                    None,
+                    Some(Duration::ZERO),
+                ),
+                (None, None),
+            ),
+        ];
+        for ((read, header, write, idle), expected) in cases {
+            let t = Timeouts::new(read, header, write, idle);
+            assert_eq!(
+                (t.header, t.idle),
+                expected,
+                "case {read:?} {header:?} {idle:?}"
+            );
+        }
+        assert!(!Timeouts::default().any_connection_timer());
+        assert!(Timeouts::new(None, None, Some(s(1)), None).any_connection_timer());
+    }
+
+    #[tokio::test]
+    async fn idle_fires_once_and_busy_holds_it_off() {
+        let now = Instant::now();
+        let activity = Arc::new(Activity::new(now, now, true));
+        let timeouts = Timeouts::new(None, None, None, Some(Duration::from_millis(20)));
+        let mut timers = ConnectionTimers::new(activity.clone(), timeouts, true);
+
+        // Reading the first head with no header timeout: nothing to fire.
+        assert_eq!(timers.next(), None);
+        activity.request_started(None);
+        assert_eq!(timers.next(), None, "busy, no write timeout");
+        activity.request_finished();
+        let action = tokio::time::timeout(Duration::from_secs(5), &mut timers)
+            .await
+            .expect("idle fires");
+        assert_eq!(action, TimerAction::Idle);
+        assert_eq!(timers.next(), None, "idle fires once");
+    }
+
+    #[tokio::test]
+    async fn header_and_write_timeouts_fire_for_http1_only() {
+        let now = Instant::now();
+        let timeouts = Timeouts::new(
+            None,
+            Some(Duration::from_millis(10)),
+            Some(Duration::from_millis(10)),
+            None,
+        );
+        let activity = Arc::new(Activity::new(now, now, true));
+        let mut timers = ConnectionTimers::new(activity.clone(), timeouts, true);
+        let action = tokio::time::timeout(Duration::from_secs(5), &mut timers)
+            .await
+            .expect("header timeout fires");
+        assert_eq!(action, TimerAction::HeaderTimeout);
+
+        activity.request_started(timeouts.write);
+        let action = tokio::time::timeout(Duration::from_secs(5), &mut timers)
+            .await
+            .expect("write timeout fires");
+        assert_eq!(action, TimerAction::WriteTimeout);
+
+        let http2 = Arc::new(Activity::new(now, now, false));
+        http2.request_started(timeouts.write);
+        let timers = ConnectionTimers::new(http2, timeouts, false);
+        assert_eq!(
+            timers.next(),
+            None,
+            "HTTP/2 bounds streams, not the connection"
+        );
+    }
+}

@@ -1,0 +1,632 @@
+//! The server's limits and listener options over real sockets on 127.0.0.1, each limit at
+//! its edge (exactly at it passes, one past fails): `max_header_bytes` (431),
+//! `max_body_bytes` (413) for `Content-Length` and chunked bodies, over HTTP/1.1 and h2c,
+//! for request and stream handlers; malformed requests (400); `connection_filter`;
+//! `reuseaddr` and `backlog`; the `PeerAddr` extension.
+//!
+//! HTTP/1 clients are raw `TcpStream`s, so the bytes on the wire are the test's; HTTP/2
+//! uses hyper's client connection. Every wait is bounded by [`WAIT`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody};
+use httpstack::server::{handler_fn, PeerAddr, Server, Stream};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// The bound on every wait in these tests.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
+async fn within<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+/// A response read off a raw HTTP/1 connection.
+#[derive(Debug)]
+struct RawResponse {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Reads one response (Content-Length, chunked, or up to EOF) off `conn`.
+async fn read_response<R: AsyncBufReadExt + Unpin>(conn: &mut R) -> RawResponse {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = conn.read_line(&mut line).await.expect("read head");
+        assert!(n > 0, "connection closed in the response head: {head:?}");
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("status line: {head:?}"));
+    let mut response = RawResponse {
+        status,
+        head,
+        body: Vec::new(),
+    };
+    if let Some(length) = response.header("content-length") {
+        let mut body = vec![0; length.parse().expect("numeric length")];
+        conn.read_exact(&mut body).await.expect("body");
+        response.body = body;
+    } else if response
+        .header("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            conn.read_line(&mut size).await.expect("chunk size");
+            let size = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
+            if size == 0 {
+                let mut line = String::new();
+                while line != "\r\n" {
+                    line.clear();
+                    conn.read_line(&mut line).await.expect("trailer");
+                }
+                break;
+            }
+            let mut chunk = vec![0; size + 2];
+            conn.read_exact(&mut chunk).await.expect("chunk");
+            response.body.extend_from_slice(&chunk[..size]);
+        }
+    } else if status >= 200 && status != 204 && status != 304 {
+        conn.read_to_end(&mut response.body)
+            .await
+            .expect("body to EOF");
+    }
+    response
+}
+
+/// Sends `request` on a new connection and reads one response.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let mut conn = BufReader::new(
+        within("connect", TcpStream::connect(addr))
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(request)
+        .await
+        .expect("write request");
+    within("response", read_response(&mut conn)).await
+}
+
+/// Answers 200 with the request body's length, or 400 if the body failed; counts calls
+/// and body failures.
+#[derive(Clone, Default)]
+struct Counting {
+    calls: Arc<AtomicUsize>,
+    body_errors: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    fn service(
+        &self,
+    ) -> impl tower::Service<
+        Request<Incoming>,
+        Response = Response<String>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+           + Send
+           + 'static {
+        let this = self.clone();
+        handler_fn(move |req: Request<Incoming>| {
+            let this = this.clone();
+            async move {
+                this.calls.fetch_add(1, Ordering::SeqCst);
+                match req.into_body().collect().await {
+                    Ok(body) => Response::new(body.to_bytes().len().to_string()),
+                    Err(_) => {
+                        this.body_errors.fetch_add(1, Ordering::SeqCst);
+                        let mut response = Response::new(String::from("body failed"));
+                        *response.status_mut() = StatusCode::BAD_REQUEST;
+                        response
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// A GET whose head is exactly `len` bytes (request line, headers, blank line).
+fn head_of_len(len: usize) -> Vec<u8> {
+    let start = "GET / HTTP/1.1\r\nHost: x\r\nX-Fill: ";
+    let end = "\r\n\r\n";
+    let fill = len - start.len() - end.len();
+    format!("{start}{}{end}", "a".repeat(fill)).into_bytes()
+}
+
+#[tokio::test]
+async fn request_heads_at_max_header_bytes_pass_and_one_byte_more_gets_431() {
+    // A small limit, and the default (HTTP.jl's 1 MiB), which is above hyper's own buffer.
+    for (limit, configured) in [(1000, true), (1024 * 1024, false)] {
+        let counting = Counting::default();
+        let mut builder = Server::bind("127.0.0.1:0");
+        if configured {
+            builder = builder.max_header_bytes(limit);
+        }
+        let server = builder.serve(counting.service()).await.expect("serve");
+        for (len, expected) in [(limit, 200), (limit + 1, 431)] {
+            let response = exchange(server.local_addr(), &head_of_len(len)).await;
+            assert_eq!(
+                response.status, expected,
+                "limit {limit}, head of {len} bytes"
+            );
+        }
+        assert_eq!(counting.calls.load(Ordering::SeqCst), 1, "limit {limit}");
+        within("close", server.close()).await;
+    }
+}
+
+/// An h2c client connection to `addr`.
+async fn h2c<B>(addr: SocketAddr) -> hyper::client::conn::http2::SendRequest<B>
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tcp = within("connect", TcpStream::connect(addr))
+        .await
+        .expect("connect");
+    let (sender, conn) = within(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+#[tokio::test]
+async fn h2_request_heads_over_max_header_bytes_get_431() {
+    // HTTP/2 counts decoded fields plus 32 bytes each (RFC 9113 §6.5.2), pseudo-headers
+    // included: `:method GET`, `:scheme http`, `:authority x`, `:path /`.
+    let limit = 1000;
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_header_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let pseudo = [
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":authority", "x"),
+        (":path", "/"),
+    ];
+    let pseudo_size: usize = pseudo.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
+    let fill_at_limit = limit - pseudo_size - "x-fill".len() - 32;
+    let mut sender = h2c::<Full<Bytes>>(server.local_addr()).await;
+    for (fill, expected) in [
+        (fill_at_limit, StatusCode::OK),
+        (
+            fill_at_limit + 1,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ),
+    ] {
+        let request = Request::get("http://x/")
+            .header("x-fill", "a".repeat(fill))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        within("h2 ready", sender.ready()).await.expect("ready");
+        let response = within("h2 request", sender.send_request(request))
+            .await
+            .expect("h2 response");
+        assert_eq!(response.status(), expected, "fill {fill}");
+    }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn content_length_over_max_body_bytes_gets_413_without_reaching_the_handler() {
+    let limit = 16;
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    for (len, expected) in [(limit, 200), (limit + 1, 413)] {
+        let body = "b".repeat(len as usize);
+        let request = format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n{body}");
+        let response = exchange(server.local_addr(), request.as_bytes()).await;
+        assert_eq!(response.status, expected, "body of {len} bytes");
+        if expected == 413 {
+            assert_eq!(response.header("connection"), Some("close"));
+        } else {
+            assert_eq!(response.body, len.to_string().as_bytes());
+        }
+    }
+    assert_eq!(
+        counting.calls.load(Ordering::SeqCst),
+        1,
+        "the 413 never reached the handler"
+    );
+
+    // With `Expect: 100-continue` the client never has to send the body.
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 17\r\n\r\n",
+        )
+        .await
+        .expect("write head");
+    let response = within("413", read_response(&mut conn)).await;
+    assert_eq!(
+        response.status, 413,
+        "no 100 Continue, straight 413: {}",
+        response.head
+    );
+    within("close", server.close()).await;
+}
+
+/// A chunked request whose body is `len` bytes, in chunks of at most 5.
+fn chunked_request(len: usize) -> Vec<u8> {
+    let mut request = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let body = vec![b'c'; len];
+    for chunk in body.chunks(5) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    request
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_max_body_bytes_fails_in_the_handler_and_gets_413() {
+    let limit = 12;
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    for (len, expected) in [(limit, 200), (limit + 1, 413)] {
+        let response = exchange(server.local_addr(), &chunked_request(len as usize)).await;
+        assert_eq!(response.status, expected, "chunked body of {len} bytes");
+        if expected == 200 {
+            assert_eq!(response.body, len.to_string().as_bytes());
+        }
+    }
+    // The handler read both bodies; the second failed in its hands, and its 400 was
+    // replaced by the 413.
+    assert_eq!(counting.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(counting.body_errors.load(Ordering::SeqCst), 1);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_serves_on_below_the_body_limit() {
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(8)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    for len in [8, 3, 8] {
+        conn.get_mut()
+            .write_all(&chunked_request(len))
+            .await
+            .expect("write");
+        let response = within("response", read_response(&mut conn)).await;
+        assert_eq!(
+            (response.status, response.body),
+            (200, len.to_string().into_bytes())
+        );
+    }
+    within("close", server.close()).await;
+}
+
+/// A request body of frames, with no length.
+type UnsizedBody =
+    StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>>;
+
+/// An h2 request body sent as `pieces` frames, with no length.
+fn unsized_body(pieces: Vec<&'static [u8]>) -> UnsizedBody {
+    let frames: Vec<_> = pieces
+        .into_iter()
+        .map(|piece| Ok(Frame::data(Bytes::from_static(piece))))
+        .collect();
+    StreamBody::new(futures_util::stream::iter(frames))
+}
+
+#[tokio::test]
+async fn h2_bodies_over_max_body_bytes_get_413() {
+    let limit = 10;
+    // A request handler: Content-Length is checked before the handler.
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let mut sender = h2c::<Full<Bytes>>(server.local_addr()).await;
+    for (len, expected) in [
+        (limit, StatusCode::OK),
+        (limit + 1, StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let request = Request::post("http://x/")
+            .header("content-length", len)
+            .body(Full::new(Bytes::from(vec![b'h'; len as usize])))
+            .expect("request");
+        within("ready", sender.ready()).await.expect("ready");
+        let response = within("h2 request", sender.send_request(request))
+            .await
+            .expect("response");
+        assert_eq!(
+            response.status(),
+            expected,
+            "h2 body of {len} bytes with a length"
+        );
+    }
+    assert_eq!(counting.calls.load(Ordering::SeqCst), 1);
+    within("close", server.close()).await;
+
+    // A stream handler counts bodies without a length itself.
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .listen(|mut stream: Stream| async move {
+            let body = stream.read_to_end().await?;
+            stream.write(body.len().to_string()).await
+        })
+        .await
+        .expect("listen");
+    let mut sender = h2c(server.local_addr()).await;
+    for (pieces, expected) in [
+        (vec![&b"01234"[..], b"56789"], StatusCode::OK),
+        (
+            vec![&b"01234"[..], b"56789", b"X"],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let request = Request::post("http://x/")
+            .body(unsized_body(pieces))
+            .expect("request");
+        within("ready", sender.ready()).await.expect("ready");
+        let response = within("h2 request", sender.send_request(request))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), expected);
+        if expected == StatusCode::OK {
+            let body = within("body", response.into_body().collect())
+                .await
+                .expect("body");
+            assert_eq!(body.to_bytes(), "10");
+        }
+    }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn malformed_requests_get_400() {
+    let server = Server::bind("127.0.0.1:0")
+        .serve(Counting::default().service())
+        .await
+        .expect("serve");
+    let cases: [(&str, &[u8]); 6] = [
+        ("garbage request line", b"HELLO\r\n\r\n"),
+        ("no version", b"GET /\r\nHost: x\r\n\r\n"),
+        ("unknown version", b"GET / HTTP/3.7\r\nHost: x\r\n\r\n"),
+        (
+            "header without a colon",
+            b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
+        ),
+        (
+            "space in a header name",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        ),
+        (
+            "two different lengths",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        ),
+    ];
+    for (case, request) in cases {
+        let response = exchange(server.local_addr(), request).await;
+        assert_eq!(response.status, 400, "case {case}: {}", response.head);
+    }
+    // And the server still serves.
+    let response = exchange(server.local_addr(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(response.status, 200);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn connection_filter_closes_refused_peers_before_reading() {
+    // What the filter does: 0 refuses, 1 panics (which refuses), 2 admits.
+    let mode = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (filter_mode, filter_seen) = (mode.clone(), seen.clone());
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .connection_filter(move |peer| {
+            filter_seen.lock().expect("lock").push(peer);
+            match filter_mode.load(Ordering::SeqCst) {
+                0 => false,
+                1 => panic!("a broken filter"),
+                _ => true,
+            }
+        })
+        .serve(counting.service())
+        .await
+        .expect("serve");
+
+    for refusing in [0, 1] {
+        mode.store(refusing, Ordering::SeqCst);
+        let mut refused = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect");
+        let local = refused.local_addr().expect("client address");
+        let _ = refused
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await;
+        let mut buf = [0u8; 64];
+        let read = within("refused connection closes", refused.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(0) | Err(_)),
+            "mode {refusing}: a refused client must get no response: {read:?}"
+        );
+        assert_eq!(
+            seen.lock().expect("lock").last(),
+            Some(&local),
+            "the filter saw the client's address"
+        );
+    }
+    assert_eq!(counting.calls.load(Ordering::SeqCst), 0);
+
+    mode.store(2, Ordering::SeqCst);
+    let response = exchange(server.local_addr(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(response.status, 200);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn reuseaddr_lets_two_servers_share_a_port_and_backlog_binds() {
+    let first = Server::bind("127.0.0.1:0")
+        .reuseaddr(true)
+        .backlog(1)
+        .serve(handler_fn(|_req: Request<Incoming>| async {
+            Response::new(String::from("first"))
+        }))
+        .await
+        .expect("first server");
+    let addr = first.local_addr();
+    let second = Server::bind(addr)
+        .reuseaddr(true)
+        .serve(handler_fn(|_req: Request<Incoming>| async {
+            Response::new(String::from("second"))
+        }))
+        .await
+        .expect("a second server on the same port");
+    assert_eq!(second.local_addr(), addr);
+    let err = Server::bind(addr)
+        .serve(handler_fn(|_req: Request<Incoming>| async {
+            Response::new(String::new())
+        }))
+        .await
+        .expect_err("without reuseaddr the port is taken");
+    assert_eq!(err.kind(), &httpstack::ErrorKind::Server, "{err}");
+
+    // Both serve; once one closes, the other gets every connection.
+    within("close first", first.close()).await;
+    for _ in 0..3 {
+        let response = exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert_eq!(response.body, b"second");
+    }
+    within("close second", second.close()).await;
+}
+
+#[tokio::test]
+async fn every_request_carries_the_peer_address() {
+    let peer_of = handler_fn(|req: Request<Incoming>| async move {
+        let peer = req
+            .extensions()
+            .get::<PeerAddr>()
+            .map(|PeerAddr(addr)| addr.to_string());
+        Response::new(peer.unwrap_or_default())
+    });
+    let server = Server::bind("127.0.0.1:0")
+        .serve(peer_of)
+        .await
+        .expect("serve");
+
+    // HTTP/1.1, twice on one connection.
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    let local = conn.get_ref().local_addr().expect("client address");
+    for _ in 0..2 {
+        conn.get_mut()
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = within("response", read_response(&mut conn)).await;
+        assert_eq!(String::from_utf8_lossy(&response.body), local.to_string());
+    }
+
+    // h2c.
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let local = tcp.local_addr().expect("client address");
+    let (mut sender, h2) = within(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
+    )
+    .await
+    .expect("handshake");
+    tokio::spawn(h2);
+    let request = Request::get("http://x/")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = within("h2", sender.send_request(request))
+        .await
+        .expect("response");
+    let body = within("body", response.into_body().collect())
+        .await
+        .expect("body");
+    assert_eq!(body.to_bytes(), local.to_string());
+
+    // And a stream handler sees it too.
+    let stream_server = Server::bind("127.0.0.1:0")
+        .listen(|mut stream: Stream| async move {
+            let peer = stream.peer_addr().to_string();
+            stream.write(peer).await
+        })
+        .await
+        .expect("listen");
+    let mut conn = BufReader::new(
+        TcpStream::connect(stream_server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    let local = conn.get_ref().local_addr().expect("client address");
+    conn.get_mut()
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let response = within("response", read_response(&mut conn)).await;
+    assert_eq!(String::from_utf8_lossy(&response.body), local.to_string());
+
+    within("close", server.close()).await;
+    within("close", stream_server.close()).await;
+}

@@ -1,0 +1,680 @@
+//! The server's timeouts over real sockets on 127.0.0.1: `read_header_timeout` (a client
+//! dribbling its head, or silent, is cut off; idle time does not count), `idle_timeout`
+//! (HTTP/1 keep-alive and HTTP/2 connections close; a slow handler is not idle),
+//! `read_timeout` (a body that stops coming fails in the handler) and `write_timeout`
+//! (a slow handler or a client that does not read loses its connection, HTTP/2 its
+//! stream).
+//!
+//! The timeouts are short (a few hundred ms) so the tests are quick; no assertion is
+//! about how long anything took. Every wait is bounded by [`WAIT`].
+
+#[allow(dead_code)]
+#[path = "support/tls.rs"]
+mod tls_support;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody};
+use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
+use httpstack::Body;
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// The bound on every wait in these tests.
+const WAIT: Duration = Duration::from_secs(10);
+/// The timeout under test.
+const SHORT: Duration = Duration::from_millis(300);
+
+/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
+async fn within<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+/// Polls `condition` until it holds, failing the test after [`WAIT`].
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+}
+
+/// Reads one response with a `Content-Length` body: (status line, body).
+async fn read_response<R: AsyncBufReadExt + Unpin>(conn: &mut R) -> (String, String) {
+    let mut status = String::new();
+    conn.read_line(&mut status).await.expect("status line");
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        conn.read_line(&mut line).await.expect("header line");
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().expect("numeric content-length");
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body).await.expect("body");
+    (
+        status.trim_end().to_owned(),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// Reads until the server closes the connection; returns what it sent before.
+async fn read_until_closed<R: AsyncReadExt + Unpin>(conn: &mut R) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// `/slow` sleeps 3×[`SHORT`] before answering, `/hang` never answers, `/endless`
+/// streams forever, `/big` is 32 MiB in one piece, `/body` reads the body and answers 408 if that timed out; anything
+/// else answers "ok".
+fn routes() -> impl tower::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
+       + Send
+       + 'static {
+    handler_fn(|req: Request<Incoming>| async move {
+        match req.uri().path() {
+            "/slow" => {
+                tokio::time::sleep(SHORT * 3).await;
+                Response::new(Body::from("slow but done"))
+            }
+            "/hang" => std::future::pending().await,
+            "/endless" => {
+                Response::new(Body::from_stream(futures_util::stream::repeat_with(|| {
+                    Ok::<_, Infallible>(Bytes::from_static(&[b'x'; 64 * 1024]))
+                })))
+            }
+            // One piece, taken by the connection whole: the response is "done" at once.
+            "/big" => Response::new(Body::from(vec![b'x'; 32 * 1024 * 1024])),
+            "/body" => match req.into_body().collect().await {
+                Ok(body) => Response::new(Body::from(format!("{} bytes", body.to_bytes().len()))),
+                Err(err) => {
+                    let timed_out = is_timeout(&err);
+                    let mut response = Response::new(Body::from(format!("timed out: {timed_out}")));
+                    *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+                    response
+                }
+            },
+            _ => Response::new(Body::from("ok")),
+        }
+    })
+}
+
+/// Whether `err` was caused by an I/O timeout.
+fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_head_is_cut_at_read_header_timeout() {
+    let server = Server::bind("127.0.0.1:0")
+        .read_header_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let conn = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let (mut reader, mut writer) = conn.into_split();
+    // A byte every 50 ms: always sending, never finishing the head.
+    let dribbler = tokio::spawn(async move {
+        let _ = writer
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await;
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if writer.write_all(b"a").await.is_err() {
+                return;
+            }
+        }
+    });
+    let got = within(
+        "the server cuts the dribbler off",
+        read_until_closed(&mut reader),
+    )
+    .await;
+    assert!(
+        got.is_empty(),
+        "no response to a head that never ended: {got:?}"
+    );
+    until("connections back to 0", || server.connections() == 0).await;
+    dribbler.abort();
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() {
+    let cert = tls_support::test_cert();
+    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .expect("TLS config");
+    for (use_tls, http2_only) in [(false, false), (true, false), (false, true)] {
+        let mut builder = Server::bind("127.0.0.1:0").read_header_timeout(SHORT);
+        if use_tls {
+            builder = builder.tls(tls.clone());
+        }
+        if http2_only {
+            builder = builder.http2_only();
+        }
+        let server = builder.serve(routes()).await.expect("serve");
+        // Connects, then says nothing (not even a TLS ClientHello or the HTTP/2 preface).
+        let mut conn = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect");
+        let got = within(
+            "the server drops the silent client",
+            read_until_closed(&mut conn),
+        )
+        .await;
+        assert!(
+            got.is_empty(),
+            "tls {use_tls} http2_only {http2_only}: {got:?}"
+        );
+        until("connections back to 0", || server.connections() == 0).await;
+        within("close", server.close()).await;
+    }
+
+    // A TLS client that negotiates h2 by ALPN, then never sends the HTTP/2 preface.
+    let server = Server::bind("127.0.0.1:0")
+        .read_header_timeout(SHORT)
+        .tls(tls)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(cert.ca_der.clone()))
+        .expect("test CA");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
+    let mut tls_conn = within(
+        "TLS handshake",
+        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
+    )
+    .await
+    .expect("TLS handshake");
+    assert_eq!(tls_conn.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let got = within(
+        "the server drops the client without a preface",
+        read_until_closed(&mut tls_conn),
+    )
+    .await;
+    assert!(got.is_empty(), "{got:?}");
+    until("connections back to 0", || server.connections() == 0).await;
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn idle_time_between_requests_is_not_head_time() {
+    // hyper's own header timeout counts the wait for the next request; this one must not.
+    let server = Server::bind("127.0.0.1:0")
+        .read_header_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    for i in 0..2 {
+        conn.get_mut()
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let (status, body) = within("response", read_response(&mut conn)).await;
+        assert_eq!(
+            (status.as_str(), body.as_str()),
+            ("HTTP/1.1 200 OK", "ok"),
+            "request {i}"
+        );
+        // Idle for three header timeouts before the next request.
+        tokio::time::sleep(SHORT * 3).await;
+    }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_at_idle_timeout() {
+    let server = Server::bind("127.0.0.1:0")
+        .idle_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let (status, _) = within("response", read_response(&mut conn)).await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(server.connections(), 1);
+    let got = within(
+        "the idle connection is closed",
+        read_until_closed(&mut conn),
+    )
+    .await;
+    assert!(got.is_empty(), "{got:?}");
+    until("connections back to 0", || server.connections() == 0).await;
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn a_slow_handler_is_busy_not_idle() {
+    let server = Server::bind("127.0.0.1:0")
+        .idle_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    // The handler takes three idle timeouts; the connection must wait for it.
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let (status, body) = within("slow response", read_response(&mut conn)).await;
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("HTTP/1.1 200 OK", "slow but done")
+    );
+
+    // The same over HTTP/2.
+    let response = within("h2 slow response", h2c_get(server.local_addr(), "/slow"))
+        .await
+        .expect("h2 response");
+    assert_eq!(
+        response,
+        (StatusCode::OK, Bytes::from_static(b"slow but done"))
+    );
+    within("close", server.close()).await;
+}
+
+/// One h2c GET on a fresh connection: (status, body).
+async fn h2c_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+) -> Result<(StatusCode, Bytes), hyper::Error> {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)).await?;
+    tokio::spawn(conn);
+    let request = Request::get(format!("http://x{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
+#[tokio::test]
+async fn an_idle_h2_connection_is_closed_at_idle_timeout() {
+    let server = Server::bind("127.0.0.1:0")
+        .idle_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let (mut sender, conn) = within(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
+    )
+    .await
+    .expect("handshake");
+    let conn = tokio::spawn(conn);
+    let request = Request::get("http://x/")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = within("h2 request", sender.send_request(request))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    drop(response);
+    // Idle now: the server sends GOAWAY and closes, which ends the client's connection.
+    let ended = within("the idle h2 connection ends", conn)
+        .await
+        .expect("client task");
+    assert!(ended.is_ok(), "a graceful GOAWAY, not an error: {ended:?}");
+    until("connections back to 0", || server.connections() == 0).await;
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn read_timeout_fails_a_request_body_that_stops_coming() {
+    let server = Server::bind("127.0.0.1:0")
+        .read_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    // Ten bytes promised, three sent.
+    conn.get_mut()
+        .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        .await
+        .expect("write");
+    let (status, body) = within("408 from the handler", read_response(&mut conn)).await;
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(body, "timed out: true", "the handler saw a timeout error");
+    let rest = within("then the connection closes", read_until_closed(&mut conn)).await;
+    assert!(rest.is_empty(), "{rest:?}");
+
+    // A body that arrives in time is fine.
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        .await
+        .expect("write");
+    let (status, body) = within("response", read_response(&mut conn)).await;
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("HTTP/1.1 200 OK", "3 bytes")
+    );
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn read_timeout_fails_a_stream_handlers_h2_body() {
+    let server = Server::bind("127.0.0.1:0")
+        .read_timeout(SHORT)
+        .listen(|mut stream: Stream| async move {
+            let mut received = 0;
+            loop {
+                match stream.read_chunk().await {
+                    Ok(Some(chunk)) => received += chunk.len(),
+                    Ok(None) => break,
+                    Err(err) if err.is_timeout() => {
+                        stream.set_status(StatusCode::REQUEST_TIMEOUT)?;
+                        return stream
+                            .write(format!("timed out after {received} bytes"))
+                            .await;
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            stream.write(format!("{received} bytes")).await
+        })
+        .await
+        .expect("listen");
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let (mut sender, conn) = within(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
+    )
+    .await
+    .expect("handshake");
+    tokio::spawn(conn);
+    // One chunk, then nothing: the sender stays open, so the body never ends.
+    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+    tx.send(Ok(Frame::data(Bytes::from_static(b"first"))))
+        .await
+        .expect("send");
+    let body = StreamBody::new(tokio_stream_from(rx));
+    let request = Request::post("http://x/").body(body).expect("request");
+    let response = within("h2 request", sender.send_request(request))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let body = within("body", response.into_body().collect())
+        .await
+        .expect("body");
+    assert_eq!(body.to_bytes(), "timed out after 5 bytes");
+    drop(tx);
+    within("close", server.close()).await;
+}
+
+/// A `Stream` of what `rx` receives.
+fn tokio_stream_from<T: Send + 'static>(
+    rx: mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + Unpin {
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
+}
+
+#[tokio::test]
+async fn write_timeout_drops_an_http1_connection_whose_handler_is_slow() {
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    conn.write_all(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let got = within("the connection is dropped", read_until_closed(&mut conn)).await;
+    assert!(got.is_empty(), "no response: {got:?}");
+    until("connections back to 0", || server.connections() == 0).await;
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn write_timeout_drops_an_http1_client_that_does_not_read() {
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    // An endless body (the response never ends), and one the connection took whole (it
+    // ended, but its bytes are stuck in the socket): the client reads neither.
+    for path in ["/endless", "/big"] {
+        let mut conn = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        conn.write_all(request.as_bytes()).await.expect("write");
+        // The response has started (so the connection is counted), then nobody reads.
+        let mut head = [0u8; 12];
+        within("response starts", conn.read_exact(&mut head))
+            .await
+            .expect("read");
+        assert_eq!(&head, b"HTTP/1.1 200", "{path}");
+        until("the server drops the connection", || {
+            server.connections() == 0
+        })
+        .await;
+        drop(conn);
+    }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn write_timeout_resets_a_slow_h2_stream_only() {
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let (mut sender, conn) = within(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
+    )
+    .await
+    .expect("handshake");
+    tokio::spawn(conn);
+    let get = |path: &str| {
+        Request::get(format!("http://x{path}"))
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let hung = within("h2 /hang", sender.send_request(get("/hang"))).await;
+    assert!(hung.is_err(), "the stream is reset: {hung:?}");
+    // The connection lives on.
+    let response = within("h2 /", sender.send_request(get("/")))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn responses_within_write_timeout_are_served_and_idle_time_does_not_count() {
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT * 2)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    for i in 0..2 {
+        conn.get_mut()
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let (status, body) = within("response", read_response(&mut conn)).await;
+        assert_eq!(
+            (status.as_str(), body.as_str()),
+            ("HTTP/1.1 200 OK", "ok"),
+            "request {i}"
+        );
+        // Idle past the write timeout: nothing is being written, so nothing times out.
+        tokio::time::sleep(SHORT * 4).await;
+    }
+    assert_eq!(server.connections(), 1);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn timeouts_are_logged_not_fatal_to_the_server() {
+    // After every kind of cut-off, the server serves the next client.
+    let server = Server::bind("127.0.0.1:0")
+        .read_header_timeout(SHORT)
+        .write_timeout(SHORT)
+        .idle_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    for request in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\nX-Half"[..],
+        b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n",
+    ] {
+        let mut conn = TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect");
+        conn.write_all(request).await.expect("write");
+        let got = within("cut off", read_until_closed(&mut conn)).await;
+        assert!(got.is_empty(), "cut off without a response: {got:?}");
+    }
+    let mut conn = BufReader::new(
+        TcpStream::connect(server.local_addr())
+            .await
+            .expect("connect"),
+    );
+    conn.get_mut()
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let (status, _) = within("response", read_response(&mut conn)).await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn huge_timeouts_do_not_overflow() {
+    for stream_handler in [false, true] {
+        let builder = Server::bind("127.0.0.1:0")
+            .read_timeout(Duration::MAX)
+            .read_header_timeout(Duration::MAX)
+            .write_timeout(Duration::MAX)
+            .idle_timeout(Duration::MAX)
+            .max_body_bytes(u64::MAX);
+        let server = if stream_handler {
+            builder
+                .listen(|mut stream: Stream| async move {
+                    let body = stream.read_to_end().await?;
+                    stream.write(body).await
+                })
+                .await
+        } else {
+            builder.serve(routes()).await
+        }
+        .expect("serve");
+        let mut conn = BufReader::new(
+            TcpStream::connect(server.local_addr())
+                .await
+                .expect("connect"),
+        );
+        conn.get_mut()
+            .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+            .await
+            .expect("write");
+        let (status, _) = within("response", read_response(&mut conn)).await;
+        assert_eq!(status, "HTTP/1.1 200 OK", "stream handler {stream_handler}");
+        let h2 = within("h2", h2c_get(server.local_addr(), "/"))
+            .await
+            .expect("h2");
+        assert_eq!(h2.0, StatusCode::OK);
+        within("close", server.close()).await;
+    }
+}
