@@ -837,3 +837,59 @@ fn free_functions_survive_the_runtime_that_opened_a_connection() {
     }
     server_rt.block_on(server.close());
 }
+
+/// A `tracing` writer that keeps what it is given.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn verbose_logs_lines_then_headers_without_credentials() {
+    let (server, base) = start().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // current_thread: the thread-local default subscriber sees the whole exchange.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let url = format!("{base}/echo");
+    bounded(httpstack::get(&url).verbose(1)).await.unwrap();
+    let one = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        one.contains(&format!("GET {url}")) && one.contains("200 OK"),
+        "{one}"
+    );
+    assert!(!one.contains("request headers"), "{one}");
+
+    captured.0.lock().unwrap().clear();
+    bounded(
+        httpstack::get(url.replace("http://", "http://user:pw@"))
+            .header("authorization", "Bearer secret-token")
+            .verbose(2),
+    )
+    .await
+    .unwrap();
+    let two = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        two.contains("request headers") && two.contains("response headers"),
+        "{two}"
+    );
+    assert!(
+        !two.contains("secret-token") && !two.contains("user:pw"),
+        "{two}"
+    );
+    drop(_guard);
+    server.close().await;
+}
