@@ -804,7 +804,7 @@ async fn content_length_shorter_than_the_body_is_authoritative() {
 
 #[test]
 fn credentials_are_sensitive_in_debug_output() {
-    let (_, request, _) = httpstack::get("http://u:pw@127.0.0.1/")
+    let request = httpstack::get("http://u:pw@127.0.0.1/")
         .header("authorization", "Bearer top-secret")
         .header("cookie", "session=abc")
         .build()
@@ -891,5 +891,21 @@ async fn verbose_logs_lines_then_headers_without_credentials() {
         "{two}"
     );
     drop(_guard);
+    server.close().await;
+}
+
+#[tokio::test]
+async fn a_built_request_goes_through_execute_and_tower() {
+    use tower::ServiceExt;
+    let (server, base) = start().await;
+    let client = Client::new();
+    let request = httpstack::post(format!("{base}/echo")).body("via execute").read_timeout(Duration::from_secs(5)).build().unwrap();
+    let response = bounded(client.execute(request)).await.unwrap();
+    let v: Value = serde_json::from_slice(&response.into_body().collect_bytes().await.unwrap()).unwrap();
+    assert_eq!(v["body"], "via execute");
+    // The Client is itself a tower Service.
+    let request = httpstack::get(format!("{base}/status/503")).build().unwrap();
+    let err = bounded(client.clone().oneshot(request)).await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     server.close().await;
 }

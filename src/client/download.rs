@@ -108,7 +108,7 @@ impl Download {
         for (name, value) in std::mem::take(&mut self.headers) {
             builder = builder.header(name, value);
         }
-        let (client, request, verbose) = builder.build()?;
+        let (client, request, verbose) = builder.prepare()?;
         let uri = request.uri().clone();
         let response = exchange(
             client.inner.stack.clone(),

@@ -369,9 +369,15 @@ impl RequestBuilder {
         })
     }
 
-    /// Builds the `http::Request` this builder describes, with its options as extensions.
-    /// Returns the client to send it with and the `verbose` level too.
-    pub fn build(self) -> Result<(Client, Request<Body>, u8), Error> {
+    /// Builds the `http::Request` this builder describes, with its options as request
+    /// extensions (what the client's layers read) — for sending it some other way, e.g.
+    /// through [`Client::execute`] or any tower service.
+    pub fn build(self) -> Result<Request<Body>, Error> {
+        self.prepare().map(|(_, request, _)| request)
+    }
+
+    /// The request, the client to send it with, and the `verbose` level.
+    pub(crate) fn prepare(self) -> Result<(Client, Request<Body>, u8), Error> {
         let client = self.client;
         let mut p = self.inner?;
         let defaults = client.defaults();
@@ -414,7 +420,7 @@ impl RequestBuilder {
     pub fn send(self) -> impl Future<Output = Result<Response, Error>> + Send {
         // Built before the future exists, so the future holds the small `http::Request`,
         // not the builder (measured: moving the bigger future cost ~2% per request).
-        let built = self.build();
+        let built = self.prepare();
         async move {
             let (client, request, verbose) = built?;
             fetch(client, request, verbose).await
@@ -427,7 +433,7 @@ impl RequestBuilder {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let (client, request, verbose) = self.build()?;
+        let (client, request, verbose) = self.prepare()?;
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let stack = client.inner.default_stack.clone();
         let response = exchange(stack, request, verbose, &method, &uri).await?;
@@ -455,7 +461,7 @@ impl RequestBuilder {
     /// the caller writes the body and then reads the response. Must be called within a
     /// tokio runtime.
     pub fn open(self) -> Result<OpenStream, Error> {
-        let (client, request, verbose) = self.build()?;
+        let (client, request, verbose) = self.prepare()?;
         Ok(OpenStream::start(client, request, verbose))
     }
 }
