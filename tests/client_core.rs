@@ -899,13 +899,46 @@ async fn a_built_request_goes_through_execute_and_tower() {
     use tower::ServiceExt;
     let (server, base) = start().await;
     let client = Client::new();
-    let request = httpstack::post(format!("{base}/echo")).body("via execute").read_timeout(Duration::from_secs(5)).build().unwrap();
+    let request = httpstack::post(format!("{base}/echo"))
+        .body("via execute")
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let response = bounded(client.execute(request)).await.unwrap();
-    let v: Value = serde_json::from_slice(&response.into_body().collect_bytes().await.unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_slice(&response.into_body().collect_bytes().await.unwrap()).unwrap();
     assert_eq!(v["body"], "via execute");
     // The Client is itself a tower Service.
-    let request = httpstack::get(format!("{base}/status/503")).build().unwrap();
+    let request = httpstack::get(format!("{base}/status/503"))
+        .build()
+        .unwrap();
     let err = bounded(client.clone().oneshot(request)).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    server.close().await;
+}
+
+#[tokio::test]
+async fn query_and_form_take_maps() {
+    let (server, base) = start().await;
+    let map = std::collections::BTreeMap::from([("b", "2 3"), ("a", "1")]);
+    let v: Value = bounded(
+        httpstack::post(format!("{base}/echo"))
+            .query(&map)
+            .form(&map),
+    )
+    .await
+    .unwrap()
+    .json()
+    .unwrap();
+    assert_eq!(v["query"], "a=1&b=2+3");
+    assert_eq!(v["body"], "a=1&b=2+3");
+    let owned: std::collections::HashMap<String, String> =
+        [("k".to_owned(), "v".to_owned())].into();
+    let v: Value = bounded(httpstack::get(format!("{base}/echo")).query(&owned))
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["query"], "k=v");
     server.close().await;
 }
