@@ -1,5 +1,7 @@
 //! The client core against httpstack's own server and raw TCP peers on 127.0.0.1.
 
+mod support;
+
 use std::convert::Infallible;
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,9 +22,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 /// Every test's waits are bounded: a hang fails the test instead of the CI run.
 async fn bounded<F: IntoFuture>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f.into_future())
-        .await
-        .expect("test step timed out")
+    support::within_for(LIMIT, "test step", f).await
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {

@@ -6,9 +6,7 @@
 //! connection itself is the subject, and tokio-rustls + hyper for TLS (reqwest is built
 //! without TLS here). Every wait is bounded by [`WAIT`].
 
-#[allow(dead_code)]
-#[path = "support/tls.rs"]
-mod tls_support;
+mod support;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,8 +20,9 @@ use httpstack::server::{handler_fn, serve, tls_config_from_pem, Server};
 use httpstack::{Body, ErrorKind};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::raw_http::{connect, read_head, read_response, write};
+use support::tls::tls_connect;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -32,19 +31,12 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// Awaits `future`, failing the test if it takes longer than [`WAIT`].
 async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
+    support::within_for(WAIT, what, future).await
 }
 
 /// Polls `condition` until it holds, failing the test after [`WAIT`].
-async fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    within(what, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
+async fn until(what: &str, condition: impl FnMut() -> bool) {
+    support::until_for(WAIT, what, condition).await
 }
 
 /// Answers `"<version> <method> <path>"`, so a test sees which protocol carried it.
@@ -102,41 +94,17 @@ fn url(server: &Server, path: &str) -> String {
 /// Sends one HTTP/1.1 GET on `conn` and reads the response: (status line, body).
 async fn raw_get<S>(conn: &mut BufReader<S>, path: &str) -> (String, String)
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    conn.get_mut()
-        .write_all(request.as_bytes())
-        .await
-        .expect("write request");
-    let mut status = String::new();
-    conn.read_line(&mut status).await.expect("status line");
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        conn.read_line(&mut line).await.expect("header line");
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().expect("numeric content-length");
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await.expect("body");
-    (
-        status.trim_end().to_owned(),
-        String::from_utf8(body).expect("UTF-8 body"),
+    write(
+        conn,
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"),
     )
-}
-
-async fn connect(server: &Server) -> BufReader<TcpStream> {
-    BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
+    .await;
+    let response = read_response(conn).await;
+    (
+        response.status_line,
+        String::from_utf8(response.body).expect("UTF-8 body"),
     )
 }
 
@@ -163,7 +131,7 @@ async fn serves_a_handler_fn_over_http1() {
 #[tokio::test]
 async fn http1_keep_alive_serves_two_requests_on_one_connection() {
     let server = serve("127.0.0.1:0", handler_fn(echo)).await.expect("serve");
-    let mut conn = connect(&server).await;
+    let mut conn = connect(server.local_addr()).await;
     for path in ["/one", "/two"] {
         let (status, body) = within("keep-alive request", raw_get(&mut conn, path)).await;
         assert_eq!(status, "HTTP/1.1 200 OK", "request {path}");
@@ -227,38 +195,9 @@ async fn http1_only_refuses_h2c() {
     within("close", server.close()).await;
 }
 
-/// Opens a TLS connection to `server` offering only `alpn`.
-async fn tls_connect(
-    server: &Server,
-    ca_der: &[u8],
-    alpn: &[u8],
-) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(ca_der.to_vec()))
-        .expect("test CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![alpn.to_vec()];
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let name = ServerName::try_from("localhost").expect("server name");
-    within(
-        "TLS handshake",
-        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
-    )
-    .await
-    .expect("TLS handshake")
-}
-
 #[tokio::test]
 async fn tls_speaks_h2_or_http1_by_alpn() {
-    let cert = tls_support::test_cert();
+    let cert = support::test_cert();
     let dir = tempfile::tempdir().expect("temp dir");
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, &cert.cert_pem).expect("write cert");
@@ -275,7 +214,7 @@ async fn tls_speaks_h2_or_http1_by_alpn() {
         .expect("serve");
 
     // ALPN h2: HTTP/2 over TLS.
-    let tls = tls_connect(&server, &cert.ca_der, b"h2").await;
+    let tls = tls_connect(server.local_addr(), &cert.ca_der, b"h2").await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
@@ -297,7 +236,7 @@ async fn tls_speaks_h2_or_http1_by_alpn() {
     drop(sender);
 
     // ALPN http/1.1: a raw HTTP/1.1 request.
-    let tls = tls_connect(&server, &cert.ca_der, b"http/1.1").await;
+    let tls = tls_connect(server.local_addr(), &cert.ca_der, b"http/1.1").await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
     let mut conn = BufReader::new(tls);
     let (status, body) = within("TLS h1 request", raw_get(&mut conn, "/tls")).await;
@@ -338,29 +277,18 @@ async fn http1_upgrades_work_with_and_without_http1_only() {
             .serve(handler_fn(upgrade_echo))
             .await
             .expect("serve");
-        let mut conn = connect(&server).await;
-        conn.get_mut()
-            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
-            .await
-            .expect("write");
-        let mut head = String::new();
-        while !head.ends_with("\r\n\r\n") {
-            let read = within("101 head", conn.read_line(&mut head))
-                .await
-                .expect("read");
-            assert_ne!(
-                read, 0,
-                "http1_only {http1_only}: closed before the head ended"
-            );
-        }
+        let mut conn = connect(server.local_addr()).await;
+        write(
+            &mut conn,
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
+        )
+        .await;
+        let head = within("101 head", read_head(&mut conn)).await;
         assert!(
             head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
             "http1_only {http1_only}: {head}"
         );
-        conn.get_mut()
-            .write_all(b"hello")
-            .await
-            .expect("write upgraded");
+        write(&mut conn, b"hello").await;
         let mut echoed = [0; 5];
         within("echo", conn.read_exact(&mut echoed))
             .await
@@ -399,7 +327,7 @@ async fn handler_panic_is_a_500_and_the_connection_keeps_serving() {
     let (started, _) = mpsc::unbounded_channel();
     let server = serve("127.0.0.1:0", routes(started)).await.expect("serve");
     // One keep-alive connection: the panic must not take it down.
-    let mut conn = connect(&server).await;
+    let mut conn = connect(server.local_addr()).await;
     let (status, body) = within("panicking request", raw_get(&mut conn, "/panic")).await;
     assert_eq!(status, "HTTP/1.1 500 Internal Server Error");
     assert_eq!(body, "");
@@ -540,7 +468,7 @@ async fn connections_return_to_zero_after_clients_disconnect() {
     let server = serve("127.0.0.1:0", handler_fn(echo)).await.expect("serve");
     let mut conns = Vec::new();
     for _ in 0..3 {
-        let mut conn = connect(&server).await;
+        let mut conn = connect(server.local_addr()).await;
         let (status, _) = within("request", raw_get(&mut conn, "/")).await;
         assert_eq!(status, "HTTP/1.1 200 OK");
         conns.push(conn);
@@ -559,7 +487,7 @@ async fn client_leaving_mid_response_leaves_no_connection_behind() {
         .expect("serve");
 
     // An endless body: the client reads a little and goes.
-    let mut streaming = connect(&server).await;
+    let mut streaming = connect(server.local_addr()).await;
     streaming
         .get_mut()
         .write_all(b"GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -571,7 +499,7 @@ async fn client_leaving_mid_response_leaves_no_connection_behind() {
         .expect("read");
 
     // A handler that never answers: the client goes while it waits.
-    let mut hanging = connect(&server).await;
+    let mut hanging = connect(server.local_addr()).await;
     hanging
         .get_mut()
         .write_all(b"GET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -593,12 +521,12 @@ async fn max_connections_makes_further_clients_wait() {
         .serve(handler_fn(echo))
         .await
         .expect("serve");
-    let mut first = connect(&server).await;
+    let mut first = connect(server.local_addr()).await;
     let (status, _) = within("first request", raw_get(&mut first, "/first")).await;
     assert_eq!(status, "HTTP/1.1 200 OK");
 
     // The kernel completes the handshake, but the server does not accept it yet.
-    let mut second = connect(&server).await;
+    let mut second = connect(server.local_addr()).await;
     second
         .get_mut()
         .write_all(b"GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n")

@@ -5,14 +5,14 @@
 //! `reuseaddr` and `backlog`; the `PeerAddr` extension.
 //!
 //! HTTP/1 clients are raw `TcpStream`s, so the bytes on the wire are the test's; HTTP/2
-//! uses hyper's client connection. Every wait is bounded by [`WAIT`].
+//! uses hyper's client connection. Every wait is bounded by [`support::WAIT`].
+
+mod support;
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -20,102 +20,10 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, PeerAddr, Server, Stream};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::raw_http::{connect, exchange, read_response, write};
+use support::within;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// The bound on every wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
-async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-/// A response read off a raw HTTP/1 connection.
-#[derive(Debug)]
-struct RawResponse {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-/// Reads one response (Content-Length, chunked, or up to EOF) off `conn`.
-async fn read_response<R: AsyncBufReadExt + Unpin>(conn: &mut R) -> RawResponse {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        let n = conn.read_line(&mut line).await.expect("read head");
-        assert!(n > 0, "connection closed in the response head: {head:?}");
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let status = head
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line: {head:?}"));
-    let mut response = RawResponse {
-        status,
-        head,
-        body: Vec::new(),
-    };
-    if let Some(length) = response.header("content-length") {
-        let mut body = vec![0; length.parse().expect("numeric length")];
-        conn.read_exact(&mut body).await.expect("body");
-        response.body = body;
-    } else if response
-        .header("transfer-encoding")
-        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            conn.read_line(&mut size).await.expect("chunk size");
-            let size = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
-            if size == 0 {
-                let mut line = String::new();
-                while line != "\r\n" {
-                    line.clear();
-                    conn.read_line(&mut line).await.expect("trailer");
-                }
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            conn.read_exact(&mut chunk).await.expect("chunk");
-            response.body.extend_from_slice(&chunk[..size]);
-        }
-    } else if status >= 200 && status != 204 && status != 304 {
-        conn.read_to_end(&mut response.body)
-            .await
-            .expect("body to EOF");
-    }
-    response
-}
-
-/// Sends `request` on a new connection and reads one response.
-async fn exchange(addr: SocketAddr, request: &[u8]) -> RawResponse {
-    let mut conn = BufReader::new(
-        within("connect", TcpStream::connect(addr))
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(request)
-        .await
-        .expect("write request");
-    within("response", read_response(&mut conn)).await
-}
 
 /// Answers 200 with the request body's length, or 400 if the body failed; counts calls
 /// and body failures.
@@ -272,17 +180,12 @@ async fn content_length_over_max_body_bytes_gets_413_without_reaching_the_handle
     );
 
     // With `Expect: 100-continue` the client never has to send the body.
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(
-            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 17\r\n\r\n",
-        )
-        .await
-        .expect("write head");
+    let mut conn = connect(server.local_addr()).await;
+    write(
+        &mut conn,
+        b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 17\r\n\r\n",
+    )
+    .await;
     let response = within("413", read_response(&mut conn)).await;
     assert_eq!(
         response.status, 413,
@@ -336,16 +239,9 @@ async fn a_keep_alive_connection_serves_on_below_the_body_limit() {
         .serve(counting.service())
         .await
         .expect("serve");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(server.local_addr()).await;
     for len in [8, 3, 8] {
-        conn.get_mut()
-            .write_all(&chunked_request(len))
-            .await
-            .expect("write");
+        write(&mut conn, &chunked_request(len)).await;
         let response = within("response", read_response(&mut conn)).await;
         assert_eq!(
             (response.status, response.body),
@@ -568,17 +464,10 @@ async fn every_request_carries_the_peer_address() {
         .expect("serve");
 
     // HTTP/1.1, twice on one connection.
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(server.local_addr()).await;
     let local = conn.get_ref().local_addr().expect("client address");
     for _ in 0..2 {
-        conn.get_mut()
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .expect("write");
+        write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let response = within("response", read_response(&mut conn)).await;
         assert_eq!(String::from_utf8_lossy(&response.body), local.to_string());
     }
@@ -614,16 +503,9 @@ async fn every_request_carries_the_peer_address() {
         })
         .await
         .expect("listen");
-    let mut conn = BufReader::new(
-        TcpStream::connect(stream_server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(stream_server.local_addr()).await;
     let local = conn.get_ref().local_addr().expect("client address");
-    conn.get_mut()
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let response = within("response", read_response(&mut conn)).await;
     assert_eq!(String::from_utf8_lossy(&response.body), local.to_string());
 

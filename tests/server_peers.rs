@@ -26,9 +26,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// Awaits `future`, failing the test if it takes longer than [`WAIT`].
 async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
+    support::within_for(WAIT, what, future).await
 }
 
 /// Runs `program args...` to completion (killed if it overstays [`WAIT`]).

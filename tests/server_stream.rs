@@ -4,10 +4,11 @@
 //! head, `stream_handler`, clients that leave, graceful and forced close.
 //!
 //! Clients: raw `TcpStream`s where the bytes on the wire matter, hyper's client
-//! connections (HTTP/1.1 and h2c) for trailers. Every wait is bounded by [`WAIT`].
+//! connections (HTTP/1.1 and h2c) for trailers. Every wait is bounded by [`support::WAIT`].
+
+mod support;
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,29 +19,11 @@ use httpstack::server::{handler_fn, listen, stream_handler, Server, Stream};
 use httpstack::Error;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::raw_http::{connect, read_head, write};
+use support::{until, within};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-
-/// The bound on every wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
-async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-/// Polls `condition` until it holds, failing the test after [`WAIT`].
-async fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    within(what, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-}
 
 /// A response as a client saw it, trailers included.
 #[derive(Debug)]
@@ -103,24 +86,13 @@ async fn echo(mut stream: Stream) -> Result<(), Error> {
 #[tokio::test]
 async fn echo_answers_each_chunk_before_the_next_is_sent() {
     let server = listen("127.0.0.1:0", echo).await.expect("listen");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(
-            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n",
-        )
-        .await
-        .expect("write head and first chunk");
-    let mut head = String::new();
-    while !head.ends_with("\r\n\r\n") {
-        let n = within("response head", conn.read_line(&mut head))
-            .await
-            .expect("read");
-        assert_ne!(n, 0, "closed in the head: {head}");
-    }
+    let mut conn = connect(server.local_addr()).await;
+    write(
+        &mut conn,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n",
+    )
+    .await;
+    let head = within("response head", read_head(&mut conn)).await;
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(
         head.to_ascii_lowercase()
@@ -131,7 +103,7 @@ async fn echo_answers_each_chunk_before_the_next_is_sent() {
     // Each echo arrives while the request body is still open: nothing is buffered whole.
     for (piece, wire) in [("one", None), ("three", Some(&b"5\r\nthree\r\n"[..]))] {
         if let Some(wire) = wire {
-            conn.get_mut().write_all(wire).await.expect("write chunk");
+            write(&mut conn, wire).await;
         }
         let mut size = String::new();
         within("chunk size", conn.read_line(&mut size))
@@ -147,10 +119,7 @@ async fn echo_answers_each_chunk_before_the_next_is_sent() {
             .expect("read");
         assert_eq!(&data[..piece.len()], piece.as_bytes());
     }
-    conn.get_mut()
-        .write_all(b"0\r\n\r\n")
-        .await
-        .expect("end the body");
+    write(&mut conn, b"0\r\n\r\n").await;
     let mut last = String::new();
     within("last chunk", conn.read_line(&mut last))
         .await

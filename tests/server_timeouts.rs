@@ -6,15 +6,11 @@
 //! stream).
 //!
 //! The timeouts are short (a few hundred ms) so the tests are quick; no assertion is
-//! about how long anything took. Every wait is bounded by [`WAIT`].
+//! about how long anything took. Every wait is bounded by [`support::WAIT`].
 
-#[allow(dead_code)]
-#[path = "support/tls.rs"]
-mod tls_support;
+mod support;
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,68 +20,15 @@ use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::raw_http::{connect, read_response, read_until_closed, write};
+use support::tls::tls_connect;
+use support::{until, within};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-/// The bound on every wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
 /// The timeout under test.
 const SHORT: Duration = Duration::from_millis(300);
-
-/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
-async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-/// Polls `condition` until it holds, failing the test after [`WAIT`].
-async fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    within(what, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-}
-
-/// Reads one response with a `Content-Length` body: (status line, body).
-async fn read_response<R: AsyncBufReadExt + Unpin>(conn: &mut R) -> (String, String) {
-    let mut status = String::new();
-    conn.read_line(&mut status).await.expect("status line");
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        conn.read_line(&mut line).await.expect("header line");
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().expect("numeric content-length");
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await.expect("body");
-    (
-        status.trim_end().to_owned(),
-        String::from_utf8_lossy(&body).into_owned(),
-    )
-}
-
-/// Reads until the server closes the connection; returns what it sent before.
-async fn read_until_closed<R: AsyncReadExt + Unpin>(conn: &mut R) -> Vec<u8> {
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match conn.read(&mut buf).await {
-            Ok(0) | Err(_) => return got,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    }
-}
 
 /// `/slow` sleeps 3×[`SHORT`] before answering, `/hang` never answers, `/endless`
 /// streams forever, `/big` is 32 MiB in one piece, `/body` reads the body and answers 408 if that timed out; anything
@@ -180,7 +123,7 @@ async fn a_client_dribbling_its_head_is_cut_at_read_header_timeout() {
 
 #[tokio::test]
 async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() {
-    let cert = tls_support::test_cert();
+    let cert = support::test_cert();
     let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("TLS config");
     for (use_tls, http2_only) in [(false, false), (true, false), (false, true)] {
@@ -216,27 +159,7 @@ async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() 
         .serve(routes())
         .await
         .expect("serve");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from(cert.ca_der.clone()))
-        .expect("test CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
-    let mut tls_conn = within(
-        "TLS handshake",
-        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
-    )
-    .await
-    .expect("TLS handshake");
+    let mut tls_conn = tls_connect(server.local_addr(), &cert.ca_der, b"h2").await;
     assert_eq!(tls_conn.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let got = within(
         "the server drops the client without a preface",
@@ -256,19 +179,12 @@ async fn idle_time_between_requests_is_not_head_time() {
         .serve(routes())
         .await
         .expect("serve");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(server.local_addr()).await;
     for i in 0..2 {
-        conn.get_mut()
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .expect("write");
-        let (status, body) = within("response", read_response(&mut conn)).await;
+        write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let response = within("response", read_response(&mut conn)).await;
         assert_eq!(
-            (status.as_str(), body.as_str()),
+            (response.status_line.as_str(), response.text().as_str()),
             ("HTTP/1.1 200 OK", "ok"),
             "request {i}"
         );
@@ -285,17 +201,10 @@ async fn an_idle_keep_alive_connection_is_closed_at_idle_timeout() {
         .serve(routes())
         .await
         .expect("serve");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    let (status, _) = within("response", read_response(&mut conn)).await;
-    assert_eq!(status, "HTTP/1.1 200 OK");
+    let mut conn = connect(server.local_addr()).await;
+    write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let response = within("response", read_response(&mut conn)).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
     assert_eq!(server.connections(), 1);
     let got = within(
         "the idle connection is closed",
@@ -315,18 +224,11 @@ async fn a_slow_handler_is_busy_not_idle() {
         .await
         .expect("serve");
     // The handler takes three idle timeouts; the connection must wait for it.
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    let (status, body) = within("slow response", read_response(&mut conn)).await;
+    let mut conn = connect(server.local_addr()).await;
+    write(&mut conn, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let response = within("slow response", read_response(&mut conn)).await;
     assert_eq!(
-        (status.as_str(), body.as_str()),
+        (response.status_line.as_str(), response.text().as_str()),
         ("HTTP/1.1 200 OK", "slow but done")
     );
 
@@ -399,35 +301,33 @@ async fn read_timeout_fails_a_request_body_that_stops_coming() {
         .serve(routes())
         .await
         .expect("serve");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(server.local_addr()).await;
     // Ten bytes promised, three sent.
-    conn.get_mut()
-        .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
-        .await
-        .expect("write");
-    let (status, body) = within("408 from the handler", read_response(&mut conn)).await;
-    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
-    assert_eq!(body, "timed out: true", "the handler saw a timeout error");
+    write(
+        &mut conn,
+        b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    )
+    .await;
+    let response = within("408 from the handler", read_response(&mut conn)).await;
+    assert_eq!(response.status_line, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(
+        response.text(),
+        "timed out: true",
+        "the handler saw a timeout error"
+    );
     let rest = within("then the connection closes", read_until_closed(&mut conn)).await;
     assert!(rest.is_empty(), "{rest:?}");
 
     // A body that arrives in time is fine.
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
-        .await
-        .expect("write");
-    let (status, body) = within("response", read_response(&mut conn)).await;
+    let mut conn = connect(server.local_addr()).await;
+    write(
+        &mut conn,
+        b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    )
+    .await;
+    let response = within("response", read_response(&mut conn)).await;
     assert_eq!(
-        (status.as_str(), body.as_str()),
+        (response.status_line.as_str(), response.text().as_str()),
         ("HTTP/1.1 200 OK", "3 bytes")
     );
     within("close", server.close()).await;
@@ -582,19 +482,12 @@ async fn responses_within_write_timeout_are_served_and_idle_time_does_not_count(
         .serve(routes())
         .await
         .expect("serve");
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
+    let mut conn = connect(server.local_addr()).await;
     for i in 0..2 {
-        conn.get_mut()
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .expect("write");
-        let (status, body) = within("response", read_response(&mut conn)).await;
+        write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let response = within("response", read_response(&mut conn)).await;
         assert_eq!(
-            (status.as_str(), body.as_str()),
+            (response.status_line.as_str(), response.text().as_str()),
             ("HTTP/1.1 200 OK", "ok"),
             "request {i}"
         );
@@ -626,17 +519,10 @@ async fn timeouts_are_logged_not_fatal_to_the_server() {
         let got = within("cut off", read_until_closed(&mut conn)).await;
         assert!(got.is_empty(), "cut off without a response: {got:?}");
     }
-    let mut conn = BufReader::new(
-        TcpStream::connect(server.local_addr())
-            .await
-            .expect("connect"),
-    );
-    conn.get_mut()
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    let (status, _) = within("response", read_response(&mut conn)).await;
-    assert_eq!(status, "HTTP/1.1 200 OK");
+    let mut conn = connect(server.local_addr()).await;
+    write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let response = within("response", read_response(&mut conn)).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
     within("close", server.close()).await;
 }
 
@@ -660,17 +546,17 @@ async fn huge_timeouts_do_not_overflow() {
             builder.serve(routes()).await
         }
         .expect("serve");
-        let mut conn = BufReader::new(
-            TcpStream::connect(server.local_addr())
-                .await
-                .expect("connect"),
+        let mut conn = connect(server.local_addr()).await;
+        write(
+            &mut conn,
+            b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok",
+        )
+        .await;
+        let response = within("response", read_response(&mut conn)).await;
+        assert_eq!(
+            response.status_line, "HTTP/1.1 200 OK",
+            "stream handler {stream_handler}"
         );
-        conn.get_mut()
-            .write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
-            .await
-            .expect("write");
-        let (status, _) = within("response", read_response(&mut conn)).await;
-        assert_eq!(status, "HTTP/1.1 200 OK", "stream handler {stream_handler}");
         let h2 = within("h2", h2c_get(server.local_addr(), "/"))
             .await
             .expect("h2");

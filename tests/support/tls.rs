@@ -5,12 +5,20 @@
 //! a leaf for `localhost` and `127.0.0.1` signed by it, so a client that trusts `ca_pem`
 //! verifies the server exactly as it would in production (chain building, SAN match),
 //! rather than trusting the leaf itself. [`other_ca_pem`] is a CA that signed nothing we
-//! serve, for the unknown-issuer failure.
+//! serve, for the unknown-issuer failure. [`tls_connect`] is a rustls client connection
+//! for tests that speak to a TLS server directly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+
+use super::within;
 
 /// A CA and a server leaf it signed, all PEM except `ca_der`.
 #[derive(Clone, Debug)]
@@ -75,4 +83,32 @@ fn common_name(name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, name);
     dn
+}
+
+/// Opens a TLS connection to `addr` as `localhost`, trusting only `ca_der` and offering
+/// only the ALPN protocol `alpn` (the handshake is bounded by [`within`]).
+pub async fn tls_connect(
+    addr: SocketAddr,
+    ca_der: &[u8],
+    alpn: &[u8],
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(ca_der.to_vec()))
+        .expect("test CA");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let name = ServerName::try_from("localhost").expect("server name");
+    within(
+        "TLS handshake",
+        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
+    )
+    .await
+    .expect("TLS handshake")
 }
