@@ -7,16 +7,17 @@
 //! `tracing`. The 500 body is empty because a generic `B::Data` cannot be built from text.
 //!
 //! This is hyper-util's `TowerToHyperService` (clone the tower service, drive it with
-//! `Oneshot`) plus the catching: one clone per request, as there.
+//! `Oneshot`) plus the catching: one clone per request, as there; a service ready at once
+//! is called at once, without the `Oneshot`.
 
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
-use futures_util::future::{CatchUnwind, FutureExt};
+use futures_util::task::noop_waker_ref;
 use http::{Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::{Either, Empty};
@@ -56,14 +57,49 @@ where
         // Kept to say which request failed; both clones are cheap (no path copy).
         let method = req.method().clone();
         let uri = req.uri().clone();
-        // Polled inside `catch_unwind`, so a panic in `poll_ready` or `call` is caught
-        // along with one in the response future.
-        let future = AssertUnwindSafe(self.inner.clone().oneshot(req)).catch_unwind();
-        ResponseFuture {
-            future,
-            method,
-            uri,
-        }
+        // A service that is ready at once (most are) is called here, so the request is
+        // not carried, moved and moved again, inside a `Oneshot`. Its readiness is asked
+        // with a no-op waker: a `Pending` is asked again, with the task's waker, by the
+        // `Oneshot` it then waits in. Panics here are caught as in the future.
+        let mut inner = self.inner.clone();
+        let started = panic::catch_unwind(AssertUnwindSafe(move || {
+            let mut cx = Context::from_waker(noop_waker_ref());
+            match inner.poll_ready(&mut cx) {
+                Poll::Ready(Ok(())) => State::Called {
+                    future: inner.call(req),
+                },
+                Poll::Ready(Err(err)) => State::Failed {
+                    failure: Some(Failure::Error(err.into())),
+                },
+                Poll::Pending => State::Waiting {
+                    future: inner.oneshot(req),
+                },
+            }
+        }));
+        let state = started.unwrap_or_else(|panic| State::Failed {
+            failure: Some(Failure::Panic(panic)),
+        });
+        ResponseFuture { state, method, uri }
+    }
+}
+
+/// Why a request got a 500.
+enum Failure {
+    Error(BoxError),
+    Panic(Box<dyn Any + Send>),
+}
+
+pin_project! {
+    /// Where a request is: called, waiting for the service to be ready, or failed
+    /// before its response future existed.
+    #[project = StateProj]
+    enum State<S, R>
+    where
+        S: Service<R>,
+    {
+        Called { #[pin] future: S::Future },
+        Waiting { #[pin] future: Oneshot<S, R> },
+        Failed { failure: Option<Failure> },
     }
 }
 
@@ -74,7 +110,7 @@ pin_project! {
         S: Service<R>,
     {
         #[pin]
-        future: CatchUnwind<AssertUnwindSafe<Oneshot<S, R>>>,
+        state: State<S, R>,
         method: Method,
         uri: Uri,
     }
@@ -90,10 +126,25 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = match ready!(this.future.poll(cx)) {
-            Ok(Ok(response)) => response.map(Either::Left),
-            Ok(Err(err)) => {
-                let err: BoxError = err.into();
+        let polled: Result<Poll<Result<Response<B>, BoxError>>, _> = match this.state.project() {
+            StateProj::Called { future } => {
+                panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+                    .map(|poll| poll.map_err(Into::into))
+            }
+            StateProj::Waiting { future } => {
+                panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+                    .map(|poll| poll.map_err(Into::into))
+            }
+            StateProj::Failed { failure } => match failure.take() {
+                Some(Failure::Error(err)) => Ok(Poll::Ready(Err(err))),
+                Some(Failure::Panic(panic)) => Err(panic),
+                None => panic!("catch_failure::ResponseFuture polled after completion"),
+            },
+        };
+        let response = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(response))) => response.map(Either::Left),
+            Ok(Poll::Ready(Err(err))) => {
                 tracing::error!(
                     method = %this.method,
                     path = this.uri.path(),

@@ -15,10 +15,13 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
@@ -37,6 +40,7 @@ use super::connection_count::ConnectionGuard;
 use super::connection_io::ConnectionIo;
 use super::connection_service::{ConnectionService, RequestLimits};
 use super::handle::Shared;
+use super::pipelining::{PipelineCounters, Pipelining};
 use super::request_framing::RequestFraming;
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
@@ -255,6 +259,12 @@ impl Connection<'_> {
                 )
             }
         };
+        // HTTP/1: responses to pipelined requests are written together.
+        let pipeline = http1.then(|| Arc::new(PipelineCounters::default()));
+        let io = match &pipeline {
+            Some(counters) => io.with_pipelining(Pipelining::new(counters.clone())),
+            None => io,
+        };
         let timers = activity
             .clone()
             .filter(|_| options.timeouts.any_connection_timer())
@@ -264,7 +274,7 @@ impl Connection<'_> {
             connection_write_timeout: options.timeouts.write.filter(|_| http1),
             stream_write_timeout: options.timeouts.write.filter(|_| http2),
         };
-        let service = ConnectionService::new(service, self.peer, activity, limits);
+        let service = ConnectionService::new(service, self.peer, activity, limits, pipeline);
         let io = TokioIo::new(io);
         if http2 {
             let conn = self.config.http2.serve_connection(io, service);
@@ -321,13 +331,18 @@ async fn until_done<C: GracefulConnection>(
     shared: &Shared,
 ) {
     tokio::pin!(conn);
+    // The close signals wake the task rarely, but the task wakes for every request:
+    // gated, they are only polled when they woke it.
+    let killed = Gated::new(shared.killing.cancelled());
+    let closed = Gated::new(shared.closing.cancelled());
+    tokio::pin!(killed, closed);
     let mut draining = false;
     loop {
         tokio::select! {
             biased;
             // Dropping `conn` closes the socket and drops the in-flight handler futures.
-            () = shared.killing.cancelled() => return,
-            () = shared.closing.cancelled(), if !draining => {
+            () = &mut killed => return,
+            () = &mut closed, if !draining => {
                 // HTTP/1: finish the current response, then close instead of keeping
                 // alive; HTTP/2: GOAWAY, then finish the open streams.
                 conn.as_mut().graceful_shutdown();
@@ -359,6 +374,62 @@ async fn until_done<C: GracefulConnection>(
                 }
             },
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled only after it woke the task (and on the first poll): polling a
+    /// cancellation future locks its token, which the connection task would otherwise
+    /// do for both tokens on every wake-up.
+    struct Gated<F> {
+        #[pin]
+        inner: F,
+        gate: Arc<Gate>,
+    }
+}
+
+/// Whether a [`Gated`] future woke, and the task to wake then.
+struct Gate {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for Gate {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl<F> Gated<F> {
+    fn new(inner: F) -> Self {
+        let gate = Gate {
+            woken: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        };
+        Gated {
+            inner,
+            gate: Arc::new(gate),
+        }
+    }
+}
+
+impl<F: Future> Future for Gated<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        // Registered before the flag is read, so a wake-up in between is not lost.
+        this.gate.task.register(cx.waker());
+        if !this.gate.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let waker = Waker::from(this.gate.clone());
+        this.inner.poll(&mut Context::from_waker(&waker))
     }
 }
 

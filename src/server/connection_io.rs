@@ -1,7 +1,9 @@
 //! [`ConnectionIo`]: a connection's byte stream as hyper sees it — the bytes read while
 //! telling HTTP/1 from HTTP/2 replayed first, reads and blocked writes reported to the
 //! connection's [`Activity`], and, for HTTP/1, the request framing followed so a chunked
-//! body over `max_body_bytes` or a request over `read_timeout` fails the read.
+//! body over `max_body_bytes` or a request over `read_timeout` fails the read. For
+//! HTTP/1, responses to pipelined requests are written together (see
+//! [`Pipelining`]).
 //!
 //! A connection closing with request bytes unread (a 413) lingers: after its FIN it reads
 //! and drops what the client still sends, for a moment, as Go's server does — else the
@@ -21,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::activity::Activity;
+use super::pipelining::Pipelining;
 use super::request_framing::{Fed, RequestFraming};
 
 /// How long a closing connection keeps reading (Go: `rstAvoidanceDelay`, 500 ms).
@@ -34,6 +37,8 @@ pub(crate) struct ConnectionIo<I> {
     /// Read while detecting the protocol; hyper reads these first.
     prefix: Bytes,
     watch: Option<Box<Watch>>,
+    /// HTTP/1: responses to pipelined requests held back and written together.
+    pipelining: Option<Pipelining>,
 }
 
 /// What is tracked when the server has timeouts or limits.
@@ -61,7 +66,15 @@ impl<I> ConnectionIo<I> {
             inner,
             prefix,
             watch: None,
+            pipelining: None,
         }
+    }
+
+    /// HTTP/1: holds responses back while another request is waiting (see
+    /// [`Pipelining`]).
+    pub(crate) fn with_pipelining(mut self, pipelining: Pipelining) -> Self {
+        self.pipelining = Some(pipelining);
+        self
     }
 
     /// A stream that reports to `activity`; `framing` for HTTP/1 connections with
@@ -85,6 +98,7 @@ impl<I> ConnectionIo<I> {
                 read_deadline: None,
                 linger: None,
             })),
+            pipelining: None,
         }
     }
 }
@@ -201,6 +215,27 @@ impl<I: AsyncRead + Unpin> AsyncRead for ConnectionIo<I> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if this.pipelining.is_none() {
+            return this.read_through(cx, buf);
+        }
+        // What is held is not written here: hyper reads to look for the end of the
+        // connection even with its next response about to be written and held too.
+        let start = buf.filled().len();
+        ready!(this.read_through(cx, buf))?;
+        if let Some(pipelining) = &mut this.pipelining {
+            pipelining.read(&buf.filled()[start..]);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<I: AsyncRead + Unpin> ConnectionIo<I> {
+    fn read_through(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self;
         let start = buf.filled().len();
         if !this.prefix.is_empty() {
             let n = this.prefix.len().min(buf.remaining());
@@ -239,6 +274,13 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        if let Some(pipelining) = &mut this.pipelining {
+            if pipelining.hold(buf.len()) {
+                pipelining.push(buf);
+                return Poll::Ready(Ok(buf.len()));
+            }
+            ready!(this.poll_drain(cx))?;
+        }
         let written = Pin::new(&mut this.inner).poll_write(cx, buf);
         this.note_write(written.is_pending());
         written
@@ -250,6 +292,16 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        if let Some(pipelining) = &mut this.pipelining {
+            let len = bufs.iter().map(|buf| buf.len()).sum();
+            if pipelining.hold(len) {
+                for buf in bufs {
+                    pipelining.push(buf);
+                }
+                return Poll::Ready(Ok(len));
+            }
+            ready!(this.poll_drain(cx))?;
+        }
         let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         this.note_write(written.is_pending());
         written
@@ -261,6 +313,12 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if let Some(pipelining) = &mut this.pipelining {
+            if pipelining.flush_later(cx) {
+                return Poll::Ready(Ok(()));
+            }
+            ready!(this.poll_drain(cx))?;
+        }
         let flushed = Pin::new(&mut this.inner).poll_flush(cx);
         this.note_write(flushed.is_pending());
         flushed
@@ -268,6 +326,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        ready!(this.poll_drain(cx))?;
         let watch = match &mut this.watch {
             Some(watch) if watch.activity.lingers() && !watch.activity.is_upgraded() => watch,
             _ => return Pin::new(&mut this.inner).poll_shutdown(cx),
@@ -296,6 +355,21 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+}
+
+impl<I: AsyncWrite + Unpin> ConnectionIo<I> {
+    /// Writes what [`Pipelining`] holds.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(pipelining) = &mut self.pipelining else {
+            return Poll::Ready(Ok(()));
+        };
+        if !pipelining.is_holding() {
+            return Poll::Ready(Ok(()));
+        }
+        let drained = pipelining.poll_drain(&mut self.inner, cx);
+        self.note_write(drained.is_pending());
+        drained
     }
 }
 

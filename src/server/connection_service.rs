@@ -32,6 +32,7 @@ use tower::Service;
 use super::activity::{Activity, InFlight};
 use super::catch_failure::{self, CatchFailure, ServedBody};
 use super::peer_addr::PeerAddr;
+use super::pipelining::PipelineCounters;
 use crate::BoxError;
 
 /// What a connection's requests are bounded by.
@@ -51,6 +52,8 @@ pub(crate) struct ConnectionService<S> {
     peer: SocketAddr,
     activity: Option<Arc<Activity>>,
     limits: RequestLimits,
+    /// HTTP/1: the requests started, for the IO's [`Pipelining`](super::pipelining).
+    pipeline: Option<Arc<PipelineCounters>>,
 }
 
 impl<S> ConnectionService<S> {
@@ -59,12 +62,14 @@ impl<S> ConnectionService<S> {
         peer: SocketAddr,
         activity: Option<Arc<Activity>>,
         limits: RequestLimits,
+        pipeline: Option<Arc<PipelineCounters>>,
     ) -> Self {
         ConnectionService {
             inner: CatchFailure::new(inner),
             peer,
             activity,
             limits,
+            pipeline,
         }
     }
 }
@@ -93,6 +98,15 @@ where
     type Future = ResponseFuture<S, Request<Incoming>>;
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        if let Some(pipeline) = &self.pipeline {
+            // hyper gives a request asking to switch protocols its `OnUpgrade`.
+            let upgrade = req.method() == Method::CONNECT
+                || req
+                    .extensions()
+                    .get::<hyper::upgrade::OnUpgrade>()
+                    .is_some();
+            pipeline.request_started(upgrade);
+        }
         req.extensions_mut().insert(PeerAddr(self.peer));
         let (in_flight, request) = match &self.activity {
             Some(activity) => {

@@ -136,6 +136,7 @@ mod handler_fn;
 mod listen;
 mod listener;
 mod peer_addr;
+mod pipelining;
 mod request_framing;
 mod serve;
 mod shutdown;

@@ -1,0 +1,236 @@
+//! [`Pipelining`]: HTTP/1 responses to pipelined requests written to the socket together.
+//!
+//! hyper writes every response as soon as it is made, one `write` per response, even when
+//! the next requests are already read. Its own remedy, `pipeline_flush`, also lets a
+//! streaming body buffer without bound, so it is not used. Instead, [`ConnectionIo`]
+//! holds a response back while another request head is known to be waiting, up to
+//! [`HOLD_MAX`] bytes, and writes what it holds with the next response:
+//!
+//! - the heads read are counted here from the bytes read (a blank line ends a head; a
+//!   body that holds one only makes a response wait for the next poll), the requests
+//!   started are counted by the connection's service;
+//! - a held response is written when hyper flushes again without having written
+//!   anything since (its next request is not answered at once), when the hold would
+//!   pass [`HOLD_MAX`], and on shutdown. hyper writes only when it flushes, and flushes
+//!   on every poll; holding wakes the task, so there is a next poll;
+//! - a request asking to switch protocols ends holding for the connection, so what is
+//!   handed over is never holding bytes.
+//!
+//! [`ConnectionIo`]: super::connection_io::ConnectionIo
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::AsyncWrite;
+
+/// The most response bytes held back per connection.
+pub(crate) const HOLD_MAX: usize = 64 * 1024;
+
+/// What the connection's service tells its IO: requests started, and whether holding
+/// is over (an upgrade or CONNECT was asked for).
+#[derive(Debug, Default)]
+pub(crate) struct PipelineCounters {
+    started: AtomicU64,
+    off: AtomicBool,
+}
+
+impl PipelineCounters {
+    /// A request was handed to the service; `upgrade`: it asks to switch protocols.
+    pub(crate) fn request_started(&self, upgrade: bool) {
+        if upgrade {
+            self.off.store(true, Ordering::Relaxed);
+        }
+        self.started.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// The IO side: the heads read so far and the responses held back.
+#[derive(Debug)]
+pub(crate) struct Pipelining {
+    counters: Arc<PipelineCounters>,
+    heads: u64,
+    /// The last two bytes read, for a blank line split across reads.
+    last: [u8; 2],
+    held: Vec<u8>,
+    /// How much of `held` is written already.
+    sent: usize,
+    /// Bytes were held since the last flush.
+    wrote: bool,
+}
+
+impl Pipelining {
+    pub(crate) fn new(counters: Arc<PipelineCounters>) -> Self {
+        Pipelining {
+            counters,
+            heads: 0,
+            last: [0; 2],
+            held: Vec::new(),
+            sent: 0,
+            wrote: false,
+        }
+    }
+
+    /// Counts the request heads that `bytes`, just read, complete.
+    pub(crate) fn read(&mut self, bytes: &[u8]) {
+        let Some(last) = bytes.len().checked_sub(1) else {
+            return;
+        };
+        // The byte `back` before `bytes[i]`, from the previous reads at the start.
+        let before = |i: usize, back: usize| match i.checked_sub(back) {
+            Some(j) => bytes[j],
+            None => self.last[2 + i - back],
+        };
+        let mut heads = 0;
+        let mut from = 0;
+        while let Some(found) = find_newline(&bytes[from..]) {
+            let i = from + found;
+            let prev = before(i, 1);
+            if prev == b'\n' || (prev == b'\r' && before(i, 2) == b'\n') {
+                heads += 1;
+            }
+            from = i + 1;
+        }
+        self.last = [before(last, 1), bytes[last]];
+        self.heads += heads;
+    }
+
+    /// Whether a complete request head is read and not yet handed to the service.
+    fn next_is_waiting(&self) -> bool {
+        !self.counters.off.load(Ordering::Relaxed)
+            && self.heads > self.counters.started.load(Ordering::Acquire)
+    }
+
+    fn holds(&self) -> bool {
+        self.sent < self.held.len()
+    }
+
+    /// Whether `len` more bytes are held rather than written.
+    pub(crate) fn hold(&mut self, len: usize) -> bool {
+        len > 0
+            && self.held.len() - self.sent + len <= HOLD_MAX
+            && (self.holds() || self.next_is_waiting())
+            && !self.counters.off.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if !self.holds() {
+            self.held.clear();
+            self.sent = 0;
+        }
+        self.held.extend_from_slice(bytes);
+        self.wrote = true;
+    }
+
+    /// On hyper's flush: `true` to hold on (the task is woken to flush again).
+    pub(crate) fn flush_later(&mut self, cx: &mut Context<'_>) -> bool {
+        let later = self.holds() && self.wrote && self.next_is_waiting();
+        self.wrote = false;
+        if later {
+            cx.waker().wake_by_ref();
+        }
+        later
+    }
+
+    /// Writes everything held to `io`.
+    pub(crate) fn poll_drain<I: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut I,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        while self.holds() {
+            let n = ready!(Pin::new(&mut *io).poll_write(cx, &self.held[self.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.sent += n;
+        }
+        self.held.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Whether bytes are held (for a read to write them first).
+    pub(crate) fn is_holding(&self) -> bool {
+        self.holds()
+    }
+}
+
+/// The index of the first `\n`, eight bytes at a time: a blank line is looked for at
+/// each line end, and lines are most of a head.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NEWLINES;
+        // The lowest byte set here is the first zero byte of `word`, the first `\n`.
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return Some(at + (zeros.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = words.remainder();
+    rest.iter().position(|&b| b == b'\n').map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_heads_across_reads_and_line_endings() {
+        let counters = Arc::new(PipelineCounters::default());
+        let mut p = Pipelining::new(counters.clone());
+        p.read(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n\r");
+        assert_eq!(p.heads, 1);
+        p.read(b"\n");
+        assert_eq!(p.heads, 2);
+        p.read(b"GET / HTTP/1.1\nHost: a\n\n");
+        assert_eq!(p.heads, 3);
+        // Split everywhere: the count does not depend on how the bytes arrive.
+        let stream: &[u8] = b"GET /a HTTP/1.1\r\nHost: example.com\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        for split in 0..stream.len() {
+            let mut q = Pipelining::new(counters.clone());
+            q.read(&stream[..split]);
+            q.read(&stream[split..]);
+            assert_eq!(q.heads, 2, "split at {split}");
+        }
+        let mut q = Pipelining::new(counters.clone());
+        for byte in stream {
+            q.read(std::slice::from_ref(byte));
+        }
+        assert_eq!(q.heads, 2, "byte by byte");
+        counters.request_started(false);
+        assert!(p.next_is_waiting());
+        counters.request_started(false);
+        counters.request_started(false);
+        assert!(!p.next_is_waiting());
+    }
+
+    #[test]
+    fn holds_only_while_a_head_waits_and_up_to_the_cap() {
+        let counters = Arc::new(PipelineCounters::default());
+        let mut p = Pipelining::new(counters.clone());
+        assert!(!p.hold(10), "nothing waits");
+        p.read(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        counters.request_started(false);
+        assert!(p.hold(10));
+        assert!(!p.hold(HOLD_MAX + 1));
+        p.push(&[b'x'; 10]);
+        let waker = futures_util::task::noop_waker_ref();
+        let mut cx = Context::from_waker(waker);
+        assert!(p.flush_later(&mut cx), "wrote, and the next head waits");
+        assert!(
+            !p.flush_later(&mut cx),
+            "flushed again with nothing new: write"
+        );
+        counters.request_started(true);
+        assert!(!p.hold(10), "an upgrade ends holding");
+    }
+}
