@@ -10,7 +10,6 @@
 mod support;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -20,6 +19,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, PeerAddr, Server, Stream};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use support::h2c::h2c;
 use support::raw_http::{connect, exchange, read_response, write};
 use support::within;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -91,26 +91,6 @@ async fn request_heads_at_max_header_bytes_pass_and_one_byte_more_gets_431() {
         assert_eq!(counting.calls.load(Ordering::SeqCst), 1, "limit {limit}");
         within("close", server.close()).await;
     }
-}
-
-/// An h2c client connection to `addr`.
-async fn h2c<B>(addr: SocketAddr) -> hyper::client::conn::http2::SendRequest<B>
-where
-    B: http_body::Body + Send + Unpin + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let tcp = within("connect", TcpStream::connect(addr))
-        .await
-        .expect("connect");
-    let (sender, conn) = within(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
-    )
-    .await
-    .expect("h2 handshake");
-    tokio::spawn(conn);
-    sender
 }
 
 #[tokio::test]

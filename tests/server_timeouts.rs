@@ -20,7 +20,8 @@ use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use support::raw_http::{connect, read_response, read_until_closed, write};
+use support::h2c::{h2c, h2c_connect};
+use support::raw_http::{connect, expect_closed_without_reply, read_response, write};
 use support::tls::tls_connect;
 use support::{until, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -107,15 +108,7 @@ async fn a_client_dribbling_its_head_is_cut_at_read_header_timeout() {
             }
         }
     });
-    let got = within(
-        "the server cuts the dribbler off",
-        read_until_closed(&mut reader),
-    )
-    .await;
-    assert!(
-        got.is_empty(),
-        "no response to a head that never ended: {got:?}"
-    );
+    expect_closed_without_reply(&mut reader, "the server cuts the dribbler off").await;
     until("connections back to 0", || server.connections() == 0).await;
     dribbler.abort();
     within("close", server.close()).await;
@@ -139,15 +132,11 @@ async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() 
         let mut conn = TcpStream::connect(server.local_addr())
             .await
             .expect("connect");
-        let got = within(
-            "the server drops the silent client",
-            read_until_closed(&mut conn),
+        expect_closed_without_reply(
+            &mut conn,
+            &format!("the server drops the silent client (tls {use_tls} http2_only {http2_only})"),
         )
         .await;
-        assert!(
-            got.is_empty(),
-            "tls {use_tls} http2_only {http2_only}: {got:?}"
-        );
         until("connections back to 0", || server.connections() == 0).await;
         within("close", server.close()).await;
     }
@@ -161,12 +150,11 @@ async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() 
         .expect("serve");
     let mut tls_conn = tls_connect(server.local_addr(), &cert.ca_der, b"h2").await;
     assert_eq!(tls_conn.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let got = within(
+    expect_closed_without_reply(
+        &mut tls_conn,
         "the server drops the client without a preface",
-        read_until_closed(&mut tls_conn),
     )
     .await;
-    assert!(got.is_empty(), "{got:?}");
     until("connections back to 0", || server.connections() == 0).await;
     within("close", server.close()).await;
 }
@@ -206,12 +194,7 @@ async fn an_idle_keep_alive_connection_is_closed_at_idle_timeout() {
     let response = within("response", read_response(&mut conn)).await;
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");
     assert_eq!(server.connections(), 1);
-    let got = within(
-        "the idle connection is closed",
-        read_until_closed(&mut conn),
-    )
-    .await;
-    assert!(got.is_empty(), "{got:?}");
+    expect_closed_without_reply(&mut conn, "the idle connection is closed").await;
     until("connections back to 0", || server.connections() == 0).await;
     within("close", server.close()).await;
 }
@@ -267,16 +250,7 @@ async fn an_idle_h2_connection_is_closed_at_idle_timeout() {
         .serve(routes())
         .await
         .expect("serve");
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let (mut sender, conn) = within(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
-    )
-    .await
-    .expect("handshake");
-    let conn = tokio::spawn(conn);
+    let (mut sender, conn) = h2c_connect(server.local_addr()).await;
     let request = Request::get("http://x/")
         .body(Full::new(Bytes::new()))
         .expect("request");
@@ -315,8 +289,7 @@ async fn read_timeout_fails_a_request_body_that_stops_coming() {
         "timed out: true",
         "the handler saw a timeout error"
     );
-    let rest = within("then the connection closes", read_until_closed(&mut conn)).await;
-    assert!(rest.is_empty(), "{rest:?}");
+    expect_closed_without_reply(&mut conn, "then the connection closes").await;
 
     // A body that arrives in time is fine.
     let mut conn = connect(server.local_addr()).await;
@@ -356,16 +329,7 @@ async fn read_timeout_fails_a_stream_handlers_h2_body() {
         })
         .await
         .expect("listen");
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let (mut sender, conn) = within(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
-    )
-    .await
-    .expect("handshake");
-    tokio::spawn(conn);
+    let mut sender = h2c(server.local_addr()).await;
     // One chunk, then nothing: the sender stays open, so the body never ends.
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
     tx.send(Ok(Frame::data(Bytes::from_static(b"first"))))
@@ -407,8 +371,7 @@ async fn write_timeout_drops_an_http1_connection_whose_handler_is_slow() {
     conn.write_all(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("write");
-    let got = within("the connection is dropped", read_until_closed(&mut conn)).await;
-    assert!(got.is_empty(), "no response: {got:?}");
+    expect_closed_without_reply(&mut conn, "the connection is dropped").await;
     until("connections back to 0", || server.connections() == 0).await;
     within("close", server.close()).await;
 }
@@ -450,16 +413,7 @@ async fn write_timeout_resets_a_slow_h2_stream_only() {
         .serve(routes())
         .await
         .expect("serve");
-    let tcp = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let (mut sender, conn) = within(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)),
-    )
-    .await
-    .expect("handshake");
-    tokio::spawn(conn);
+    let mut sender = h2c(server.local_addr()).await;
     let get = |path: &str| {
         Request::get(format!("http://x{path}"))
             .body(Full::new(Bytes::new()))
@@ -516,8 +470,7 @@ async fn timeouts_are_logged_not_fatal_to_the_server() {
             .await
             .expect("connect");
         conn.write_all(request).await.expect("write");
-        let got = within("cut off", read_until_closed(&mut conn)).await;
-        assert!(got.is_empty(), "cut off without a response: {got:?}");
+        expect_closed_without_reply(&mut conn, "cut off").await;
     }
     let mut conn = connect(server.local_addr()).await;
     write(&mut conn, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;

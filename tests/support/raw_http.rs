@@ -144,3 +144,15 @@ pub async fn read_until_closed<R: AsyncRead + Unpin>(conn: &mut R) -> Vec<u8> {
         }
     }
 }
+
+/// Waits (bounded by [`super::WAIT`]) for the server to close `conn`, asserting it wrote
+/// nothing first: how a test sees a connection cut off without a response. `what` names
+/// the case in a failure.
+pub async fn expect_closed_without_reply<R: AsyncRead + Unpin>(conn: &mut R, what: &str) {
+    let got = super::within(what, read_until_closed(conn)).await;
+    assert!(
+        got.is_empty(),
+        "{what}: expected no reply, got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
