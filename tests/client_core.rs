@@ -942,3 +942,90 @@ async fn query_and_form_take_maps() {
     assert_eq!(v["query"], "k=v");
     server.close().await;
 }
+
+/// A writer whose every write fails.
+struct BrokenWriter;
+
+impl tokio::io::AsyncWrite for BrokenWriter {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("disk full")))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn local_failures_are_typed_errors_naming_the_request() {
+    let (server, base) = start().await;
+    // response_stream into a writer that fails.
+    let url = format!("{base}/bytes/1000");
+    let err = bounded(httpstack::get(&url).response_stream(&mut BrokenWriter))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_body()
+            && err.to_string().contains("response_stream")
+            && err.to_string().contains(&url),
+        "{err}"
+    );
+    // download into a directory that does not exist.
+    let missing = std::path::Path::new("/nonexistent-httpstack-dir/sub/file.bin");
+    let err = bounded(httpstack::download(&url, missing))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_body() && err.to_string().contains("cannot create"),
+        "{err}"
+    );
+    // json() on a body that is not JSON.
+    let resp = bounded(httpstack::get(format!("{base}/bytes/5")))
+        .await
+        .unwrap();
+    let err = resp.json::<Value>().unwrap_err();
+    assert!(err.is_body() && err.to_string().contains("JSON"), "{err}");
+    // Invalid client-wide settings fail at build().
+    assert!(Client::builder()
+        .set_user_agent(Some("bad\nagent"))
+        .build()
+        .unwrap_err()
+        .is_invalid_input());
+    assert!(Client::builder()
+        .default_header("x-bad", "a\r\nb")
+        .build()
+        .unwrap_err()
+        .is_invalid_input());
+    server.close().await;
+}
+
+#[tokio::test]
+async fn open_write_after_the_server_gave_up_is_an_error_not_a_hang() {
+    // Answers as soon as the head is in, then closes: the rest of the body has nowhere to go.
+    let url =
+        raw_peer(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+    let mut stream = httpstack::open(Method::POST, &url).unwrap();
+    let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+    let mut failed = None;
+    // Bounded: 2000 x 64 KiB is far more than any socket buffer holds.
+    for _ in 0..2000 {
+        if let Err(e) = bounded(stream.write(chunk.clone())).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = failed.expect("a write fails once the exchange is over");
+    assert!(err.to_string().contains(&url), "{err}");
+}

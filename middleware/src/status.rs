@@ -224,6 +224,40 @@ where
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_error_body_is_kept_up_to_its_limit() {
+        use tower::{service_fn, ServiceExt};
+        for (len, kept) in [
+            (ERROR_BODY_LIMIT, ERROR_BODY_LIMIT),
+            (ERROR_BODY_LIMIT + 1, ERROR_BODY_LIMIT),
+            (10, 10),
+        ] {
+            let svc = service_fn(move |_req: Request<()>| async move {
+                // Two frames, so the limit falls inside the second one when it is passed.
+                let half = Bytes::from(vec![b'e'; len / 2]);
+                let rest = Bytes::from(vec![b'e'; len - len / 2]);
+                let frames = futures_util::stream::iter(
+                    [half, rest]
+                        .map(|b| Ok::<_, std::convert::Infallible>(http_body::Frame::data(b))),
+                );
+                let body = http_body_util::StreamBody::new(frames);
+                Ok::<_, std::convert::Infallible>(
+                    Response::builder().status(500).body(body).unwrap(),
+                )
+            });
+            let err = StatusLayer::new()
+                .layer(svc)
+                .oneshot(Request::new(()))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.response().unwrap().body().len(),
+                kept,
+                "body of {len} bytes"
+            );
+        }
+    }
+
     #[test]
     fn error_statuses_follow_http_jl() {
         for (code, expected) in [
