@@ -145,6 +145,40 @@ impl Body {
     }
 }
 
+/// A request body that can be sent again, when a retry or a 307/308 redirect needs it.
+///
+/// The retry and redirect layers are generic over the request body; they resend a request
+/// only when its body says it can be replayed (HTTP.jl retries only bodies it can rewind).
+/// A streamed body returns `None` and the request is not resent.
+pub trait TryCloneBody: Sized {
+    /// A copy that sends the same bytes, or `None` when the body is a one-shot stream.
+    fn try_clone_body(&self) -> Option<Self>;
+}
+
+impl TryCloneBody for Body {
+    fn try_clone_body(&self) -> Option<Self> {
+        self.try_clone()
+    }
+}
+
+impl<D: Clone> TryCloneBody for http_body_util::Full<D> {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
+impl<D> TryCloneBody for http_body_util::Empty<D> {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(http_body_util::Empty::new())
+    }
+}
+
+impl TryCloneBody for String {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
 impl Default for Body {
     fn default() -> Self {
         Body::empty()

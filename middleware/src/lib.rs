@@ -20,5 +20,5 @@ pub mod headers;
 pub mod status;
 pub mod timeout;
 
-pub use body::{Body, BodySender};
+pub use body::{Body, BodySender, TryCloneBody};
 pub use error::{BoxError, Error, ErrorKind, Result, TimeoutKind};
