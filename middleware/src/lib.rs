@@ -18,6 +18,8 @@ pub mod cross_origin;
 pub mod decompression;
 pub mod error;
 pub mod headers;
+pub mod log_errors;
+pub mod observe;
 pub mod status;
 pub mod timeout;
 
