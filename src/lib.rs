@@ -34,3 +34,9 @@ pub use client::{
     OpenStream, Progress, RequestBuilder, Response,
 };
 pub use server::{handler_fn, listen, serve, Server, ServerBuilder};
+
+/// Paths the `client!` macro expands to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use http::Method;
+}

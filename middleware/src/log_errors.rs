@@ -207,11 +207,12 @@ mod tests {
     #[tokio::test]
     async fn errors_pass_through_unchanged_whether_logged_or_not() {
         for on in [false, true] {
-            let svc = LogErrorsLayer::new()
-                .log_errors(on)
-                .layer(service_fn(|_req: Request<()>| async {
-                    Err::<http::Response<()>, _>(Error::timeout(crate::TimeoutKind::Read))
-                }));
+            let svc =
+                LogErrorsLayer::new()
+                    .log_errors(on)
+                    .layer(service_fn(|_req: Request<()>| async {
+                        Err::<http::Response<()>, _>(Error::timeout(crate::TimeoutKind::Read))
+                    }));
             let err = svc.oneshot(Request::new(())).await.unwrap_err();
             assert!(err.is_timeout(), "on={on}");
         }
@@ -272,7 +273,12 @@ mod tests {
             log_errors: true,
             log_tag: None,
         });
-        let out = logged(LogErrorsLayer::new(), req, Error::timeout(crate::TimeoutKind::Read)).await;
+        let out = logged(
+            LogErrorsLayer::new(),
+            req,
+            Error::timeout(crate::TimeoutKind::Read),
+        )
+        .await;
         assert!(out.contains("TimeoutError"), "{out}");
 
         let mut req = request();

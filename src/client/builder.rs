@@ -11,11 +11,12 @@ use httpstack_middleware::decompression::{
     Decompression, DecompressionBody, DecompressionConfig, DecompressionLayer,
 };
 use httpstack_middleware::headers::{Headers, HeadersConfig, HeadersLayer};
+use httpstack_middleware::log_errors::{LogErrors, LogErrorsConfig, LogErrorsLayer};
 use httpstack_middleware::status::{Status, StatusConfig, StatusLayer};
 use httpstack_middleware::timeout::{Timeout, TimeoutBody, TimeoutConfig, TimeoutLayer};
-use tower::util::BoxCloneSyncService;
-use tower::{Service, ServiceBuilder, ServiceExt};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
+use super::layers::{boxed, ClientService, UserLayers};
 use super::open::OpenStream;
 use super::request::RequestBuilder;
 use super::transport::{
@@ -29,12 +30,12 @@ pub const DEFAULT_USER_AGENT: &str = concat!("httpstack/", env!("CARGO_PKG_VERSI
 /// The client's whole stack behind one boxed service: boxed once here, at the boundary,
 /// so `Client` is one type whatever layers it holds (DESIGN.md: the Client's erased stack).
 /// `execute`, `open` and `download` use it.
-pub(crate) type Stack = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
+pub(crate) type Stack = ClientService;
 
 /// The same default stack, unboxed: `send` (every `.await` on a request) calls it
 /// directly and reads its concrete body, which saves three allocations and the dynamic
 /// calls per request (measured ~4% of the client's instructions).
-pub(crate) type DefaultStack = Headers<Timeout<Status<Decompression<Transport>>>>;
+pub(crate) type DefaultStack = Headers<LogErrors<Timeout<Status<Decompression<Transport>>>>>;
 
 /// The response body of [`DefaultStack`].
 pub(crate) type DefaultBody = TimeoutBody<DecompressionBody<hyper::body::Incoming>>;
@@ -49,6 +50,7 @@ pub(crate) struct Defaults {
     pub(crate) decompression: DecompressionConfig,
     pub(crate) detect_content_type: bool,
     pub(crate) verbose: u8,
+    pub(crate) log_errors: LogErrorsConfig,
 }
 
 /// An HTTP client: a connection pool and a tower stack of HTTP.jl's client layers.
@@ -63,8 +65,12 @@ pub struct Client {
 
 pub(crate) struct ClientRef {
     pub(crate) stack: Stack,
-    pub(crate) default_stack: DefaultStack,
+    /// The unboxed stack, when the client has only the built-in layers (no pushed layers,
+    /// no `observe_layers`): `send` uses it.
+    pub(crate) default_stack: Option<DefaultStack>,
     pub(crate) defaults: Defaults,
+    /// What the client was built from, for [`Client::to_builder`].
+    pub(crate) settings: ClientBuilder,
 }
 
 impl std::fmt::Debug for Client {
@@ -161,6 +167,13 @@ impl Client {
     pub(crate) fn defaults(&self) -> &Defaults {
         &self.inner.defaults
     }
+
+    /// A builder holding this client's settings and layers, to derive another client
+    /// from it (HTTP.jl's `pushlayer!`/`poplayer!` on a copy rather than on a global
+    /// stack). The derived client has its own connection pool.
+    pub fn to_builder(&self) -> ClientBuilder {
+        self.inner.settings.clone()
+    }
 }
 
 impl Service<Request<Body>> for Client {
@@ -187,7 +200,27 @@ pub struct ClientBuilder {
     connect: ConnectOptions,
     pool: PoolOptions,
     tls: TlsOptions,
+    pub(super) layers: UserLayers,
+    pub(super) observe: bool,
     error: Option<Error>,
+}
+
+impl Clone for ClientBuilder {
+    fn clone(&self) -> Self {
+        ClientBuilder {
+            defaults: self.defaults.clone(),
+            connect: self.connect.clone(),
+            pool: self.pool.clone(),
+            tls: self.tls.clone(),
+            layers: self.layers.clone(),
+            observe: self.observe,
+            // The error's source is not clonable; its message is what `build` reports.
+            error: self
+                .error
+                .as_ref()
+                .map(|e| Error::new(e.kind().clone()).with_message(e.to_string())),
+        }
+    }
 }
 
 impl Default for ClientBuilder {
@@ -213,6 +246,7 @@ impl ClientBuilder {
                 decompression: DecompressionConfig::default(),
                 detect_content_type: false,
                 verbose: 0,
+                log_errors: LogErrorsConfig::default(),
             },
             connect: ConnectOptions {
                 connect_timeout: Some(Duration::from_secs(30)),
@@ -226,6 +260,8 @@ impl ClientBuilder {
                 title_case_headers: false,
             },
             tls: TlsOptions::default(),
+            layers: UserLayers::default(),
+            observe: false,
             error: None,
         }
     }
@@ -330,6 +366,20 @@ impl ClientBuilder {
         self
     }
 
+    /// HTTP.jl `logerrors` (default false): log each failed attempt (StatusError,
+    /// TimeoutError, RequestError, ConnectError) through `tracing` at error level as it
+    /// happens, even when it is then retried.
+    pub fn log_errors(mut self, on: bool) -> ClientBuilder {
+        self.defaults.log_errors.log_errors = on;
+        self
+    }
+
+    /// HTTP.jl `logtag`: a tag on every line `log_errors` writes.
+    pub fn log_tag(mut self, tag: &str) -> ClientBuilder {
+        self.defaults.log_errors.log_tag = Some(tag.into());
+        self
+    }
+
     /// Trusts `cert` as a root, besides the platform's roots.
     pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
         self.tls.extra_roots.push(cert);
@@ -398,30 +448,60 @@ impl ClientBuilder {
         if let Some(err) = self.error {
             return Err(err);
         }
+        let settings = self.clone();
         let tls = super::transport::tls_config(&self.tls)?;
         let connector = Connector::new(&self.connect, tls);
         let transport = Transport::new(connector, self.connect.protocol, &self.pool);
         let d = &self.defaults;
-        // DESIGN.md's client stack, outermost first (redirect, cookies and retry come
-        // with the client middleware).
-        let default_stack: DefaultStack = ServiceBuilder::new()
-            .layer(HeadersLayer::new().config(d.header_config.clone()))
-            .layer(TimeoutLayer::new().config(d.timeouts))
-            .layer(StatusLayer::new().status_exception(d.status.status_exception))
-            .layer(
-                DecompressionLayer::new()
-                    .decompress(d.decompression.decompress)
-                    .max_size(d.decompression.max_size),
-            )
-            .service(transport);
-        let stack = ServiceBuilder::new()
-            .map_response(|resp: Response<DefaultBody>| resp.map(Body::wrap))
-            .service(default_stack.clone());
+        let timeout = TimeoutLayer::new().config(d.timeouts);
+        let status = StatusLayer::new().status_exception(d.status.status_exception);
+        let decompression = DecompressionLayer::new()
+            .decompress(d.decompression.decompress)
+            .max_size(d.decompression.max_size);
+        let log_errors = LogErrorsLayer::new().config(d.log_errors.clone());
+        let headers = HeadersLayer::new().config(d.header_config.clone());
+        let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
+            // DESIGN.md's client stack, outermost first, unboxed.
+            let default_stack: DefaultStack = ServiceBuilder::new()
+                .layer(headers)
+                .layer(log_errors)
+                .layer(timeout)
+                .layer(status)
+                .layer(decompression)
+                .service(transport);
+            let stack = ServiceBuilder::new()
+                .map_response(|resp: Response<DefaultBody>| resp.map(Body::wrap))
+                .service(default_stack.clone());
+            (ClientService::new(stack), Some(default_stack))
+        } else {
+            // The same stack with the user's layers in their places, boxed between
+            // layers; with observe_layers each layer is timed on its own.
+            let (layers, observe) = (&self.layers, self.observe);
+            let stack = if observe {
+                let s = boxed(transport, "transport", true);
+                let s = boxed(decompression.layer(s), "decompression", true);
+                let s = boxed(status.layer(s), "status", true);
+                boxed(timeout.layer(s), "timeout", true)
+            } else {
+                let core = ServiceBuilder::new()
+                    .layer(timeout)
+                    .layer(status)
+                    .layer(decompression)
+                    .service(transport);
+                boxed(core, "timeout", false)
+            };
+            let stack = layers.apply_stream(stack, observe);
+            let stack = layers.apply_first(stack, observe);
+            let stack = boxed(log_errors.layer(stack), "log_errors", observe);
+            let stack = boxed(headers.layer(stack), "headers", observe);
+            (layers.apply_outer(stack, observe), None)
+        };
         Ok(Client {
             inner: Arc::new(ClientRef {
-                stack: BoxCloneSyncService::new(stack),
+                stack,
                 default_stack,
                 defaults: self.defaults,
+                settings,
             }),
         })
     }

@@ -26,8 +26,10 @@
 //! hyper-util's pooled client and rustls; per-request options travel as request
 //! extensions that the layers read.
 
+pub mod api_client;
 mod builder;
 mod download;
+mod layers;
 mod multipart;
 mod open;
 mod request;
@@ -40,8 +42,11 @@ use std::sync::OnceLock;
 
 use http::Method;
 
+#[doc(hidden)]
+pub use api_client::api_request;
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
+pub use layers::ClientService;
 pub use multipart::{Form, Multipart};
 pub use open::OpenStream;
 pub use request::{KeyValue, RequestBuilder};

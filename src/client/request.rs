@@ -14,6 +14,7 @@ use http::{Extensions, HeaderMap, Method, Request};
 use http_body_util::BodyExt;
 use httpstack_middleware::decompression::DecompressionConfig;
 use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
+use httpstack_middleware::log_errors::LogErrorsConfig;
 use httpstack_middleware::status::StatusConfig;
 use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -119,6 +120,15 @@ impl RequestBuilder {
             })
             .map_err(|e| e.with_url(&method, url));
         RequestBuilder { client, inner }
+    }
+
+    /// A builder that fails with `err` when sent (a `client!` type whose client could
+    /// not be built).
+    pub(crate) fn failed(method: Method, url: &str, err: Error) -> RequestBuilder {
+        RequestBuilder {
+            client: super::default_client(),
+            inner: Err(err.with_url(&method, url)),
+        }
     }
 
     fn with(mut self, f: impl FnOnce(&mut Pending, &Client) -> Result<(), Error>) -> Self {
@@ -361,6 +371,30 @@ impl RequestBuilder {
         })
     }
 
+    /// HTTP.jl `logerrors` for this request: log each failed attempt as it happens.
+    pub fn log_errors(self, on: bool) -> Self {
+        self.with_log_errors(|config| config.log_errors = on)
+    }
+
+    /// HTTP.jl `logtag` for this request's `log_errors` lines.
+    pub fn log_tag(self, tag: &str) -> Self {
+        self.with_log_errors(|config| config.log_tag = Some(tag.into()))
+    }
+
+    /// Changes this request's `LogErrorsConfig`, starting from the client's.
+    fn with_log_errors(self, f: impl FnOnce(&mut LogErrorsConfig)) -> Self {
+        self.with(|p, client| {
+            let mut config = p
+                .extensions
+                .get::<LogErrorsConfig>()
+                .cloned()
+                .unwrap_or_else(|| client.defaults().log_errors.clone());
+            f(&mut config);
+            p.extensions.insert(config);
+            Ok(())
+        })
+    }
+
     /// Inserts a typed request extension: how a custom layer gets its per-request option.
     pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
         self.with(|p, _| {
@@ -435,10 +469,20 @@ impl RequestBuilder {
     {
         let (client, request, verbose) = self.prepare()?;
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        let stack = client.inner.default_stack.clone();
-        let response = exchange(stack, request, verbose, &method, &uri).await?;
-        let (parts, mut body) = response.into_parts();
         let fail = |e: Error| e.with_request(&method, &uri);
+        let (parts, body) = match &client.inner.default_stack {
+            Some(stack) => exchange(stack.clone(), request, verbose, &method, &uri)
+                .await?
+                .map(Body::wrap)
+                .into_parts(),
+            None => {
+                let stack = client.inner.stack.clone();
+                exchange(stack, request, verbose, &method, &uri)
+                    .await?
+                    .into_parts()
+            }
+        };
+        let mut body = body;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| fail(Error::from_boxed(e)))?;
             if let Ok(data) = frame.into_data() {
@@ -478,12 +522,20 @@ impl IntoFuture for RequestBuilder {
 /// Sends a built request and reads the whole response body.
 async fn fetch(client: Client, request: Request<Body>, verbose: u8) -> Result<Response, Error> {
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let stack = client.inner.default_stack.clone();
-    let response = exchange(stack, request, verbose, &method, &uri).await?;
-    let (parts, body) = response.into_parts();
-    let body = read_body(body)
-        .await
-        .map_err(|e| Error::from_boxed(e).with_request(&method, &uri))?;
+    let (parts, body) = match &client.inner.default_stack {
+        Some(stack) => {
+            let response = exchange(stack.clone(), request, verbose, &method, &uri).await?;
+            let (parts, body) = response.into_parts();
+            (parts, read_body(body).await)
+        }
+        None => {
+            let stack = client.inner.stack.clone();
+            let response = exchange(stack, request, verbose, &method, &uri).await?;
+            let (parts, body) = response.into_parts();
+            (parts, read_body(body).await)
+        }
+    };
+    let body = body.map_err(|e| Error::from_boxed(e).with_request(&method, &uri))?;
     Ok(Response::new(parts, method, uri, body))
 }
 

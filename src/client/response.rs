@@ -73,6 +73,12 @@ impl Response {
         &self.parts.extensions
     }
 
+    /// Per-layer times and call counts, when the client was built with
+    /// [`observe_layers(true)`](crate::ClientBuilder::observe_layers).
+    pub fn layer_timings(&self) -> Option<&httpstack_middleware::observe::LayerTimings> {
+        self.parts.extensions.get()
+    }
+
     /// The body.
     pub fn body(&self) -> &Bytes {
         &self.body

@@ -1,0 +1,311 @@
+//! Client composition (HTTP.jl `pushlayer!`, `pushfirstlayer!`, stream layers, `poplayer!`,
+//! `@client`), `observe_layers` and `log_errors`, against httpstack's own server.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use http::{Request, Response};
+use httpstack::client::ClientService;
+use httpstack::server::{handler_fn, serve, Server};
+use httpstack::{Body, Client, Error};
+use hyper::body::Incoming;
+use tower::ServiceExt;
+
+/// Answers with the request's `x-trace` headers, in order, joined by commas; `/status/N`
+/// answers N.
+async fn app(req: Request<Incoming>) -> Response<Body> {
+    let trace: Vec<&str> = req
+        .headers()
+        .get_all("x-trace")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let status = req
+        .uri()
+        .path()
+        .strip_prefix("/status/")
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(200);
+    Response::builder()
+        .status(status)
+        .header(
+            "x-auth",
+            req.headers()
+                .get("authorization")
+                .cloned()
+                .unwrap_or_else(|| "none".parse().unwrap()),
+        )
+        .body(Body::from(trace.join(",")))
+        .unwrap()
+}
+
+async fn server() -> Server {
+    serve("127.0.0.1:0", handler_fn(app)).await.unwrap()
+}
+
+/// A layer that appends `name` to the request's `x-trace` headers and to `log` on the way
+/// in, and `name/` to `log` on the way out.
+fn tracer(
+    name: &'static str,
+    log: Arc<Mutex<Vec<String>>>,
+) -> impl tower::Layer<ClientService, Service = ClientService> + Clone + Send + Sync + 'static {
+    tower::layer::layer_fn(move |inner: ClientService| {
+        let log = log.clone();
+        ClientService::new(tower::service_fn(move |mut req: Request<Body>| {
+            let (inner, log) = (inner.clone(), log.clone());
+            async move {
+                log.lock().unwrap().push(name.to_owned());
+                req.headers_mut().append("x-trace", name.parse().unwrap());
+                let resp = inner.oneshot(req).await;
+                log.lock().unwrap().push(format!("{name}/"));
+                resp
+            }
+        }))
+    })
+}
+
+#[tokio::test]
+async fn layers_run_in_httpjl_order_and_pop_removes_the_last_pushed() {
+    let srv = server().await;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let client = Client::builder()
+        .push_layer(tracer("outer1", log.clone()))
+        .push_layer(tracer("outer2", log.clone()))
+        .push_first_layer(tracer("first1", log.clone()))
+        .push_first_layer(tracer("first2", log.clone()))
+        .push_stream_layer(tracer("stream1", log.clone()))
+        .push_stream_layer(tracer("stream2", log.clone()))
+        .build()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/", srv.port());
+    let resp = support::within("request", client.get(&url)).await.unwrap();
+    // pushlayer!: the last pushed runs first; pushfirstlayer!: the last pushed runs last.
+    assert_eq!(resp.text(), "outer2,outer1,first1,first2,stream2,stream1");
+    assert_eq!(
+        log.lock().unwrap().join(" "),
+        "outer2 outer1 first1 first2 stream2 stream1 stream1/ stream2/ first2/ first1/ outer1/ outer2/"
+    );
+
+    let popped = client
+        .to_builder()
+        .pop_layer()
+        .pop_first_layer()
+        .pop_stream_layer()
+        .build()
+        .unwrap();
+    let resp = support::within("request", popped.get(&url)).await.unwrap();
+    assert_eq!(resp.text(), "outer1,first1,stream1");
+    // The original client is unchanged.
+    let resp = support::within("request", client.get(&url)).await.unwrap();
+    assert_eq!(resp.text(), "outer2,outer1,first1,first2,stream2,stream1");
+    srv.close().await;
+}
+
+#[tokio::test]
+async fn to_builder_keeps_settings_and_derives_a_new_client() {
+    let srv = server().await;
+    let base = Client::builder()
+        .default_header("x-trace", "default")
+        .status_exception(false)
+        .build()
+        .unwrap();
+    let derived = base
+        .to_builder()
+        .push_layer(tracer("added", Arc::default()))
+        .build()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/status/500", srv.port());
+    let resp = support::within("request", derived.get(&url)).await.unwrap();
+    assert_eq!(resp.status(), 500, "status_exception(false) kept");
+    assert_eq!(
+        resp.text(),
+        "default,added",
+        "default headers are set before the layers run"
+    );
+    let resp = support::within("request", base.get(&url)).await.unwrap();
+    assert_eq!(resp.text(), "default");
+    srv.close().await;
+}
+
+/// HTTP.jl's auth-layer example: a custom layer reading its own per-request option.
+#[derive(Clone)]
+struct AuthCreds(&'static str);
+
+fn auth_layer() -> impl tower::Layer<ClientService, Service = ClientService> + Clone + Send + Sync {
+    tower::layer::layer_fn(|inner: ClientService| {
+        ClientService::new(tower::service_fn(move |mut req: Request<Body>| {
+            if let Some(AuthCreds(token)) = req.extensions().get::<AuthCreds>().cloned() {
+                let value = format!("Bearer {token}").parse().unwrap();
+                req.headers_mut().insert(http::header::AUTHORIZATION, value);
+            }
+            inner.clone().oneshot(req)
+        }))
+    })
+}
+
+httpstack::client! {
+    /// A test API client.
+    struct TestApi {
+        base_url: "http://127.0.0.1:9/api",
+        headers: [("x-trace", "api-default")],
+        layers: [auth_layer()],
+        configure: |b| b.status_exception(false),
+    }
+}
+
+httpstack::client! {
+    struct BrokenApi {
+        base_url: "http://127.0.0.1:9",
+        headers: [("bad header name", "x")],
+    }
+}
+
+#[tokio::test]
+async fn client_macro_defines_an_api_client_with_its_own_layers() {
+    let srv = server().await;
+    // The macro's base URL is a constant; point it at the test server through a
+    // pushed-first layer would be contrived, so rewrite the port in the URL instead.
+    let port = srv.port();
+    let rewrite = move |mut req: Request<Body>| {
+        let uri = req.uri().to_string().replace(":9/", &format!(":{port}/"));
+        *req.uri_mut() = uri.parse().unwrap();
+        req
+    };
+    let client = TestApi::builder()
+        .push_first_layer(tower::layer::layer_fn(move |inner: ClientService| {
+            ClientService::new(inner.map_request(rewrite))
+        }))
+        .build()
+        .unwrap();
+    let req = TestApi::get("/users/1")
+        .extension(AuthCreds("s3cr3t"))
+        .build()
+        .unwrap();
+    assert_eq!(req.uri(), "http://127.0.0.1:9/api/users/1");
+    let resp = support::within("request", client.execute(req))
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-auth"], "Bearer s3cr3t");
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], b"api-default");
+
+    // The macro's own client, as built: status_exception(false) applies, and the auth
+    // layer is there without the per-request option.
+    assert!(TestApi::client().is_ok());
+    let err = support::within("request", BrokenApi::get("/x"))
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    srv.close().await;
+}
+
+#[tokio::test]
+async fn observe_layers_times_every_layer_cumulatively() {
+    let srv = server().await;
+    let client = Client::builder()
+        .observe_layers(true)
+        .push_layer(tracer("mine", Arc::default()))
+        .build()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/", srv.port());
+    let resp = support::within("request", client.get(&url)).await.unwrap();
+    let timings = resp.layer_timings().expect("timings recorded");
+    let names: Vec<String> = timings
+        .layers()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("LayerFn"),
+        "{names:?}"
+    );
+    for name in [
+        "headers",
+        "log_errors",
+        "timeout",
+        "status",
+        "decompression",
+        "transport",
+    ] {
+        let t = timings
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing: {names:?}"));
+        assert_eq!(t.count, 1, "{name}");
+    }
+    // Inclusive times: each layer contains the one below it.
+    let outer = timings.get("headers").unwrap().duration;
+    let inner = timings.get("transport").unwrap().duration;
+    assert!(outer >= inner, "{outer:?} < {inner:?}");
+
+    // Without observe_layers nothing is recorded.
+    let plain = Client::new();
+    let resp = support::within("request", plain.get(&url)).await.unwrap();
+    assert!(resp.layer_timings().is_none());
+    srv.close().await;
+}
+
+#[tokio::test]
+async fn log_errors_logs_each_failed_attempt_with_its_tag() {
+    use std::io::Write;
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let srv = server().await;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let url = format!("http://127.0.0.1:{}/status/503", srv.port());
+    let client = Client::builder()
+        .log_errors(true)
+        .log_tag("billing")
+        .build()
+        .unwrap();
+    let err: Error = support::within("request", client.get(&url))
+        .await
+        .unwrap_err();
+    assert!(err.is_status());
+    // Per request: off overrides the client's on.
+    let _ = support::within("request", client.get(&url).log_errors(false)).await;
+    // A closed port: a ConnectError.
+    let closed_port = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let closed = format!("http://127.0.0.1:{closed_port}/");
+    let _ = support::within(
+        "request",
+        Client::new().get(&closed).log_errors(true).log_tag("other"),
+    )
+    .await;
+
+    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("StatusError on GET") && lines[0].contains("tag=\"billing\""),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("ConnectError on GET") && lines[1].contains("tag=\"other\""),
+        "{out}"
+    );
+    srv.close().await;
+}
