@@ -149,7 +149,8 @@ where
                 None => return Ok(self.finish(resp)),
             }
         } else {
-            self.replay = None;
+            // From here on the body is empty, which a later 307/308 can resend.
+            self.replay = Some(B::default());
             B::default()
         };
         if self.hops.len() >= self.config.redirect_limit {
