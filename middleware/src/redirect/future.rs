@@ -77,6 +77,8 @@ pub(super) struct Follow<S, B> {
 }
 
 /// What to do with a response.
+// Moved once per response, straight into the state; boxing the request would allocate.
+#[allow(clippy::large_enum_variant)]
 enum Step<R, B> {
     Done(R),
     Send(Request<B>),
@@ -277,4 +279,166 @@ where
 
 fn polled_after_completion() -> Error {
     Error::invalid_input("redirect future polled after it completed")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use http::{HeaderValue, Method, StatusCode};
+    use tower::{service_fn, Layer, ServiceExt};
+
+    use super::*;
+    use crate::redirect::{RedirectConfig, RedirectLayer};
+    use crate::TimeoutKind;
+
+    type Seen = Arc<Mutex<Vec<Request<String>>>>;
+
+    /// A service answering `/go?<location>` with a 302 to `<location>` (percent-decoded
+    /// `%3A` only, enough for these URLs), anything else with 200; it records each request.
+    fn site(
+        seen: Seen,
+    ) -> impl Service<
+        Request<String>,
+        Response = Response<String>,
+        Error = BoxError,
+        Future = impl Future<Output = Result<Response<String>, BoxError>>,
+    > + Clone {
+        service_fn(move |req: Request<String>| {
+            let seen = seen.clone();
+            async move {
+                let location = match req.uri().path() {
+                    "/go" => req.uri().query().map(|q| q.replace("%3A", ":")),
+                    "/fail" => return Err(BoxError::from("inner failure")),
+                    "/timeout" => return Err(Error::timeout(TimeoutKind::Read).into()),
+                    _ => None,
+                };
+                seen.lock().unwrap().push(req);
+                let mut resp = Response::new(String::from("body"));
+                if let Some(location) = location {
+                    *resp.status_mut() = StatusCode::FOUND;
+                    resp.headers_mut()
+                        .insert(header::LOCATION, HeaderValue::from_str(&location)?);
+                }
+                Ok(resp)
+            }
+        })
+    }
+
+    fn get(url: &str) -> Request<String> {
+        let mut req = Request::new(String::new());
+        *req.uri_mut() = url.parse().unwrap();
+        req.headers_mut()
+            .insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        req.headers_mut().insert(
+            header::REFERER,
+            HeaderValue::from_static("https://user.test/"),
+        );
+        req
+    }
+
+    #[tokio::test]
+    async fn no_referer_from_https_to_http() {
+        // (first URL, Location) → Referer on the hop, credentials kept, marker set
+        for (first, location, referer, same_origin) in [
+            (
+                "https://a.test/go?https%3A//a.test/next",
+                "https://a.test/next",
+                Some("https://a.test/go?https%3A//a.test/next"),
+                true,
+            ),
+            (
+                "https://a.test/go?http%3A//a.test/next",
+                "http://a.test/next",
+                None,
+                false,
+            ),
+            (
+                "https://a.test/go?http%3A//b.test/next",
+                "http://b.test/next",
+                None,
+                false,
+            ),
+            (
+                "http://a.test/go?https%3A//a.test/next",
+                "https://a.test/next",
+                Some("http://a.test/go?https%3A//a.test/next"),
+                false,
+            ),
+        ] {
+            let seen = Seen::default();
+            let svc = RedirectLayer::new().layer(site(seen.clone()));
+            let resp = svc.oneshot(get(first)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{first}");
+            let seen = std::mem::take(&mut *seen.lock().unwrap());
+            let hop = &seen[1];
+            assert_eq!(hop.uri(), location, "{first}");
+            let got = hop
+                .headers()
+                .get(header::REFERER)
+                .map(|v| v.to_str().unwrap());
+            assert_eq!(got, referer, "{first}");
+            assert_eq!(
+                hop.headers().contains_key(header::AUTHORIZATION),
+                same_origin,
+                "{first}"
+            );
+            assert_eq!(CrossOriginRedirect::is_marked(hop), !same_origin, "{first}");
+        }
+    }
+
+    #[tokio::test]
+    async fn inner_errors_become_errors_naming_the_hop() {
+        let svc = RedirectLayer::new().layer(site(Seen::default()));
+        let err = svc
+            .clone()
+            .oneshot(get("http://a.test/go?/fail"))
+            .await
+            .unwrap_err();
+        assert!(err.is_request(), "{err:?}");
+        assert_eq!(err.url(), Some("http://a.test/fail"));
+        assert_eq!(
+            err.to_string(),
+            "request error (GET http://a.test/fail): inner failure"
+        );
+
+        // An httpstack error from below keeps its kind.
+        let err = svc.oneshot(get("http://a.test/timeout")).await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn without_redirects_nothing_is_added() {
+        let off = RedirectConfig {
+            redirect: false,
+            ..RedirectConfig::default()
+        };
+        for (config, url, status) in [
+            (
+                RedirectConfig::default(),
+                "http://a.test/plain",
+                StatusCode::OK,
+            ),
+            (off.clone(), "http://a.test/go?/plain", StatusCode::FOUND),
+        ] {
+            let seen = Seen::default();
+            let svc = RedirectLayer::new()
+                .config(config)
+                .layer(site(seen.clone()));
+            let resp = svc.oneshot(get(url)).await.unwrap();
+            assert_eq!(resp.status(), status, "{url}");
+            assert!(resp.extensions().get::<RedirectChain>().is_none(), "{url}");
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.len(), 1, "{url}");
+            assert_eq!(seen[0].method(), Method::GET, "{url}");
+        }
+        let svc = RedirectLayer::new()
+            .config(off)
+            .layer(site(Seen::default()));
+        assert!(svc
+            .oneshot(get("http://a.test/timeout"))
+            .await
+            .unwrap_err()
+            .is_timeout());
+    }
 }
