@@ -30,9 +30,9 @@
 //!   there (so the connection can be reused), then dropped.
 //!
 //! A request overrides the layer's [`RedirectConfig`] by carrying its own in its
-//! extensions. The inner service's errors become [`Error`](crate::Error)s (any
-//! `Into<BoxError>` error, so a bare hyper-util client fits), tagged with the hop's method
-//! and URL.
+//! extensions. The inner service's errors become [`Error`](crate::Error)s (from any
+//! `Into<BoxError>` error, so a bare hyper-util client fits; an `Error` from below keeps
+//! its kind); while redirects are on they name the method and URL of the hop that failed.
 //!
 //! tower-http's `FollowRedirect` and its `Policy` trait are not used: the service hard-codes
 //! its method rules (only POST turns into GET on 301/302, no `Same` or explicit method),
