@@ -20,6 +20,7 @@ pub mod error;
 pub mod headers;
 pub mod log_errors;
 pub mod observe;
+pub mod redirect;
 pub mod status;
 pub mod timeout;
 
