@@ -18,6 +18,7 @@ pub mod cross_origin;
 pub mod decompression;
 pub mod error;
 pub mod headers;
+pub mod retry;
 pub mod status;
 pub mod timeout;
 
