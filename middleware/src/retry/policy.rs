@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use http::header::{HeaderName, HOST, RETRY_AFTER};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use tokio::time::Sleep;
@@ -282,6 +281,7 @@ mod tests {
     use super::*;
     use crate::body::Body;
     use crate::error::TimeoutKind;
+    use bytes::Bytes;
 
     type Outcome = Result<Response<()>, Error>;
 
