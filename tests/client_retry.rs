@@ -292,6 +292,71 @@ async fn a_connection_closed_before_the_response_is_retried_for_idempotent_reque
     }
 }
 
+/// Reads one request head (and nothing more) from `tcp`; `false` when the peer closed.
+async fn read_head(tcp: &mut tokio::net::TcpStream) -> bool {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tcp.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[tokio::test]
+async fn a_stale_pooled_connection_is_retried_for_idempotent_requests() {
+    // The first connection answers one request, keeps alive, then closes under the next
+    // request (the keep-alive race); later connections answer and close.
+    for (method, ok) in [(Method::GET, true), (Method::POST, false)] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let conns = Arc::new(AtomicUsize::new(0));
+        let seen = conns.clone();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let first = seen.fetch_add(1, Ordering::SeqCst) == 0;
+                tokio::spawn(async move {
+                    if !read_head(&mut tcp).await {
+                        return;
+                    }
+                    let close = if first { "keep-alive" } else { "close" };
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: {close}\r\n\r\nok"
+                    );
+                    let _ = tcp.write_all(reply.as_bytes()).await;
+                    if first {
+                        read_head(&mut tcp).await;
+                    }
+                });
+            }
+        });
+        let mut svc = ServiceBuilder::new().layer(fast()).service(client());
+        let warm = request(Method::GET, addr, Body::empty());
+        let resp = within("first request", svc.ready().await.unwrap().call(warm))
+            .await
+            .expect("first response");
+        // Read the body so the connection goes back to the pool.
+        http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .expect("first body");
+        let req = request(method.clone(), addr, Body::from("x"));
+        let result = within("second request", svc.ready().await.unwrap().call(req)).await;
+        match result {
+            Ok(resp) => {
+                assert!(ok, "{method}: unexpected success");
+                assert_eq!(RetryCount::of(&resp), 1, "{method}");
+                assert_eq!(conns.load(Ordering::SeqCst), 2, "{method}");
+            }
+            Err(err) => {
+                assert!(!ok, "{method}: {err:?}");
+                assert_eq!(conns.load(Ordering::SeqCst), 1, "{method}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured_up_to_its_cap() {
     // A long Retry-After would stall the test if it were not capped at 1 ms.
