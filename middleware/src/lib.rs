@@ -21,6 +21,7 @@ pub mod headers;
 pub mod log_errors;
 pub mod observe;
 pub mod redirect;
+pub mod retry;
 pub mod status;
 pub mod timeout;
 

@@ -1,0 +1,223 @@
+//! Which failures of an attempt can be retried, read off the error and its source chain.
+//!
+//! The retry layer keeps the inner service's error type. To judge an error it only needs
+//! to see it as a `std::error::Error` and walk its `source()` chain, which works the same
+//! for httpstack's own [`Error`] (whose source is the transport's error), a bare
+//! hyper-util client's `Error`, a `BoxError`, or anything else implementing
+//! [`AttemptError`].
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+
+use http::StatusCode;
+
+use crate::error::{BoxError, Error, ErrorKind, TimeoutKind};
+
+/// An inner service's error, as the retry layer sees it.
+///
+/// Implemented for httpstack's [`Error`], `BoxError`, hyper-util's legacy client
+/// `Error`, `hyper::Error`, `std::io::Error` and `Infallible`. For another error type,
+/// return it from [`as_error`](AttemptError::as_error) (its source chain is then read as
+/// below) and, if it can say so, record the retry count in
+/// [`record_retries`](AttemptError::record_retries).
+///
+/// Retried (any method, since the request never reached the server): connect errors and
+/// connect timeouts; an HTTP/2 stream refused (`REFUSED_STREAM`) or cut by a graceful
+/// `GOAWAY` (RFC 9113 §8.7: neither was processed). Retried for idempotent requests: I/O
+/// errors and read timeouts before a response, a pooled connection that was closed under
+/// the request, other HTTP/2 resets, and status errors with a retried status. Everything
+/// else (invalid input, body errors, malformed responses, unknown errors) is not retried
+/// unless a `retry_check` says so.
+pub trait AttemptError {
+    /// The error as a `std::error::Error`, to classify it and pass it to `retry_check`.
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)>;
+
+    /// Records how many retries were made before this final error (httpstack's [`Error`]
+    /// shows it in its message). The default does nothing.
+    fn record_retries(&mut self, retries: usize) {
+        let _ = retries;
+    }
+}
+
+impl AttemptError for Error {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self)
+    }
+
+    fn record_retries(&mut self, retries: usize) {
+        let error = std::mem::replace(self, Error::new(ErrorKind::Request));
+        *self = error.with_retries(retries);
+    }
+}
+
+impl AttemptError for BoxError {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&**self)
+    }
+
+    fn record_retries(&mut self, retries: usize) {
+        if let Some(error) = self.downcast_mut::<Error>() {
+            error.record_retries(retries);
+        }
+    }
+}
+
+impl AttemptError for hyper_util::client::legacy::Error {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self)
+    }
+}
+
+impl AttemptError for hyper::Error {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self)
+    }
+}
+
+impl AttemptError for std::io::Error {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self)
+    }
+}
+
+impl AttemptError for Infallible {
+    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
+        match *self {}
+    }
+}
+
+/// What a failed attempt tells about retrying it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The request never reached the server: safe to resend whatever the method.
+    NotSent,
+    /// The exchange broke; the server may have acted on the request.
+    Transport,
+    /// The server answered with this status (an httpstack status error).
+    Status(StatusCode),
+    /// Not worth retrying: it would fail the same way.
+    Fatal,
+}
+
+/// Classifies an error by walking its source chain: the first link that knows for sure
+/// decides; links that only know "the transport broke" leave room for an inner link
+/// (an h2 `REFUSED_STREAM` under a hyper error) to say the request was never processed.
+pub(crate) fn classify(error: &(dyn StdError + 'static)) -> Failure {
+    let mut guess = None;
+    for link in std::iter::successors(Some(error), |e| (*e).source()) {
+        match classify_link(link) {
+            Some(Failure::Transport) => guess = Some(Failure::Transport),
+            Some(decided) => return decided,
+            None => {}
+        }
+    }
+    guess.unwrap_or(Failure::Fatal)
+}
+
+fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
+    if let Some(e) = e.downcast_ref::<Error>() {
+        return match e.kind() {
+            ErrorKind::Connect | ErrorKind::Timeout(TimeoutKind::Connect) => Some(Failure::NotSent),
+            ErrorKind::Status(status) => Some(Failure::Status(*status)),
+            ErrorKind::Request | ErrorKind::Timeout(_) => Some(Failure::Transport),
+            _ => Some(Failure::Fatal),
+        };
+    }
+    if let Some(e) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
+        return e.is_connect().then_some(Failure::NotSent);
+    }
+    if let Some(e) = e.downcast_ref::<hyper::Error>() {
+        if e.is_parse() || e.is_user() {
+            return Some(Failure::Fatal);
+        }
+        let broke = e.is_incomplete_message()
+            || e.is_closed()
+            || e.is_canceled()
+            || e.is_timeout()
+            || e.is_body_write_aborted();
+        return broke.then_some(Failure::Transport);
+    }
+    if let Some(e) = e.downcast_ref::<h2::Error>() {
+        if e.is_io() {
+            return Some(Failure::Transport);
+        }
+        let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM) && e.is_remote();
+        // A remote GOAWAY fails only the streams above its last stream id, which the
+        // server did not process; with NO_ERROR it is a graceful shutdown.
+        let drained = e.is_go_away() && e.is_remote() && e.reason() == Some(h2::Reason::NO_ERROR);
+        return Some(if refused || drained {
+            Failure::NotSent
+        } else {
+            Failure::Transport
+        });
+    }
+    if e.is::<std::io::Error>() {
+        return Some(Failure::Transport);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_classified_by_their_chain() {
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let status = || {
+            let resp = http::Response::builder()
+                .status(503)
+                .body(bytes::Bytes::new());
+            Error::status_error(resp.unwrap())
+        };
+        let cases: Vec<(&str, BoxError, Failure)> = vec![
+            ("connect", Box::new(Error::connect(io())), Failure::NotSent),
+            (
+                "connect timeout",
+                Box::new(Error::timeout(TimeoutKind::Connect)),
+                Failure::NotSent,
+            ),
+            (
+                "read timeout",
+                Box::new(Error::timeout(TimeoutKind::Read)),
+                Failure::Transport,
+            ),
+            (
+                "request io",
+                Box::new(Error::request(io())),
+                Failure::Transport,
+            ),
+            (
+                "status",
+                Box::new(status()),
+                Failure::Status(StatusCode::SERVICE_UNAVAILABLE),
+            ),
+            (
+                "invalid url",
+                Box::new(Error::invalid_url("x")),
+                Failure::Fatal,
+            ),
+            ("body", Box::new(Error::body(io())), Failure::Fatal),
+            ("bare io", Box::new(io()), Failure::Transport),
+            ("unknown", "something".into(), Failure::Fatal),
+            (
+                "h2 local reason",
+                Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM)),
+                Failure::Transport,
+            ),
+        ];
+        for (name, error, expected) in cases {
+            assert_eq!(classify(&*error), expected, "case {name}: {error}");
+        }
+    }
+
+    #[test]
+    fn retries_are_recorded_on_httpstack_errors_even_boxed() {
+        let mut error = Error::timeout(TimeoutKind::Read);
+        error.record_retries(3);
+        assert_eq!(error.retries(), Some(3));
+        let mut boxed: BoxError = Box::new(Error::timeout(TimeoutKind::Read));
+        boxed.record_retries(2);
+        assert!(boxed.to_string().ends_with("after 2 retries"), "{boxed}");
+    }
+}
