@@ -420,7 +420,9 @@ async fn download_names_the_file_and_reports_progress() {
 async fn status_exception_and_its_override() {
     let (server, base) = start().await;
     let url = format!("{base}/status/404");
-    let err = bounded(httpstack::get(&url)).await.unwrap_err();
+    let err = bounded(httpstack::get(&url).retry(false))
+        .await
+        .unwrap_err();
     assert!(err.is_status());
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     assert_eq!(err.response().unwrap().body(), "status page 404");
@@ -439,7 +441,7 @@ async fn status_exception_and_its_override() {
         (400, true),
         (503, true),
     ] {
-        let result = bounded(httpstack::get(format!("{base}/status/{code}"))).await;
+        let result = bounded(httpstack::get(format!("{base}/status/{code}")).retry(false)).await;
         assert_eq!(result.is_err(), is_error, "status {code}");
     }
     let client = Client::builder().status_exception(false).build().unwrap();
@@ -470,9 +472,9 @@ async fn basic_auth_from_userinfo_and_explicit() {
         .unwrap();
     assert_eq!(v["headers"]["authorization"], "Basic YTpiOmM=");
     // Credentials never appear in an error message.
-    let err = bounded(httpstack::get(
-        base.replace("http://", "http://user:secret@") + "/status/500",
-    ))
+    let err = bounded(
+        httpstack::get(base.replace("http://", "http://user:secret@") + "/status/500").retry(false),
+    )
     .await
     .unwrap_err();
     assert!(!err.to_string().contains("secret"), "{err}");
@@ -579,7 +581,9 @@ async fn decompression_rules_and_cap() {
 async fn read_and_total_timeouts() {
     let (server, base) = start().await;
     let err = bounded(
-        httpstack::get(format!("{base}/sleep/2000")).read_timeout(Duration::from_millis(100)),
+        httpstack::get(format!("{base}/sleep/2000"))
+            .read_timeout(Duration::from_millis(100))
+            .retry(false),
     )
     .await
     .unwrap_err();
@@ -590,10 +594,13 @@ async fn read_and_total_timeouts() {
             .await
             .unwrap();
     assert_eq!(ok.text(), "drop drop drop drop ");
-    let err =
-        bounded(httpstack::get(format!("{base}/dribble/50")).timeout(Duration::from_millis(120)))
-            .await
-            .unwrap_err();
+    let err = bounded(
+        httpstack::get(format!("{base}/dribble/50"))
+            .timeout(Duration::from_millis(120))
+            .retry(false),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total), "{err:?}");
     assert!(err.to_string().contains("/dribble/50"), "{err}");
     server.close().await;
@@ -614,7 +621,7 @@ async fn connect_timeout_covers_the_tls_handshake() {
         .connect_timeout(Some(Duration::from_millis(200)))
         .build()
         .unwrap();
-    let err = bounded(client.get(format!("https://{addr}/")))
+    let err = bounded(client.get(format!("https://{addr}/")).retry(false))
         .await
         .unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Connect), "{err:?}");
@@ -755,7 +762,9 @@ async fn connection_refused_is_a_connect_error() {
         l.local_addr().unwrap().port()
     };
     let url = format!("http://127.0.0.1:{port}/x");
-    let err = bounded(httpstack::get(&url)).await.unwrap_err();
+    let err = bounded(httpstack::get(&url).retry(false))
+        .await
+        .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     assert!(
         err.to_string()
@@ -785,7 +794,9 @@ async fn broken_responses_are_request_errors() {
     ];
     for (name, reply) in cases {
         let url = raw_peer(reply).await;
-        let err = bounded(Client::new().get(&url)).await.unwrap_err();
+        let err = bounded(Client::new().get(&url).retry(false))
+            .await
+            .unwrap_err();
         assert!(err.is_request(), "{name}: {err:?}");
         assert!(err.to_string().contains(&url), "{name}: {err}");
     }
@@ -910,6 +921,7 @@ async fn a_built_request_goes_through_execute_and_tower() {
     assert_eq!(v["body"], "via execute");
     // The Client is itself a tower Service.
     let request = httpstack::get(format!("{base}/status/503"))
+        .retry(false)
         .build()
         .unwrap();
     let err = bounded(client.clone().oneshot(request)).await.unwrap_err();

@@ -180,7 +180,8 @@ async fn statuses() {
         (500, true),
         (503, true),
     ] {
-        let result = bounded(httpstack::get(bin.url(&format!("/status/{code}")))).await;
+        let result =
+            bounded(httpstack::get(bin.url(&format!("/status/{code}"))).retry(false)).await;
         assert_eq!(result.is_err(), is_error, "status {code}");
         if let Err(err) = result {
             assert_eq!(err.status().map(|s| s.as_u16()), Some(code));

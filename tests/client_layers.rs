@@ -4,9 +4,11 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::{Request, Response};
 use httpstack::client::ClientService;
+use httpstack::middleware::retry::ExponentialBackOff;
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::{Body, Client, Error};
 use hyper::body::Incoming;
@@ -115,9 +117,9 @@ async fn to_builder_keeps_settings_and_derives_a_new_client() {
         .push_layer(tracer("added", Arc::default()))
         .build()
         .unwrap();
-    let url = format!("http://127.0.0.1:{}/status/500", srv.port());
+    let url = format!("http://127.0.0.1:{}/status/404", srv.port());
     let resp = support::within("request", derived.get(&url)).await.unwrap();
-    assert_eq!(resp.status(), 500, "status_exception(false) kept");
+    assert_eq!(resp.status(), 404, "status_exception(false) kept");
     assert_eq!(
         resp.text(),
         "default,added",
@@ -273,9 +275,12 @@ async fn log_errors_logs_each_failed_attempt_with_its_tag() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let url = format!("http://127.0.0.1:{}/status/503", srv.port());
+    // Two attempts, both logged: log_errors sits below the retry layer.
     let client = Client::builder()
         .log_errors(true)
         .log_tag("billing")
+        .retries(1)
+        .retry_delays(ExponentialBackOff::fixed(Duration::from_millis(1)))
         .build()
         .unwrap();
     let err: Error = support::within("request", client.get(&url))
@@ -283,7 +288,7 @@ async fn log_errors_logs_each_failed_attempt_with_its_tag() {
         .unwrap_err();
     assert!(err.is_status());
     // Per request: off overrides the client's on.
-    let _ = support::within("request", client.get(&url).log_errors(false)).await;
+    let _ = support::within("request", client.get(&url).log_errors(false).retry(false)).await;
     // A closed port: a ConnectError.
     let closed_port = {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -292,19 +297,25 @@ async fn log_errors_logs_each_failed_attempt_with_its_tag() {
     let closed = format!("http://127.0.0.1:{closed_port}/");
     let _ = support::within(
         "request",
-        Client::new().get(&closed).log_errors(true).log_tag("other"),
+        Client::new()
+            .get(&closed)
+            .log_errors(true)
+            .log_tag("other")
+            .retry(false),
     )
     .await;
 
     let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines.len(), 3, "{out}");
+    for line in &lines[..2] {
+        assert!(
+            line.contains("StatusError on GET") && line.contains("tag=\"billing\""),
+            "{out}"
+        );
+    }
     assert!(
-        lines[0].contains("StatusError on GET") && lines[0].contains("tag=\"billing\""),
-        "{out}"
-    );
-    assert!(
-        lines[1].contains("ConnectError on GET") && lines[1].contains("tag=\"other\""),
+        lines[2].contains("ConnectError on GET") && lines[2].contains("tag=\"other\""),
         "{out}"
     );
     srv.close().await;

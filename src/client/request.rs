@@ -15,11 +15,13 @@ use http_body_util::BodyExt;
 use httpstack_middleware::decompression::DecompressionConfig;
 use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
 use httpstack_middleware::log_errors::LogErrorsConfig;
+use httpstack_middleware::redirect::{RedirectConfig, RedirectMethod};
+use httpstack_middleware::retry::{ExponentialBackOff, RetryCheck, RetryConfig, RetryState};
 use httpstack_middleware::status::StatusConfig;
 use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::builder::Client;
+use super::builder::{Client, Defaults};
 use super::multipart::Form;
 use super::open::OpenStream;
 use super::response::Response;
@@ -373,23 +375,118 @@ impl RequestBuilder {
 
     /// HTTP.jl `logerrors` for this request: log each failed attempt as it happens.
     pub fn log_errors(self, on: bool) -> Self {
-        self.with_log_errors(|config| config.log_errors = on)
+        self.with_config(
+            |d| &d.log_errors,
+            |c: &mut LogErrorsConfig| c.log_errors = on,
+        )
     }
 
     /// HTTP.jl `logtag` for this request's `log_errors` lines.
     pub fn log_tag(self, tag: &str) -> Self {
-        self.with_log_errors(|config| config.log_tag = Some(tag.into()))
+        let tag: std::sync::Arc<str> = tag.into();
+        self.with_config(
+            |d| &d.log_errors,
+            |c: &mut LogErrorsConfig| c.log_tag = Some(tag),
+        )
     }
 
-    /// Changes this request's `LogErrorsConfig`, starting from the client's.
-    fn with_log_errors(self, f: impl FnOnce(&mut LogErrorsConfig)) -> Self {
+    /// HTTP.jl `retry` for this request.
+    pub fn retry(self, on: bool) -> Self {
+        self.with_config(|d| &d.retry, |c: &mut RetryConfig| c.retry = on)
+    }
+
+    /// HTTP.jl `retries` for this request.
+    pub fn retries(self, retries: usize) -> Self {
+        self.with_config(|d| &d.retry, |c: &mut RetryConfig| c.retries = retries)
+    }
+
+    /// HTTP.jl `retry_non_idempotent` for this request.
+    pub fn retry_non_idempotent(self, on: bool) -> Self {
+        self.with_config(
+            |d| &d.retry,
+            |c: &mut RetryConfig| {
+                c.retry_non_idempotent = on;
+            },
+        )
+    }
+
+    /// HTTP.jl `retry_delays` for this request.
+    pub fn retry_delays(self, delays: ExponentialBackOff) -> Self {
+        self.with_config(|d| &d.retry, |c: &mut RetryConfig| c.retry_delays = delays)
+    }
+
+    /// HTTP.jl `retry_check` for this request: called for a failed attempt the default
+    /// rule would not retry; `true` retries it anyway.
+    pub fn retry_check<F>(self, check: F) -> Self
+    where
+        F: Fn(
+                &RetryState,
+                Option<&(dyn std::error::Error + 'static)>,
+                &http::request::Parts,
+                Option<&http::response::Parts>,
+                Option<&Bytes>,
+            ) -> bool
+            + Send
+            + Sync
+            + 'static,
+    {
+        let check: RetryCheck = std::sync::Arc::new(check);
+        self.with_config(
+            |d| &d.retry,
+            |c: &mut RetryConfig| c.retry_check = Some(check),
+        )
+    }
+
+    /// HTTP.jl `redirect` for this request.
+    pub fn redirect(self, on: bool) -> Self {
+        self.with_config(|d| &d.redirect, |c: &mut RedirectConfig| c.redirect = on)
+    }
+
+    /// HTTP.jl `redirect_limit` for this request.
+    pub fn redirect_limit(self, limit: usize) -> Self {
+        self.with_config(
+            |d| &d.redirect,
+            |c: &mut RedirectConfig| {
+                c.redirect_limit = limit;
+            },
+        )
+    }
+
+    /// HTTP.jl `redirect_method` for this request.
+    pub fn redirect_method(self, method: impl Into<RedirectMethod>) -> Self {
+        let method = method.into();
+        self.with_config(
+            |d| &d.redirect,
+            |c: &mut RedirectConfig| {
+                c.redirect_method = method;
+            },
+        )
+    }
+
+    /// HTTP.jl `forward_headers` for this request.
+    pub fn forward_headers(self, on: bool) -> Self {
+        self.with_config(
+            |d| &d.redirect,
+            |c: &mut RedirectConfig| {
+                c.forward_headers = on;
+            },
+        )
+    }
+
+    /// Changes one field of a layer's config for this request: the request's own copy if
+    /// it has one, else the client's default (a request's config replaces the default
+    /// whole, so it must start from it).
+    fn with_config<T: Clone + Send + Sync + 'static>(
+        self,
+        default: impl FnOnce(&Defaults) -> &T,
+        change: impl FnOnce(&mut T),
+    ) -> Self {
         self.with(|p, client| {
-            let mut config = p
-                .extensions
-                .get::<LogErrorsConfig>()
-                .cloned()
-                .unwrap_or_else(|| client.defaults().log_errors.clone());
-            f(&mut config);
+            let mut config = match p.extensions.get::<T>() {
+                Some(own) => own.clone(),
+                None => default(client.defaults()).clone(),
+            };
+            change(&mut config);
             p.extensions.insert(config);
             Ok(())
         })

@@ -6,6 +6,9 @@ use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use url::Url;
 
+use httpstack_middleware::redirect::{RedirectChain, RedirectHop};
+use httpstack_middleware::retry::RetryCount;
+
 use crate::Error;
 
 /// A response with its body read (HTTP.jl returns the body bytes).
@@ -29,6 +32,11 @@ impl Response {
         uri: Uri,
         body: Bytes,
     ) -> Response {
+        // After redirects, the final request's method and URL.
+        let (method, uri) = match parts.extensions.get::<RedirectChain>() {
+            Some(chain) => (chain.method().clone(), chain.url().clone()),
+            None => (method, uri),
+        };
         Response {
             parts,
             method,
@@ -38,7 +46,24 @@ impl Response {
         }
     }
 
-    /// The method of the request this answers.
+    /// How many times the request was retried before this answer (HTTP.jl's
+    /// `retry_count`); 0 when it was answered at the first attempt.
+    pub fn retries(&self) -> usize {
+        self.parts.extensions.get::<RetryCount>().map_or(0, |c| c.0)
+    }
+
+    /// HTTP.jl `parent`: the redirect answered before this one, if any.
+    pub fn parent(&self) -> Option<&RedirectHop> {
+        self.redirect_chain().and_then(RedirectChain::parent)
+    }
+
+    /// Every redirect answered before this response, oldest first (`None` when the
+    /// request was not redirected).
+    pub fn redirect_chain(&self) -> Option<&RedirectChain> {
+        self.parts.extensions.get()
+    }
+
+    /// The method of the request this answers (after redirects, the last one's).
     pub fn method(&self) -> &Method {
         &self.method
     }

@@ -114,9 +114,30 @@ pub(crate) fn classify(error: &(dyn StdError + 'static)) -> Failure {
     guess.unwrap_or(Failure::Fatal)
 }
 
+/// A TLS handshake that failed on its merits (an untrusted or mismatched certificate, no
+/// common protocol): trying again would fail the same way. TLS libraries under tokio
+/// (tokio-rustls, tokio-native-tls) report these as `io::ErrorKind::InvalidData`.
+fn is_tls_rejection(error: &(dyn StdError + 'static)) -> bool {
+    std::iter::successors(error.source(), |e| (*e).source()).any(|e| {
+        // An `io::Error` wrapping another hides it from `source()` (std skips the
+        // wrapped error itself), so unwrap nested ones by hand.
+        let mut io = e.downcast_ref::<std::io::Error>();
+        while let Some(err) = io {
+            if err.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            io = err
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+        }
+        false
+    })
+}
+
 fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
     if let Some(e) = e.downcast_ref::<Error>() {
         return match e.kind() {
+            ErrorKind::Connect if is_tls_rejection(e) => Some(Failure::Fatal),
             ErrorKind::Connect | ErrorKind::Timeout(TimeoutKind::Connect) => Some(Failure::NotSent),
             ErrorKind::Status(status) => Some(Failure::Status(*status)),
             ErrorKind::Request | ErrorKind::Timeout(_) => Some(Failure::Transport),
@@ -160,6 +181,17 @@ fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejected_tls_handshake_is_not_retried() {
+        // What hyper-rustls and tokio-rustls make of a certificate the client refuses.
+        let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, "UnknownIssuer");
+        let wrapped = std::io::Error::other(tls);
+        let err = Error::connect(wrapped);
+        assert_eq!(classify(&err), Failure::Fatal);
+        let refused = Error::connect(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(classify(&refused), Failure::NotSent);
+    }
 
     #[test]
     fn errors_are_classified_by_their_chain() {
