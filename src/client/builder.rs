@@ -187,6 +187,8 @@ pub struct ClientBuilder {
     connect: ConnectOptions,
     pool: PoolOptions,
     tls: TlsOptions,
+    /// Proxy settings; their builder methods are in `proxy.rs`.
+    pub(super) proxy: super::proxy::ProxyOptions,
     error: Option<Error>,
 }
 
@@ -226,6 +228,7 @@ impl ClientBuilder {
                 title_case_headers: false,
             },
             tls: TlsOptions::default(),
+            proxy: Default::default(),
             error: None,
         }
     }
@@ -400,7 +403,8 @@ impl ClientBuilder {
         }
         let tls = super::transport::tls_config(&self.tls)?;
         let connector = Connector::new(&self.connect, tls);
-        let transport = Transport::new(connector, self.connect.protocol, &self.pool);
+        let proxies = self.proxy.resolve()?;
+        let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);
         let d = &self.defaults;
         // DESIGN.md's client stack, outermost first (redirect, cookies and retry come
         // with the client middleware).

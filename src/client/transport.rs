@@ -5,6 +5,14 @@
 //! connection waits for a permit; the permit lives as long as the connection does).
 //! [`Transport`] is the innermost service of the client stack; it turns hyper-util's
 //! errors into [`Error`] kinds (connect, timeout, request).
+//!
+//! Proxies (see [`super::proxy`]): a [`Connector`] made [`Connector::via`] a proxy dials
+//! the proxy instead of the target, then forwards (HTTP proxy, `http://` target: the
+//! connection is marked proxied, so hyper-util writes absolute-form request targets),
+//! tunnels with `CONNECT` (HTTP proxy, `https://` target) or with SOCKS5, and runs TLS to
+//! the origin inside the tunnel. The connect timeout covers the whole of it. hyper-util's
+//! pool is keyed by the target's scheme and authority only, so [`Transport`] keeps one
+//! hyper-util client (one pool) per proxy, made on first use, next to the direct one.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +37,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
+use super::proxy::{
+    http_connect, socks5_connect, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyRules,
+};
 use crate::{Body, BoxError, Error, TimeoutKind};
 
 /// Which HTTP versions the client speaks.
@@ -211,10 +222,16 @@ pub(crate) struct Connector {
     inner: Arc<ConnectorInner>,
 }
 
+#[derive(Clone)]
 struct ConnectorInner {
     https: HttpsConnector<HttpConnector>,
     connect_timeout: Option<Duration>,
     limits: Option<Arc<HostLimits>>,
+    /// For proxied connections: the TCP connector (to the proxy) and the TLS settings
+    /// (to the origin, inside the tunnel) that `https` holds but does not lend out.
+    http: HttpConnector,
+    tls: Arc<ClientConfig>,
+    proxy: Option<Proxy>,
 }
 
 impl Connector {
@@ -225,13 +242,20 @@ impl Connector {
         http.set_local_address(options.local_addr);
         // The whole connect (TCP + TLS) is timed here, not by HttpConnector.
         http.set_connect_timeout(None);
+        // The same ALPN offer hyper-rustls makes, for TLS inside proxy tunnels.
+        let mut tunnel_tls = tls.clone();
+        tunnel_tls.alpn_protocols = match options.protocol {
+            Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Protocol::Http1 => Vec::new(),
+            Protocol::Http2PriorKnowledge => vec![b"h2".to_vec()],
+        };
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
         let https = match options.protocol {
-            Protocol::Auto => builder.enable_all_versions().wrap_connector(http),
-            Protocol::Http1 => builder.enable_http1().wrap_connector(http),
-            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http),
+            Protocol::Auto => builder.enable_all_versions().wrap_connector(http.clone()),
+            Protocol::Http1 => builder.enable_http1().wrap_connector(http.clone()),
+            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http.clone()),
         };
         Connector {
             inner: Arc::new(ConnectorInner {
@@ -240,9 +264,70 @@ impl Connector {
                 limits: options
                     .max_connections_per_host
                     .map(|max| Arc::new(HostLimits::new(max))),
+                http,
+                tls: Arc::new(tunnel_tls),
+                proxy: None,
             }),
         }
     }
+
+    /// The same connector, making its connections through `proxy` (same timeout, TLS
+    /// settings and per-host cap, which counts target hosts whatever the route).
+    pub(crate) fn via(&self, proxy: Proxy) -> Connector {
+        let mut inner = (*self.inner).clone();
+        inner.proxy = Some(proxy);
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+/// Connects to `uri` through `proxy`: returns the stream and whether requests on it are
+/// forwarded in absolute form (HTTP proxy, `http://` target).
+async fn connect_via(
+    inner: Arc<ConnectorInner>,
+    proxy: &Proxy,
+    uri: &Uri,
+) -> Result<(Stream, bool), BoxError> {
+    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::invalid_url("the URL has no host"))?;
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let tcp = inner
+        .http
+        .clone()
+        .call(proxy.dial_uri()?)
+        .await
+        .map_err(|e| ProxyError::new(proxy, format!("cannot connect: {}", chain_text(&e))))?;
+    if proxy.kind() == ProxyKind::Http && !https {
+        return Ok((MaybeHttpsStream::Http(tcp), true));
+    }
+    let mut tcp = tcp.into_inner();
+    match proxy.kind() {
+        ProxyKind::Http => http_connect(&mut tcp, proxy, host, port).await?,
+        ProxyKind::Socks5 { .. } => socks5_connect(&mut tcp, proxy, host, port).await?,
+    }
+    if !https {
+        return Ok((MaybeHttpsStream::Http(TokioIo::new(tcp)), false));
+    }
+    let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+        .map_err(|e| {
+            Error::invalid_url(format!("invalid TLS server name `{host}`")).with_source(e)
+        })?
+        .to_owned();
+    let tls = tokio_rustls::TlsConnector::from(inner.tls.clone())
+        .connect(name, TokioIo::new(TokioIo::new(tcp)))
+        .await?;
+    Ok((MaybeHttpsStream::from(tls), false))
+}
+
+/// An error and its causes on one line (the proxy's message keeps the cause's text).
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    source_chain(err)
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 impl Service<Uri> for Connector {
@@ -259,14 +344,25 @@ impl Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let limits = self.inner.limits.clone();
         let timeout = self.inner.connect_timeout;
-        let connecting = self.inner.https.clone().call(uri.clone());
+        let direct = match self.inner.proxy {
+            None => Some(self.inner.https.clone().call(uri.clone())),
+            Some(_) => None,
+        };
+        let inner = self.inner.clone();
         Box::pin(async move {
             // Waiting for a free slot is not connecting: the connect timeout starts after.
             let permit = match limits {
                 Some(limits) => limits.acquire(&uri).await,
                 None => None,
             };
-            let stream = match timeout {
+            let connecting = async {
+                match (direct, &inner.proxy) {
+                    (Some(direct), _) => Ok((direct.await?, false)),
+                    (None, Some(proxy)) => connect_via(inner.clone(), proxy, &uri).await,
+                    (None, None) => Err("a connector without a route".into()),
+                }
+            };
+            let (stream, forward) = match timeout {
                 Some(t) => tokio::time::timeout(t, connecting)
                     .await
                     .map_err(|_| ConnectTimedOut(t))??,
@@ -274,6 +370,7 @@ impl Service<Uri> for Connector {
             };
             Ok(Conn {
                 inner: stream,
+                forward,
                 _permit: permit,
             })
         })
@@ -334,12 +431,19 @@ type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 /// A connection, holding its host's permit until it closes.
 pub(crate) struct Conn {
     inner: Stream,
+    /// To an HTTP proxy that forwards: hyper-util then writes absolute-form targets.
+    forward: bool,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        self.inner.connected()
+        let connected = self.inner.connected();
+        if self.forward {
+            connected.proxy(true)
+        } else {
+            connected
+        }
     }
 }
 
@@ -392,7 +496,46 @@ type LegacyClient = hyper_util::client::legacy::Client<Connector, Body>;
 /// hyper-util's `request(&self)` makes its own copy anyway.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    client: Arc<LegacyClient>,
+    inner: Arc<TransportInner>,
+}
+
+/// How many proxies get a pool of their own; past that the map is emptied (each dropped
+/// client's idle connections close; requests in flight finish), so a stream of distinct
+/// per-request proxies cannot grow it without bound.
+const MAX_PROXY_POOLS: usize = 16;
+
+struct TransportInner {
+    direct: LegacyClient,
+    rules: ProxyRules,
+    /// What a proxied client is built from: the direct one's settings and connector.
+    builder: hyper_util::client::legacy::Builder,
+    connector: Connector,
+    via: Mutex<HashMap<Proxy, LegacyClient>>,
+}
+
+impl TransportInner {
+    /// The client (and pool) for connections through `proxy`, made on first use.
+    fn client_via(&self, proxy: &Proxy) -> LegacyClient {
+        let mut via = self
+            .via
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = via.get(proxy) {
+            return client.clone();
+        }
+        if via.len() >= MAX_PROXY_POOLS {
+            via.clear();
+        }
+        let mut builder = self.builder.clone();
+        if proxy.forwards_http() {
+            // A forwarding proxy speaks HTTP/1.1 (no h2c by prior knowledge to it);
+            // https:// targets still negotiate h2 with the origin by ALPN in the tunnel.
+            builder.http2_only(false);
+        }
+        let client = builder.build(self.connector.via(proxy.clone()));
+        via.insert(proxy.clone(), client.clone());
+        client
+    }
 }
 
 /// Pool settings of a client.
@@ -404,7 +547,12 @@ pub(crate) struct PoolOptions {
 }
 
 impl Transport {
-    pub(crate) fn new(connector: Connector, protocol: Protocol, pool: &PoolOptions) -> Transport {
+    pub(crate) fn new(
+        connector: Connector,
+        protocol: Protocol,
+        pool: &PoolOptions,
+        rules: ProxyRules,
+    ) -> Transport {
         let mut builder =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
         builder
@@ -415,7 +563,13 @@ impl Transport {
             .http1_title_case_headers(pool.title_case_headers)
             .http2_only(protocol == Protocol::Http2PriorKnowledge);
         Transport {
-            client: Arc::new(builder.build(connector)),
+            inner: Arc::new(TransportInner {
+                direct: builder.build(connector.clone()),
+                rules,
+                builder,
+                connector,
+                via: Mutex::new(HashMap::new()),
+            }),
         }
     }
 }
@@ -432,9 +586,30 @@ impl Service<Request<Body>> for Transport {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         use futures_util::TryFutureExt;
-        self.client.request(req).map_err(classify as fn(_) -> _)
+        let inner = &*self.inner;
+        let proxy = match req.extensions().get::<ProxyConfig>() {
+            Some(config) => config.proxy(),
+            None if inner.rules.is_none() => None,
+            None => inner.rules.for_uri(req.uri()),
+        };
+        let Some(proxy) = proxy.cloned() else {
+            return inner.direct.request(req).map_err(classify as fn(_) -> _);
+        };
+        // A forwarded request carries the proxy's credentials itself; a tunnelled one
+        // (https://) never does: they went in the CONNECT, not to the origin.
+        if proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
+            if let Some(auth) = proxy.authorization() {
+                req.headers_mut()
+                    .entry(http::header::PROXY_AUTHORIZATION)
+                    .or_insert(auth);
+            }
+        }
+        inner
+            .client_via(&proxy)
+            .request(req)
+            .map_err(classify as fn(_) -> _)
     }
 }
 
