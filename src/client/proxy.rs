@@ -595,7 +595,8 @@ where
                 let reason = response.reason.unwrap_or("");
                 let hint = match (code, proxy.has_credentials()) {
                     (407, false) => " (the proxy URL has no credentials)",
-                    (407, true) => " (the proxy rejected the credentials)",
+                    // tinyproxy answers a CONNECT with wrong credentials 401.
+                    (401 | 407, true) => " (the proxy rejected the credentials)",
                     _ => "",
                 };
                 return Err(ProxyError::new(
