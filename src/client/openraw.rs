@@ -1,54 +1,5 @@
-//! `openraw` (HTTP.jl `HTTP.openraw`): send a request and, when the server switches
-//! protocols (`101`, RFC 9110 §15.2.2) or a proxy opens a tunnel (a 2xx answer to
-//! `CONNECT`, RFC 9110 §9.3.6), take the raw connection over — the base of the WebSocket
-//! client, and of anything else spoken after an HTTP/1.1 upgrade.
-//!
-//! The request goes through the client's whole stack (default headers, cookies, user
-//! layers), so the handshake looks like any other request of that client. Any other
-//! answer is a status error carrying the response (body read, up to 1 MiB).
-//!
-//! The connection is HTTP/1.1's: an upgrade cannot happen on an HTTP/2 connection
-//! (RFC 9113 §8.6), so for `https://` upgrades use a client built with
-//! [`ClientBuilder::http1_only`](crate::ClientBuilder::http1_only) (or
-//! `prefer_http2(false)`), else the server may negotiate h2 and the upgrade fails with a
-//! request error.
-//!
-//! The "excess" bytes (HTTP.jl's third value): what the client had already read past the
-//! response head — the first bytes of the new protocol when the server sent them in the
-//! same packet. They are returned as `Bytes`, and [`RawIo`] starts after them; read them
-//! first. (Should hyper ever hand back a connection of another type, `RawIo` replays them
-//! itself and the `Bytes` is empty — either way no byte is lost or repeated.)
-//!
-//! ```
-//! # use httpstack::server::{handler_fn, serve};
-//! # use tokio::io::{AsyncReadExt, AsyncWriteExt};
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-//! # let server = serve("127.0.0.1:0", handler_fn(|mut req: http::Request<hyper::body::Incoming>| async move {
-//! #     let upgrade = hyper::upgrade::on(&mut req);
-//! #     tokio::spawn(async move {
-//! #         let mut io = hyper_util::rt::TokioIo::new(upgrade.await.unwrap());
-//! #         let mut buf = [0u8; 4];
-//! #         io.read_exact(&mut buf).await.unwrap();
-//! #         io.write_all(&buf).await.unwrap();
-//! #     });
-//! #     http::Response::builder().status(101).header("upgrade", "echo")
-//! #         .header("connection", "upgrade").body(httpstack::Body::empty()).unwrap()
-//! # })).await?;
-//! # let url = format!("http://127.0.0.1:{}/", server.port());
-//! let (response, mut io, excess) = httpstack::Client::new()
-//!     .get(&url)
-//!     .header("connection", "upgrade")
-//!     .header("upgrade", "echo")
-//!     .openraw()
-//!     .await?;
-//! assert_eq!(response.status(), 101);
-//! assert!(excess.is_empty()); // the server waits for us here
-//! io.write_all(b"ping").await.unwrap();
-//! let mut echoed = [0u8; 4];
-//! io.read_exact(&mut echoed).await.unwrap();
-//! assert_eq!(&echoed, b"ping");
-//! # server.close().await; Ok(()) }
-//! ```
+//! `openraw` (HTTP.jl `HTTP.openraw`): [`Client::openraw`] and [`RawIo`], whose docs
+//! hold the rules and an example.
 
 use std::io;
 use std::pin::Pin;
@@ -69,9 +20,63 @@ use crate::{Body, Error};
 /// How much of a refusal's body is kept in the status error.
 const MAX_REFUSAL_BODY: usize = 1024 * 1024;
 
-/// The connection after an upgrade or a `CONNECT`: raw bytes both ways
-/// (`tokio::io::AsyncRead` + `AsyncWrite`). Dropping it closes the connection; it never
-/// goes back to the client's pool.
+/// The connection [`Client::openraw`] (HTTP.jl `HTTP.openraw`) hands back: raw bytes both
+/// ways (`tokio::io::AsyncRead` + `AsyncWrite`); dropping it closes the connection, which
+/// never goes back to the pool.
+///
+/// `openraw` sends a request and, when the server switches protocols (`101`, RFC 9110
+/// §15.2.2) or a proxy opens a tunnel (a 2xx answer to `CONNECT`, RFC 9110 §9.3.6), takes
+/// the raw connection over — the base of the WebSocket client, and of anything else
+/// spoken after an HTTP/1.1 upgrade. For a tunnel, send `CONNECT` to an `http://` URL
+/// naming the target through a client (or request) with that proxy:
+/// `client.request(Method::CONNECT, "http://target:port").proxy(url).openraw()`.
+///
+/// The request goes through the client's whole stack (default headers, cookies, user
+/// layers), so the handshake looks like any other request of that client. Any other
+/// answer is a status error carrying the response (body read, up to 1 MiB).
+///
+/// The connection is HTTP/1.1's: an upgrade cannot happen on an HTTP/2 connection
+/// (RFC 9113 §8.6), so for `https://` upgrades use a client built with
+/// [`ClientBuilder::http1_only`](crate::ClientBuilder::http1_only) (or
+/// `prefer_http2(false)`), else the server may negotiate h2 and the upgrade fails with a
+/// request error.
+///
+/// The "excess" bytes (HTTP.jl's third value): what the client had already read past the
+/// response head — the first bytes of the new protocol when the server sent them in the
+/// same packet. They are returned as `Bytes`, and [`RawIo`] starts after them; read them
+/// first. (Should hyper ever hand back a connection of another type, `RawIo` replays them
+/// itself and the `Bytes` is empty — either way no byte is lost or repeated.)
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|mut req: http::Request<hyper::body::Incoming>| async move {
+/// #     let upgrade = hyper::upgrade::on(&mut req);
+/// #     tokio::spawn(async move {
+/// #         let mut io = hyper_util::rt::TokioIo::new(upgrade.await.unwrap());
+/// #         let mut buf = [0u8; 4];
+/// #         io.read_exact(&mut buf).await.unwrap();
+/// #         io.write_all(&buf).await.unwrap();
+/// #     });
+/// #     http::Response::builder().status(101).header("upgrade", "echo")
+/// #         .header("connection", "upgrade").body(httpstack::Body::empty()).unwrap()
+/// # })).await?;
+/// # let url = format!("http://127.0.0.1:{}/", server.port());
+/// let (response, mut io, excess) = httpstack::Client::new()
+///     .get(&url)
+///     .header("connection", "upgrade")
+///     .header("upgrade", "echo")
+///     .openraw()
+///     .await?;
+/// assert_eq!(response.status(), 101);
+/// assert!(excess.is_empty()); // the server waits for us here
+/// io.write_all(b"ping").await.unwrap();
+/// let mut echoed = [0u8; 4];
+/// io.read_exact(&mut echoed).await.unwrap();
+/// assert_eq!(&echoed, b"ping");
+/// # server.close().await; Ok(()) }
+/// ```
 pub struct RawIo {
     inner: RawInner,
 }
@@ -153,7 +158,7 @@ impl AsyncWrite for RawIo {
 impl Client {
     /// HTTP.jl `openraw`: sends `request` and, on `101 Switching Protocols` (or a 2xx
     /// answer to `CONNECT`), returns the response head, the raw connection and the bytes
-    /// already read past the head. See [the module docs](self) for the rules.
+    /// already read past the head. See [`RawIo`] for the rules and an example.
     pub async fn openraw(
         &self,
         request: Request<Body>,

@@ -1,63 +1,11 @@
 //! Proxies (HTTP.jl's `proxy=` keyword and its `http_proxy` / `https_proxy` / `no_proxy`
-//! environment variables).
+//! environment variables): the [`Proxy`] type (its docs hold the rules), the environment
+//! and `no_proxy` rules, and the `CONNECT` and SOCKS5 handshakes.
 //!
-//! A [`Proxy`] is a URL: `http://[user:password@]host[:port]` for an HTTP proxy,
-//! `socks5://` (the client resolves the target's name) or `socks5h://` (the proxy does)
-//! for SOCKS5. Without a scheme it is an HTTP proxy; without a port, port 1080 (curl's
-//! rule). Through an HTTP proxy, an `http://` request is forwarded (absolute-form request
-//! target, RFC 9112 §3.2.2) and an `https://` request goes through a `CONNECT` tunnel
-//! (RFC 9110 §9.3.6) with TLS to the origin inside it; credentials in the proxy URL are
-//! sent as `Proxy-Authorization: Basic` on forwarded requests and on the `CONNECT`.
-//! Through SOCKS5 (RFC 1928, username/password auth per RFC 1929) every request is
-//! tunnelled. A proxy that refuses (a `407`, any non-2xx `CONNECT` answer, a SOCKS
-//! failure) is a connect error naming the proxy (without its credentials) and its answer.
-//!
-//! Which proxy a request uses, first match wins:
-//! 1. the request's own [`RequestBuilder::proxy`] / [`RequestBuilder::no_proxy`]
-//!    (a [`ProxyConfig`] request extension);
-//! 2. the client's [`ClientBuilder::proxy`], for every request;
-//! 3. the environment, read once when the client is built (on by default, like curl and
-//!    reqwest; [`ClientBuilder::proxy_from_env`]`(false)` or [`ClientBuilder::no_proxy`]
-//!    turn it off), with curl's rules:
-//!    `http_proxy` for `http://` targets — lowercase only: curl ignores `HTTP_PROXY`
-//!    because a CGI server puts a request's `Proxy:` header into the environment as
-//!    `HTTP_PROXY` ("httpoxy"), and so does httpstack; `https_proxy` or `HTTPS_PROXY` for
-//!    `https://`; `all_proxy` or `ALL_PROXY` for both when the specific one is unset; and
-//!    `no_proxy` or `NO_PROXY` for the hosts that go direct. An empty variable counts as
-//!    unset. WebSocket URLs follow their HTTP twins (`ws` as `http`, `wss` as `https`).
-//!
-//! `no_proxy` is curl's list: entries separated by commas (spaces around them ignored);
-//! `*` alone matches every host; a name matches itself and its subdomains (`example.com`
-//! and `.example.com` both match `example.com` and `a.example.com`, not
-//! `notexample.com`); an IP address matches that address literally (no DNS), a CIDR block
-//! (`10.0.0.0/8`, `fd00::/8`) any address in it; names compare case-insensitively.
-//! Beyond curl (as Go's `NO_PROXY` does), an entry may carry a port (`example.com:8080`,
-//! `[::1]:8080`) and then matches that port only.
-//!
-//! The client keeps one connection pool per proxy (a small map, created on first use):
-//! the pool is keyed by the target's scheme and authority only, so connections made
-//! through different proxies (or none) must never be handed out for each other.
-//!
-//! The `CONNECT` and SOCKS5 handshakes are written here (a few dozen lines each) rather
-//! than taken from hyper-util's `client-proxy` connectors: those report a refused
-//! `CONNECT` without its status (only 407 is told apart) and match `NO_PROXY` without
-//! ports and read the uppercase `HTTP_PROXY`, which curl refuses.
-//!
-//! ```no_run
-//! # async fn run() -> Result<(), httpstack::Error> {
-//! use httpstack::Client;
-//!
-//! // Every request of this client through a proxy with basic auth...
-//! let client = Client::builder().proxy("http://user:secret@proxy.internal:3128").build()?;
-//! let resp = client.get("https://example.com/").await?;
-//! // ...but this one directly, and this one through another proxy.
-//! let resp = client.get("http://intranet.local/").no_proxy().await?;
-//! let resp = client.get("http://example.com/").proxy("socks5h://127.0.0.1:1080").await?;
-//! # Ok(()) }
-//! ```
-//!
-//! [`RequestBuilder::proxy`]: crate::client::RequestBuilder::proxy
-//! [`RequestBuilder::no_proxy`]: crate::client::RequestBuilder::no_proxy
+//! The handshakes are written here (a few dozen lines each) rather than taken from
+//! hyper-util's `client-proxy` connectors: those report a refused `CONNECT` without its
+//! status (only 407 is told apart), and its `NO_PROXY` matcher ignores ports and reads the
+//! uppercase `HTTP_PROXY`, which curl refuses.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -83,9 +31,63 @@ pub(crate) enum ProxyKind {
     Socks5 { remote_dns: bool },
 }
 
-/// A proxy to send requests through, parsed from its URL.
+/// A proxy to send requests through (HTTP.jl's `proxy=` keyword and its `http_proxy` /
+/// `https_proxy` / `no_proxy` environment variables), parsed from its URL.
 ///
-/// `Debug` and [`Proxy::url`] never show the credentials.
+/// The URL is `http://[user:password@]host[:port]` for an HTTP proxy,
+/// `socks5://` (the client resolves the target's name) or `socks5h://` (the proxy does)
+/// for SOCKS5. Without a scheme it is an HTTP proxy; without a port, port 1080 (curl's
+/// rule). Through an HTTP proxy, an `http://` request is forwarded (absolute-form request
+/// target, RFC 9112 §3.2.2) and an `https://` request goes through a `CONNECT` tunnel
+/// (RFC 9110 §9.3.6) with TLS to the origin inside it; credentials in the proxy URL are
+/// sent as `Proxy-Authorization: Basic` on forwarded requests and on the `CONNECT`.
+/// Through SOCKS5 (RFC 1928, username/password auth per RFC 1929) every request is
+/// tunnelled. A proxy that refuses (a `407`, any non-2xx `CONNECT` answer, a SOCKS
+/// failure) is a connect error naming the proxy (without its credentials) and its answer.
+///
+/// Which proxy a request uses, first match wins:
+/// 1. the request's own [`RequestBuilder::proxy`] / [`RequestBuilder::no_proxy`]
+///    (a [`ProxyConfig`] request extension);
+/// 2. the client's [`ClientBuilder::proxy`], for every request;
+/// 3. the environment, read once when the client is built (on by default, like curl and
+///    reqwest; [`ClientBuilder::proxy_from_env`]`(false)` or [`ClientBuilder::no_proxy`]
+///    turn it off), with curl's rules:
+///    `http_proxy` for `http://` targets — lowercase only: curl ignores `HTTP_PROXY`
+///    because a CGI server puts a request's `Proxy:` header into the environment as
+///    `HTTP_PROXY` ("httpoxy"), and httpstack follows curl; `https_proxy` or `HTTPS_PROXY` for
+///    `https://`; `all_proxy` or `ALL_PROXY` for both when the specific one is unset; and
+///    `no_proxy` or `NO_PROXY` for the hosts that go direct. An empty variable counts as
+///    unset. WebSocket URLs follow their HTTP twins (`ws` as `http`, `wss` as `https`).
+///
+/// `no_proxy` is curl's list: entries separated by commas (spaces around them ignored);
+/// `*` alone matches every host; a name matches itself and its subdomains (`example.com`
+/// and `.example.com` both match `example.com` and `a.example.com`, not
+/// `notexample.com`); an IP address matches that address literally (no DNS), a CIDR block
+/// (`10.0.0.0/8`, `fd00::/8`) any address in it; names compare case-insensitively.
+/// Beyond curl (as Go's `NO_PROXY` does), an entry may carry a port (`example.com:8080`,
+/// `[::1]:8080`) and then matches that port only.
+///
+/// The client keeps one connection pool per proxy (a small map, created on first use):
+/// the pool is keyed by the target's scheme and authority only, so connections made
+/// through different proxies (or none) must never be handed out for each other.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), httpstack::Error> {
+/// use httpstack::Client;
+///
+/// // Every request of this client through a proxy with basic auth...
+/// let client = Client::builder().proxy("http://user:secret@proxy.internal:3128").build()?;
+/// let resp = client.get("https://example.com/").await?;
+/// // ...but this one directly, and this one through another proxy.
+/// let resp = client.get("http://intranet.local/").no_proxy().await?;
+/// let resp = client.get("http://example.com/").proxy("socks5h://127.0.0.1:1080").await?;
+/// # Ok(()) }
+/// ```
+///
+/// [`RequestBuilder::proxy`]: crate::client::RequestBuilder::proxy
+/// [`RequestBuilder::no_proxy`]: crate::client::RequestBuilder::no_proxy
+///
+/// `Debug`, `Display` and [`Proxy::url`] never show the credentials.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Proxy {
     kind: ProxyKind,
@@ -503,8 +505,8 @@ impl ClientBuilder {
 
     /// Whether to read `http_proxy`, `https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`
     /// and `no_proxy`/`NO_PROXY` when the client is built (default true, as in curl and
-    /// reqwest). The uppercase `HTTP_PROXY` is ignored, as curl does (see the module docs
-    /// of [`crate::client`]'s proxy support).
+    /// reqwest). The uppercase `HTTP_PROXY` is ignored, as curl does; [`Proxy`] has the
+    /// rules.
     pub fn proxy_from_env(mut self, on: bool) -> ClientBuilder {
         self.proxy.from_env = on;
         self
