@@ -411,3 +411,81 @@ async fn socks5_tunnels_http_and_https() {
     origin.close().await;
     tls.close().await;
 }
+
+/// The environment is read when a client is built. The process environment is shared by
+/// every test of this binary, so the variables are set only in a child process that runs
+/// [`environment_child`] (ignored in normal runs) with them.
+#[tokio::test]
+async fn environment_proxies_are_read_at_build() {
+    let Some(proxy) = Tinyproxy::start(None) else {
+        return;
+    };
+    let origin = origin().await;
+    // (variables, whether a request to 127.0.0.1 goes through the proxy)
+    let cases: &[(&[(&str, &str)], bool)] = &[
+        (&[("http_proxy", &proxy.url())], true),
+        (&[("all_proxy", &proxy.url())], true),
+        // curl ignores the uppercase HTTP_PROXY, and so do we.
+        (&[("HTTP_PROXY", &proxy.url())], false),
+        (
+            &[("http_proxy", &proxy.url()), ("no_proxy", "127.0.0.0/8")],
+            false,
+        ),
+        (
+            &[
+                ("http_proxy", &proxy.url()),
+                ("NO_PROXY", "localhost,127.0.0.1"),
+            ],
+            false,
+        ),
+        (&[("https_proxy", &proxy.url())], false),
+    ];
+    for (vars, proxied) in cases {
+        let mut child = tokio::process::Command::new(std::env::current_exe().unwrap());
+        child
+            .args(["--exact", "environment_child", "--ignored", "--nocapture"])
+            .env("HTTPSTACK_TEST_ORIGIN_PORT", origin.port().to_string())
+            .env("HTTPSTACK_TEST_PROXIED", proxied.to_string())
+            .kill_on_drop(true);
+        for name in [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "no_proxy",
+            "NO_PROXY",
+        ] {
+            child.env_remove(name);
+        }
+        for (name, value) in vars.iter() {
+            child.env(name, value);
+        }
+        let out = bounded(child.output()).await.unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+            "{vars:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    origin.close().await;
+}
+
+#[tokio::test]
+#[ignore = "run by environment_proxies_are_read_at_build in a child process"]
+async fn environment_child() {
+    let port = std::env::var("HTTPSTACK_TEST_ORIGIN_PORT").expect("run by the parent test");
+    let proxied: bool = std::env::var("HTTPSTACK_TEST_PROXIED")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/env");
+    let text = bounded(Client::new().get(&url)).await.unwrap().text();
+    assert_eq!(text.contains("via=1.1 tinyproxy"), proxied, "{text}");
+    // Turned off, the environment is not read.
+    let direct = Client::builder().proxy_from_env(false).build().unwrap();
+    let text = bounded(direct.get(&url)).await.unwrap().text();
+    assert!(text.contains("via=-"), "{text}");
+}

@@ -44,6 +44,10 @@ pub(crate) enum ProxyKind {
 /// Through SOCKS5 (RFC 1928, username/password auth per RFC 1929) every request is
 /// tunnelled. A proxy that refuses (a `407`, any non-2xx `CONNECT` answer, a SOCKS
 /// failure) is a connect error naming the proxy (without its credentials) and its answer.
+/// A forwarding proxy's own answer to an `http://` request (a `407` too) is that
+/// request's response, as in curl and reqwest (a status error under `status_exception`).
+/// A forwarding proxy speaks HTTP/1.1: `http2_prior_knowledge` applies to `https://`
+/// origins behind it (by ALPN in the tunnel), not to the proxy.
 ///
 /// Which proxy a request uses, first match wins:
 /// 1. the request's own [`RequestBuilder::proxy`] / [`RequestBuilder::no_proxy`]
