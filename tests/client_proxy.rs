@@ -489,3 +489,96 @@ async fn environment_child() {
     let text = bounded(direct.get(&url)).await.unwrap().text();
     assert!(text.contains("via=-"), "{text}");
 }
+
+#[tokio::test]
+async fn http2_prior_knowledge_clients_speak_http1_to_a_forwarding_proxy() {
+    let Some(proxy) = Tinyproxy::start(None) else {
+        return;
+    };
+    let origin = origin().await;
+    let cert = support::test_cert();
+    let tls = tls_origin(&cert).await;
+    let client = Client::builder()
+        .no_proxy()
+        .proxy(&proxy.url())
+        .http2_prior_knowledge()
+        .add_root_certificate(Certificate::from_pem(cert.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let text = bounded(client.get(format!("http://127.0.0.1:{}/f", origin.port())))
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        text.starts_with("HTTP/1.1 GET /f via=1.1 tinyproxy"),
+        "{text}"
+    );
+    let text = bounded(client.get(format!("https://localhost:{}/t", tls.port())))
+        .await
+        .unwrap()
+        .text();
+    assert_eq!(text, "HTTP/2.0 GET /t via=- pa=false");
+    origin.close().await;
+    tls.close().await;
+}
+
+/// A forwarding "proxy" that answers the first request of each connection, then closes
+/// the connection as soon as a second request arrives on it, without a reply (what
+/// tinyproxy does in effect: it never keeps a client connection, and says nothing).
+async fn one_shot_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let record = record.clone();
+            tokio::spawn(async move {
+                for round in 0.. {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if s.read_exact(&mut byte).await.is_err() {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let line = String::from_utf8_lossy(&head);
+                    let line = line.lines().next().unwrap_or("").to_owned();
+                    record.lock().unwrap().push(format!("{round} {line}"));
+                    if round > 0 {
+                        return; // closes with the request unanswered
+                    }
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .await;
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn a_proxy_closing_a_pooled_connection_costs_idempotent_requests_nothing() {
+    let (port, seen) = one_shot_proxy().await;
+    let client = proxied(Some(&format!("http://127.0.0.1:{port}")));
+    let url = "http://origin.test/x";
+    for _ in 0..3 {
+        assert_eq!(bounded(client.get(url)).await.unwrap().text(), "ok");
+    }
+    // Each reuse of a pooled connection died and the GET went again on a new one.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "0 GET http://origin.test/x HTTP/1.1",
+            "1 GET http://origin.test/x HTTP/1.1",
+            "0 GET http://origin.test/x HTTP/1.1",
+            "1 GET http://origin.test/x HTTP/1.1",
+            "0 GET http://origin.test/x HTTP/1.1",
+        ]
+    );
+    // A POST is not sent twice: the failure is the caller's to handle.
+    let err = bounded(client.post(url).body("data")).await.unwrap_err();
+    assert!(err.is_request(), "{err:?}");
+}

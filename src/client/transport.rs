@@ -574,13 +574,59 @@ impl Transport {
     }
 }
 
+type DirectFuture = futures_util::future::MapErr<
+    hyper_util::client::legacy::ResponseFuture,
+    fn(hyper_util::client::legacy::Error) -> Error,
+>;
+
+/// The response future of [`Transport`]: direct requests stay unboxed; a proxied one is
+/// boxed (it may be sent twice, see [`Transport::call`]).
+pub(crate) enum TransportFuture {
+    Direct(DirectFuture),
+    Proxied(Pin<Box<dyn Future<Output = Result<Response<Incoming>, Error>> + Send>>),
+}
+
+impl Future for TransportFuture {
+    type Output = Result<Response<Incoming>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both variants are Unpin (hyper-util's future is a box itself).
+        match self.get_mut() {
+            TransportFuture::Direct(f) => Pin::new(f).poll(cx),
+            TransportFuture::Proxied(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// A copy of `req` to send again, when its method is idempotent (RFC 9110 §9.2.2) and
+/// its body can be replayed.
+fn replayable(req: &Request<Body>) -> Option<Request<Body>> {
+    if !req.method().is_idempotent() {
+        return None;
+    }
+    let body = req.body().try_clone()?;
+    let mut copy = Request::new(body);
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    Some(copy)
+}
+
+/// The connection closed before the response began: the peer (a proxy) closed an idle
+/// pooled connection while the request was being written.
+fn closed_before_response(err: &hyper_util::client::legacy::Error) -> bool {
+    source_chain(err).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+    })
+}
+
 impl Service<Request<Body>> for Transport {
     type Response = Response<Incoming>;
     type Error = Error;
-    type Future = futures_util::future::MapErr<
-        hyper_util::client::legacy::ResponseFuture,
-        fn(hyper_util::client::legacy::Error) -> Error,
-    >;
+    type Future = TransportFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         Poll::Ready(Ok(()))
@@ -595,7 +641,9 @@ impl Service<Request<Body>> for Transport {
             None => inner.rules.for_uri(req.uri()),
         };
         let Some(proxy) = proxy.cloned() else {
-            return inner.direct.request(req).map_err(classify as fn(_) -> _);
+            return TransportFuture::Direct(
+                inner.direct.request(req).map_err(classify as fn(_) -> _),
+            );
         };
         // A forwarded request carries the proxy's credentials itself; a tunnelled one
         // (https://) never does: they went in the CONNECT, not to the origin.
@@ -606,10 +654,27 @@ impl Service<Request<Body>> for Transport {
                     .or_insert(auth);
             }
         }
-        inner
-            .client_via(&proxy)
-            .request(req)
-            .map_err(classify as fn(_) -> _)
+        let client = inner.client_via(&proxy);
+        // Some forwarding proxies (tinyproxy) close the client connection after every
+        // response without saying `Connection: close`, so a pooled connection can die
+        // under the next request. Like curl, which finds such a connection dead before
+        // reusing it, an idempotent request with a replayable body is sent once more on a
+        // new connection; anything else fails as a request error (RetryLayer's domain).
+        let forwarded =
+            proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS);
+        let again = forwarded.then(|| replayable(&req)).flatten();
+        TransportFuture::Proxied(Box::pin(async move {
+            match client.request(req).await {
+                Err(err) if again.is_some() && closed_before_response(&err) => {
+                    let Some(again) = again else {
+                        return Err(classify(err));
+                    };
+                    tracing::debug!(target: "httpstack::client", "proxy closed the connection: sending again");
+                    client.request(again).await.map_err(classify)
+                }
+                result => result.map_err(classify),
+            }
+        }))
     }
 }
 
