@@ -582,3 +582,35 @@ async fn a_proxy_closing_a_pooled_connection_costs_idempotent_requests_nothing()
     let err = bounded(client.post(url).body("data")).await.unwrap_err();
     assert!(err.is_request(), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_connect_timeout_covers_a_silent_proxy() {
+    // Accepts, reads, never answers: the CONNECT (and a SOCKS greeting) hang.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    for proxy in [
+        format!("http://127.0.0.1:{port}"),
+        format!("socks5h://127.0.0.1:{port}"),
+    ] {
+        let client = Client::builder()
+            .no_proxy()
+            .proxy(&proxy)
+            .connect_timeout(Some(Duration::from_millis(300)))
+            .build()
+            .unwrap();
+        let err = bounded(client.get("https://localhost:1/"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.timeout_kind(),
+            Some(httpstack::TimeoutKind::Connect),
+            "{proxy}: {err:?}"
+        );
+    }
+}
