@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::future::Either;
 use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper::rt::{Read, ReadBufCursor, Write};
@@ -285,7 +286,7 @@ impl Connector {
 /// Connects to `uri` through `proxy`: returns the stream and whether requests on it are
 /// forwarded in absolute form (HTTP proxy, `http://` target).
 async fn connect_via(
-    inner: Arc<ConnectorInner>,
+    inner: &ConnectorInner,
     proxy: &Proxy,
     uri: &Uri,
 ) -> Result<(Stream, bool), BoxError> {
@@ -344,9 +345,9 @@ impl Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let limits = self.inner.limits.clone();
         let timeout = self.inner.connect_timeout;
-        let direct = match self.inner.proxy {
-            None => Some(self.inner.https.clone().call(uri.clone())),
-            Some(_) => None,
+        let route = match &self.inner.proxy {
+            None => Either::Left(self.inner.https.clone().call(uri.clone())),
+            Some(proxy) => Either::Right(proxy.clone()),
         };
         let inner = self.inner.clone();
         Box::pin(async move {
@@ -356,10 +357,9 @@ impl Service<Uri> for Connector {
                 None => None,
             };
             let connecting = async {
-                match (direct, &inner.proxy) {
-                    (Some(direct), _) => Ok((direct.await?, false)),
-                    (None, Some(proxy)) => connect_via(inner.clone(), proxy, &uri).await,
-                    (None, None) => Err("a connector without a route".into()),
+                match route {
+                    Either::Left(direct) => Ok((direct.await?, false)),
+                    Either::Right(proxy) => connect_via(&inner, &proxy, &uri).await,
                 }
             };
             let (stream, forward) = match timeout {
@@ -647,7 +647,9 @@ impl Service<Request<Body>> for Transport {
         };
         // A forwarded request carries the proxy's credentials itself; a tunnelled one
         // (https://) never does: they went in the CONNECT, not to the origin.
-        if proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
+        let forwarded =
+            proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS);
+        if forwarded {
             if let Some(auth) = proxy.authorization() {
                 req.headers_mut()
                     .entry(http::header::PROXY_AUTHORIZATION)
@@ -660,19 +662,14 @@ impl Service<Request<Body>> for Transport {
         // under the next request. Like curl, which finds such a connection dead before
         // reusing it, an idempotent request with a replayable body is sent once more on a
         // new connection; anything else fails as a request error (RetryLayer's domain).
-        let forwarded =
-            proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS);
         let again = forwarded.then(|| replayable(&req)).flatten();
         TransportFuture::Proxied(Box::pin(async move {
-            match client.request(req).await {
-                Err(err) if again.is_some() && closed_before_response(&err) => {
-                    let Some(again) = again else {
-                        return Err(classify(err));
-                    };
-                    tracing::debug!(target: "httpstack::client", "proxy closed the connection: sending again");
+            match (client.request(req).await, again) {
+                (Err(err), Some(again)) if closed_before_response(&err) => {
+                    tracing::debug!(target: "httpstack::client", "the proxy closed the connection: sending again");
                     client.request(again).await.map_err(classify)
                 }
-                result => result.map_err(classify),
+                (result, _) => result.map_err(classify),
             }
         }))
     }
