@@ -7,8 +7,8 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
-use httpstack::server::{handler_fn, serve, Server};
-use httpstack::{Body, Client};
+use httpstack::server::{handler_fn, serve, tls_config_from_pem_bytes, Server};
+use httpstack::{Body, Certificate, Client};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use support::tinyproxy::Tinyproxy;
@@ -23,37 +23,45 @@ async fn bounded<F: IntoFuture>(f: F) -> F::Output {
 
 /// `/upgrade` answers 101 and then echoes every byte upper-cased; `/plain` answers 200.
 async fn upgrade_server() -> Server {
-    serve(
-        "127.0.0.1:0",
-        handler_fn(|mut req: Request<Incoming>| async move {
-            if req.uri().path() != "/upgrade" {
-                return Response::new(Body::from("no upgrade here"));
+    serve("127.0.0.1:0", handler_fn(shout)).await.unwrap()
+}
+
+/// The same over TLS (h2 and http/1.1 by ALPN).
+async fn tls_upgrade_server(cert: &support::TestCert) -> Server {
+    let config =
+        tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+    Server::bind("127.0.0.1:0")
+        .tls(config)
+        .serve(handler_fn(shout))
+        .await
+        .unwrap()
+}
+
+async fn shout(mut req: Request<Incoming>) -> Response<Body> {
+    if req.uri().path() != "/upgrade" {
+        return Response::new(Body::from("no upgrade here"));
+    }
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut io = TokioIo::new(upgraded);
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = io.read(&mut buf).await {
+            if n == 0 {
+                break;
             }
-            let upgrade = hyper::upgrade::on(&mut req);
-            tokio::spawn(async move {
-                let Ok(upgraded) = upgrade.await else { return };
-                let mut io = TokioIo::new(upgraded);
-                let mut buf = [0u8; 1024];
-                while let Ok(n) = io.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    let upper = buf[..n].to_ascii_uppercase();
-                    if io.write_all(&upper).await.is_err() {
-                        break;
-                    }
-                }
-            });
-            Response::builder()
-                .status(StatusCode::SWITCHING_PROTOCOLS)
-                .header("connection", "upgrade")
-                .header("upgrade", "shout")
-                .body(Body::empty())
-                .unwrap()
-        }),
-    )
-    .await
-    .unwrap()
+            let upper = buf[..n].to_ascii_uppercase();
+            if io.write_all(&upper).await.is_err() {
+                break;
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("connection", "upgrade")
+        .header("upgrade", "shout")
+        .body(Body::empty())
+        .unwrap()
 }
 
 async fn read_n(io: &mut (impl AsyncRead + Unpin), n: usize) -> Vec<u8> {
@@ -248,4 +256,74 @@ async fn connect_through_tinyproxy_opens_a_tunnel() {
         "{err}"
     );
     origin.close().await;
+}
+
+/// `wss://`'s path: TLS to the origin, directly or in a CONNECT tunnel, with a client that
+/// prefers HTTP/2 — openraw still gets an HTTP/1.1 connection it can take over.
+#[tokio::test]
+async fn upgrade_over_tls_even_when_the_client_prefers_http2() {
+    let cert = support::test_cert();
+    let server = tls_upgrade_server(&cert).await;
+    let ca = Certificate::from_pem(cert.ca_pem.as_bytes()).unwrap();
+    let url = format!("https://localhost:{}/upgrade", server.port());
+    let proxy = Tinyproxy::start(None);
+    let mut clients = vec![("direct", Client::builder().no_proxy())];
+    if let Some(proxy) = &proxy {
+        clients.push(("through tinyproxy", Client::builder().proxy(&proxy.url())));
+    }
+    for (route, builder) in clients {
+        let client = builder.add_root_certificate(ca.clone()).build().unwrap();
+        // Ordinary requests of this client still use HTTP/2.
+        let plain = format!("https://localhost:{}/plain", server.port());
+        let resp = bounded(client.get(&plain)).await.unwrap();
+        assert_eq!(resp.version(), http::Version::HTTP_2, "{route}");
+        let (response, mut io, _) = bounded(
+            client
+                .get(&url)
+                .header("connection", "upgrade")
+                .header("upgrade", "shout")
+                .openraw(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{route}: {e}"));
+        assert_eq!(response.status(), 101, "{route}");
+        assert_eq!(response.version(), http::Version::HTTP_11, "{route}");
+        bounded(io.write_all(b"secure")).await.unwrap();
+        assert_eq!(read_n(&mut io, 6).await, b"SECURE", "{route}");
+    }
+    if let Some(proxy) = &proxy {
+        let log = proxy.log();
+        assert!(
+            log.contains(&format!("CONNECT localhost:{}", server.port())),
+            "{log}"
+        );
+    }
+    server.close().await;
+}
+
+#[tokio::test]
+async fn upgrade_with_an_h2c_prior_knowledge_client() {
+    let server = upgrade_server().await;
+    let client = Client::builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let plain = format!("http://127.0.0.1:{}/plain", server.port());
+    let resp = bounded(client.get(&plain)).await.unwrap();
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    let url = format!("http://127.0.0.1:{}/upgrade", server.port());
+    let (response, mut io, _) = bounded(
+        client
+            .get(&url)
+            .header("connection", "upgrade")
+            .header("upgrade", "shout")
+            .openraw(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 101);
+    bounded(io.write_all(b"h1")).await.unwrap();
+    assert_eq!(read_n(&mut io, 2).await, b"H1");
+    server.close().await;
 }

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::builder::Client;
 use super::request::{exchange, RequestBuilder};
-use super::transport::Conn;
+use super::transport::{Conn, Http1Upgrade};
 use crate::{Body, Error};
 
 /// How much of a refusal's body is kept in the status error.
@@ -35,11 +35,9 @@ const MAX_REFUSAL_BODY: usize = 1024 * 1024;
 /// layers), so the handshake looks like any other request of that client. Any other
 /// answer is a status error carrying the response (body read, up to 1 MiB).
 ///
-/// The connection is HTTP/1.1's: an upgrade cannot happen on an HTTP/2 connection
-/// (RFC 9113 §8.6), so for `https://` upgrades use a client built with
-/// [`ClientBuilder::http1_only`](crate::ClientBuilder::http1_only) (or
-/// `prefer_http2(false)`), else the server may negotiate h2 and the upgrade fails with a
-/// request error.
+/// The request always goes out on an HTTP/1.1 connection, whatever the client prefers:
+/// an upgrade cannot happen on HTTP/2 (RFC 9113 §8.6), so these requests use a pool of
+/// their own whose TLS connections offer only `http/1.1` by ALPN.
 ///
 /// The "excess" bytes (HTTP.jl's third value): what the client had already read past the
 /// response head — the first bytes of the new protocol when the server sent them in the
@@ -178,9 +176,10 @@ impl RequestBuilder {
 
 async fn openraw(
     client: Client,
-    request: Request<Body>,
+    mut request: Request<Body>,
     verbose: u8,
 ) -> Result<(Response<()>, RawIo, Bytes), Error> {
+    request.extensions_mut().insert(Http1Upgrade);
     let (method, uri) = (request.method().clone(), request.uri().clone());
     let fail = |e: Error| e.with_request(&method, &uri);
     let mut response =

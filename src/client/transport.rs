@@ -233,6 +233,8 @@ struct ConnectorInner {
     http: HttpConnector,
     tls: Arc<ClientConfig>,
     proxy: Option<Proxy>,
+    /// The client's TLS settings before any ALPN offer, to derive [`Connector::http1`].
+    base_tls: Arc<ClientConfig>,
 }
 
 impl Connector {
@@ -243,6 +245,7 @@ impl Connector {
         http.set_local_address(options.local_addr);
         // The whole connect (TCP + TLS) is timed here, not by HttpConnector.
         http.set_connect_timeout(None);
+        let base_tls = Arc::new(tls.clone());
         // The same ALPN offer hyper-rustls makes, for TLS inside proxy tunnels.
         let mut tunnel_tls = tls.clone();
         tunnel_tls.alpn_protocols = match options.protocol {
@@ -268,15 +271,33 @@ impl Connector {
                 http,
                 tls: Arc::new(tunnel_tls),
                 proxy: None,
+                base_tls,
             }),
         }
     }
 
     /// The same connector, making its connections through `proxy` (same timeout, TLS
     /// settings and per-host cap, which counts target hosts whatever the route).
-    pub(crate) fn via(&self, proxy: Proxy) -> Connector {
+    pub(crate) fn via(&self, proxy: Option<Proxy>) -> Connector {
         let mut inner = (*self.inner).clone();
-        inner.proxy = Some(proxy);
+        inner.proxy = proxy;
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same connector offering only HTTP/1.1 by ALPN (for upgrades, which HTTP/2
+    /// connections cannot do).
+    pub(crate) fn http1(&self) -> Connector {
+        let mut inner = (*self.inner).clone();
+        inner.https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*inner.base_tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(inner.http.clone());
+        let mut tunnel_tls = (*inner.base_tls).clone();
+        tunnel_tls.alpn_protocols = Vec::new();
+        inner.tls = Arc::new(tunnel_tls);
         Connector {
             inner: Arc::new(inner),
         }
@@ -507,36 +528,51 @@ const MAX_PROXY_POOLS: usize = 16;
 struct TransportInner {
     direct: LegacyClient,
     rules: ProxyRules,
-    /// What a proxied client is built from: the direct one's settings and connector.
+    /// What other clients are built from: the direct one's settings and connector.
     builder: hyper_util::client::legacy::Builder,
     connector: Connector,
-    via: Mutex<HashMap<Proxy, LegacyClient>>,
+    /// Whether `direct` speaks only HTTP/1.1 already.
+    http1_only: bool,
+    /// The other routes: through a proxy, and/or HTTP/1.1 only (for upgrades).
+    routes: Mutex<HashMap<(Option<Proxy>, bool), LegacyClient>>,
 }
 
 impl TransportInner {
-    /// The client (and pool) for connections through `proxy`, made on first use.
-    fn client_via(&self, proxy: &Proxy) -> LegacyClient {
-        let mut via = self
-            .via
+    /// The client (and pool) for connections through `proxy`, with HTTP/1.1 only when
+    /// `http1`, made on first use.
+    fn client_for(&self, proxy: Option<&Proxy>, http1: bool) -> LegacyClient {
+        let key = (proxy.cloned(), http1);
+        let mut routes = self
+            .routes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(client) = via.get(proxy) {
+        if let Some(client) = routes.get(&key) {
             return client.clone();
         }
-        if via.len() >= MAX_PROXY_POOLS {
-            via.clear();
+        if routes.len() >= MAX_PROXY_POOLS {
+            routes.clear();
         }
         let mut builder = self.builder.clone();
-        if proxy.forwards_http() {
-            // A forwarding proxy speaks HTTP/1.1 (no h2c by prior knowledge to it);
-            // https:// targets still negotiate h2 with the origin by ALPN in the tunnel.
+        // A forwarding proxy speaks HTTP/1.1 (no h2c by prior knowledge to it); https://
+        // targets still negotiate h2 with the origin by ALPN in the tunnel.
+        if http1 || proxy.is_some_and(Proxy::forwards_http) {
             builder.http2_only(false);
         }
-        let client = builder.build(self.connector.via(proxy.clone()));
-        via.insert(proxy.clone(), client.clone());
+        let connector = if http1 {
+            self.connector.http1()
+        } else {
+            self.connector.clone()
+        };
+        let client = builder.build(connector.via(key.0.clone()));
+        routes.insert(key, client.clone());
         client
     }
 }
+
+/// Request extension: this request must go out on an HTTP/1.1 connection, because it
+/// asks for an upgrade (`openraw` inserts it). It gets a pool of its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Http1Upgrade;
 
 /// Pool settings of a client.
 #[derive(Clone, Debug)]
@@ -568,7 +604,8 @@ impl Transport {
                 rules,
                 builder,
                 connector,
-                via: Mutex::new(HashMap::new()),
+                http1_only: protocol == Protocol::Http1,
+                routes: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -579,11 +616,11 @@ type DirectFuture = futures_util::future::MapErr<
     fn(hyper_util::client::legacy::Error) -> Error,
 >;
 
-/// The response future of [`Transport`]: direct requests stay unboxed; a proxied one is
-/// boxed (it may be sent twice, see [`Transport::call`]).
+/// The response future of [`Transport`]: direct requests stay unboxed; one on another
+/// route is boxed (through a proxy it may be sent twice, see [`Transport::call`]).
 pub(crate) enum TransportFuture {
     Direct(DirectFuture),
-    Proxied(Pin<Box<dyn Future<Output = Result<Response<Incoming>, Error>> + Send>>),
+    Routed(Pin<Box<dyn Future<Output = Result<Response<Incoming>, Error>> + Send>>),
 }
 
 impl Future for TransportFuture {
@@ -593,7 +630,7 @@ impl Future for TransportFuture {
         // Both variants are Unpin (hyper-util's future is a box itself).
         match self.get_mut() {
             TransportFuture::Direct(f) => Pin::new(f).poll(cx),
-            TransportFuture::Proxied(f) => f.as_mut().poll(cx),
+            TransportFuture::Routed(f) => f.as_mut().poll(cx),
         }
     }
 }
@@ -640,10 +677,16 @@ impl Service<Request<Body>> for Transport {
             None if inner.rules.is_none() => None,
             None => inner.rules.for_uri(req.uri()),
         };
+        let http1 = !inner.http1_only && req.extensions().get::<Http1Upgrade>().is_some();
         let Some(proxy) = proxy.cloned() else {
-            return TransportFuture::Direct(
-                inner.direct.request(req).map_err(classify as fn(_) -> _),
-            );
+            if !http1 {
+                return TransportFuture::Direct(
+                    inner.direct.request(req).map_err(classify as fn(_) -> _),
+                );
+            }
+            return TransportFuture::Routed(Box::pin(
+                inner.client_for(None, true).request(req).map_err(classify),
+            ));
         };
         // A forwarded request carries the proxy's credentials itself; a tunnelled one
         // (https://) never does: they went in the CONNECT, not to the origin.
@@ -656,14 +699,14 @@ impl Service<Request<Body>> for Transport {
                     .or_insert(auth);
             }
         }
-        let client = inner.client_via(&proxy);
+        let client = inner.client_for(Some(&proxy), http1);
         // Some forwarding proxies (tinyproxy) close the client connection after every
         // response without saying `Connection: close`, so a pooled connection can die
         // under the next request. Like curl, which finds such a connection dead before
         // reusing it, an idempotent request with a replayable body is sent once more on a
         // new connection; anything else fails as a request error (RetryLayer's domain).
         let again = forwarded.then(|| replayable(&req)).flatten();
-        TransportFuture::Proxied(Box::pin(async move {
+        TransportFuture::Routed(Box::pin(async move {
             match (client.request(req).await, again) {
                 (Err(err), Some(again)) if closed_before_response(&err) => {
                     tracing::debug!(target: "httpstack::client", "the proxy closed the connection: sending again");
