@@ -13,6 +13,8 @@
 //! the origin inside the tunnel. The connect timeout covers the whole of it. hyper-util's
 //! pool is keyed by the target's scheme and authority only, so [`Transport`] keeps one
 //! hyper-util client (one pool) per proxy, made on first use, next to the direct one.
+//! Requests that ask for an upgrade (`openraw`) get their own HTTP/1.1-only clients the
+//! same way: an HTTP/2 connection cannot be taken over.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -520,10 +522,10 @@ pub(crate) struct Transport {
     inner: Arc<TransportInner>,
 }
 
-/// How many proxies get a pool of their own; past that the map is emptied (each dropped
-/// client's idle connections close; requests in flight finish), so a stream of distinct
-/// per-request proxies cannot grow it without bound.
-const MAX_PROXY_POOLS: usize = 16;
+/// How many other routes (proxies, HTTP/1.1-only) get a pool of their own; past that the
+/// map is emptied (each dropped client's idle connections close; requests in flight
+/// finish), so a stream of distinct per-request proxies cannot grow it without bound.
+const MAX_ROUTES: usize = 16;
 
 struct TransportInner {
     direct: LegacyClient,
@@ -549,7 +551,7 @@ impl TransportInner {
         if let Some(client) = routes.get(&key) {
             return client.clone();
         }
-        if routes.len() >= MAX_PROXY_POOLS {
+        if routes.len() >= MAX_ROUTES {
             routes.clear();
         }
         let mut builder = self.builder.clone();
