@@ -327,3 +327,10 @@ async fn upgrade_with_an_h2c_prior_knowledge_client() {
     assert_eq!(read_n(&mut io, 2).await, b"H1");
     server.close().await;
 }
+
+/// The WebSocket client moves the connection into tasks and splits it.
+#[test]
+fn raw_io_is_send_and_unpin() {
+    fn check<T: Send + Unpin + 'static>() {}
+    check::<httpstack::client::RawIo>();
+}
