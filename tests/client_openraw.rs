@@ -334,3 +334,50 @@ fn raw_io_is_send_and_unpin() {
     fn check<T: Send + Unpin + 'static>() {}
     check::<httpstack::client::RawIo>();
 }
+
+/// `ws://`'s path through an HTTP proxy: a CONNECT tunnel, not a forwarded request (a
+/// forwarding proxy drops `Upgrade`; RFC 6455 §4.1).
+#[tokio::test]
+async fn plain_http_upgrades_tunnel_through_an_http_proxy() {
+    let Some(proxy) = Tinyproxy::start(Some(("u", "pw"))) else {
+        return;
+    };
+    let server = upgrade_server().await;
+    let client = Client::builder()
+        .no_proxy()
+        .proxy(&proxy.url_with("u", "pw"))
+        .build()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/upgrade", server.port());
+    let (response, mut io, _) = bounded(
+        client
+            .get(&url)
+            .header("connection", "upgrade")
+            .header("upgrade", "shout")
+            .openraw(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 101);
+    bounded(io.write_all(b"tunnel")).await.unwrap();
+    assert_eq!(read_n(&mut io, 6).await, b"TUNNEL");
+    let log = proxy.log();
+    assert!(
+        log.contains(&format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port())),
+        "{log}"
+    );
+    // Ordinary requests of the same client are still forwarded.
+    let plain = format!("http://127.0.0.1:{}/plain", server.port());
+    assert_eq!(
+        bounded(client.get(&plain)).await.unwrap().text(),
+        "no upgrade here"
+    );
+    assert!(
+        proxy
+            .log()
+            .contains(&format!("GET http://127.0.0.1:{}/plain", server.port())),
+        "{}",
+        proxy.log()
+    );
+    server.close().await;
+}

@@ -35,9 +35,11 @@ const MAX_REFUSAL_BODY: usize = 1024 * 1024;
 /// layers), so the handshake looks like any other request of that client. Any other
 /// answer is a status error carrying the response (body read, up to 1 MiB).
 ///
-/// The request always goes out on an HTTP/1.1 connection, whatever the client prefers:
-/// an upgrade cannot happen on HTTP/2 (RFC 9113 §8.6), so these requests use a pool of
-/// their own whose TLS connections offer only `http/1.1` by ALPN.
+/// An upgrade request always goes out on an HTTP/1.1 connection, whatever the client
+/// prefers: an upgrade cannot happen on HTTP/2 (RFC 9113 §8.6), so these requests use a
+/// pool of their own whose TLS connections offer only `http/1.1` by ALPN. Through an HTTP
+/// proxy they always take a `CONNECT` tunnel, `http://` (`ws://`) targets too, as RFC 6455
+/// §4.1 asks: a forwarding proxy drops the hop-by-hop `Upgrade` header.
 ///
 /// The "excess" bytes (HTTP.jl's third value): what the client had already read past the
 /// response head — the first bytes of the new protocol when the server sent them in the
@@ -179,7 +181,10 @@ async fn openraw(
     mut request: Request<Body>,
     verbose: u8,
 ) -> Result<(Response<()>, RawIo, Bytes), Error> {
-    request.extensions_mut().insert(Http1Upgrade);
+    // A CONNECT is itself the tunnel request: it goes to the proxy as it is.
+    if request.method() != Method::CONNECT {
+        request.extensions_mut().insert(Http1Upgrade);
+    }
     let (method, uri) = (request.method().clone(), request.uri().clone());
     let fail = |e: Error| e.with_request(&method, &uri);
     let mut response =

@@ -39,7 +39,8 @@ pub(crate) enum ProxyKind {
 /// for SOCKS5. Without a scheme it is an HTTP proxy; without a port, port 1080 (curl's
 /// rule). Through an HTTP proxy, an `http://` request is forwarded (absolute-form request
 /// target, RFC 9112 §3.2.2) and an `https://` request goes through a `CONNECT` tunnel
-/// (RFC 9110 §9.3.6) with TLS to the origin inside it; credentials in the proxy URL are
+/// (RFC 9110 §9.3.6) with TLS to the origin inside it (an upgrade, such as a WebSocket
+/// handshake, always takes the tunnel, RFC 6455 §4.1); credentials in the proxy URL are
 /// sent as `Proxy-Authorization: Basic` on forwarded requests and on the `CONNECT`.
 /// Through SOCKS5 (RFC 1928, username/password auth per RFC 1929) every request is
 /// tunnelled. A proxy that refuses (a `407`, any non-2xx `CONNECT` answer, a SOCKS

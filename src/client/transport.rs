@@ -13,8 +13,9 @@
 //! the origin inside the tunnel. The connect timeout covers the whole of it. hyper-util's
 //! pool is keyed by the target's scheme and authority only, so [`Transport`] keeps one
 //! hyper-util client (one pool) per proxy, made on first use, next to the direct one.
-//! Requests that ask for an upgrade (`openraw`) get their own HTTP/1.1-only clients the
-//! same way: an HTTP/2 connection cannot be taken over.
+//! Requests that ask for an upgrade (`openraw`) get their own clients the same way:
+//! HTTP/1.1 only (an HTTP/2 connection cannot be taken over), and tunnelled through HTTP
+//! proxies even for `http://` (RFC 6455 §4.1).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -235,8 +236,10 @@ struct ConnectorInner {
     http: HttpConnector,
     tls: Arc<ClientConfig>,
     proxy: Option<Proxy>,
-    /// The client's TLS settings before any ALPN offer, to derive [`Connector::http1`].
+    /// The client's TLS settings before any ALPN offer, to derive [`Connector::upgrades`].
     base_tls: Arc<ClientConfig>,
+    /// Tunnel `http://` targets through an HTTP proxy too, instead of forwarding.
+    tunnel_http: bool,
 }
 
 impl Connector {
@@ -274,6 +277,7 @@ impl Connector {
                 tls: Arc::new(tunnel_tls),
                 proxy: None,
                 base_tls,
+                tunnel_http: false,
             }),
         }
     }
@@ -288,10 +292,13 @@ impl Connector {
         }
     }
 
-    /// The same connector offering only HTTP/1.1 by ALPN (for upgrades, which HTTP/2
-    /// connections cannot do).
-    pub(crate) fn http1(&self) -> Connector {
+    /// The same connector for upgrades: only HTTP/1.1 offered by ALPN (an HTTP/2
+    /// connection cannot be taken over), and through an HTTP proxy a `CONNECT` tunnel for
+    /// `http://` targets too (RFC 6455 §4.1: a forwarding proxy drops the hop-by-hop
+    /// `Upgrade` and `Connection` headers).
+    pub(crate) fn upgrades(&self) -> Connector {
         let mut inner = (*self.inner).clone();
+        inner.tunnel_http = true;
         inner.https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config((*inner.base_tls).clone())
             .https_or_http()
@@ -324,7 +331,7 @@ async fn connect_via(
         .call(proxy.dial_uri()?)
         .await
         .map_err(|e| ProxyError::new(proxy, format!("cannot connect: {}", chain_text(&e))))?;
-    if proxy.kind() == ProxyKind::Http && !https {
+    if proxy.kind() == ProxyKind::Http && !https && !inner.tunnel_http {
         return Ok((MaybeHttpsStream::Http(tcp), true));
     }
     let mut tcp = tcp.into_inner();
@@ -561,7 +568,7 @@ impl TransportInner {
             builder.http2_only(false);
         }
         let connector = if http1 {
-            self.connector.http1()
+            self.connector.upgrades()
         } else {
             self.connector.clone()
         };
@@ -571,8 +578,9 @@ impl TransportInner {
     }
 }
 
-/// Request extension: this request must go out on an HTTP/1.1 connection, because it
-/// asks for an upgrade (`openraw` inserts it). It gets a pool of its own.
+/// Request extension: this request asks for an upgrade (`openraw` inserts it), so it must
+/// go out on an HTTP/1.1 connection, tunnelled through an HTTP proxy whatever the scheme
+/// (see [`Connector::upgrades`]). It gets a pool of its own.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Http1Upgrade;
 
@@ -692,8 +700,9 @@ impl Service<Request<Body>> for Transport {
         };
         // A forwarded request carries the proxy's credentials itself; a tunnelled one
         // (https://) never does: they went in the CONNECT, not to the origin.
-        let forwarded =
-            proxy.forwards_http() && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS);
+        let forwarded = proxy.forwards_http()
+            && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS)
+            && !http1;
         if forwarded {
             if let Some(auth) = proxy.authorization() {
                 req.headers_mut()
