@@ -210,6 +210,8 @@ pub struct ClientBuilder {
     tls: TlsOptions,
     pub(super) layers: UserLayers,
     pub(super) observe: bool,
+    /// Proxy settings; their builder methods are in `proxy.rs`.
+    pub(super) proxy: super::proxy::ProxyOptions,
     error: Option<Error>,
 }
 
@@ -222,6 +224,7 @@ impl Clone for ClientBuilder {
             tls: self.tls.clone(),
             layers: self.layers.clone(),
             observe: self.observe,
+            proxy: self.proxy.clone(),
             // The error's source is not clonable; its message is what `build` reports.
             error: self
                 .error
@@ -273,6 +276,7 @@ impl ClientBuilder {
             tls: TlsOptions::default(),
             layers: UserLayers::default(),
             observe: false,
+            proxy: Default::default(),
             error: None,
         }
     }
@@ -546,7 +550,8 @@ impl ClientBuilder {
         let settings = self.clone();
         let tls = super::transport::tls_config(&self.tls)?;
         let connector = Connector::new(&self.connect, tls);
-        let transport = Transport::new(connector, self.connect.protocol, &self.pool);
+        let proxies = self.proxy.resolve()?;
+        let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);
         let d = &self.defaults;
         let timeout = TimeoutLayer::new().config(d.timeouts);
         let status = StatusLayer::new().status_exception(d.status.status_exception);

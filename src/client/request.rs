@@ -492,6 +492,21 @@ impl RequestBuilder {
         })
     }
 
+    /// HTTP.jl `proxy=` for this request: sends it through the proxy at `url` (see
+    /// [`Proxy::new`](super::Proxy::new)), whatever the client or the environment say.
+    pub fn proxy(self, url: &str) -> Self {
+        let proxy = super::Proxy::new(url);
+        self.with(|p, _| {
+            p.extensions.insert(super::ProxyConfig::via(proxy?));
+            Ok(())
+        })
+    }
+
+    /// Sends this request directly, whatever the client or the environment say.
+    pub fn no_proxy(self) -> Self {
+        self.extension(super::ProxyConfig::direct())
+    }
+
     /// Inserts a typed request extension: how a custom layer gets its per-request option.
     pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
         self.with(|p, _| {

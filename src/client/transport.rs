@@ -5,6 +5,17 @@
 //! connection waits for a permit; the permit lives as long as the connection does).
 //! [`Transport`] is the innermost service of the client stack; it turns hyper-util's
 //! errors into [`Error`] kinds (connect, timeout, request).
+//!
+//! Proxies (see [`super::proxy`]): a [`Connector`] made [`Connector::via`] a proxy dials
+//! the proxy instead of the target, then forwards (HTTP proxy, `http://` target: the
+//! connection is marked proxied, so hyper-util writes absolute-form request targets),
+//! tunnels with `CONNECT` (HTTP proxy, `https://` target) or with SOCKS5, and runs TLS to
+//! the origin inside the tunnel. The connect timeout covers the whole of it. hyper-util's
+//! pool is keyed by the target's scheme and authority only, so [`Transport`] keeps one
+//! hyper-util client (one pool) per proxy, made on first use, next to the direct one.
+//! Requests that ask for an upgrade (`openraw`) get their own clients the same way:
+//! HTTP/1.1 only (an HTTP/2 connection cannot be taken over), and tunnelled through HTTP
+//! proxies even for `http://` (RFC 6455 §4.1).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,6 +27,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::future::Either;
 use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper::rt::{Read, ReadBufCursor, Write};
@@ -29,6 +41,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
+use super::proxy::{
+    http_connect, socks5_connect, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyRules,
+};
 use crate::{Body, BoxError, Error, TimeoutKind};
 
 /// Which HTTP versions the client speaks.
@@ -211,10 +226,20 @@ pub(crate) struct Connector {
     inner: Arc<ConnectorInner>,
 }
 
+#[derive(Clone)]
 struct ConnectorInner {
     https: HttpsConnector<HttpConnector>,
     connect_timeout: Option<Duration>,
     limits: Option<Arc<HostLimits>>,
+    /// For proxied connections: the TCP connector (to the proxy) and the TLS settings
+    /// (to the origin, inside the tunnel) that `https` holds but does not lend out.
+    http: HttpConnector,
+    tls: Arc<ClientConfig>,
+    proxy: Option<Proxy>,
+    /// The client's TLS settings before any ALPN offer, to derive [`Connector::upgrades`].
+    base_tls: Arc<ClientConfig>,
+    /// Tunnel `http://` targets through an HTTP proxy too, instead of forwarding.
+    tunnel_http: bool,
 }
 
 impl Connector {
@@ -225,13 +250,21 @@ impl Connector {
         http.set_local_address(options.local_addr);
         // The whole connect (TCP + TLS) is timed here, not by HttpConnector.
         http.set_connect_timeout(None);
+        let base_tls = Arc::new(tls.clone());
+        // The same ALPN offer hyper-rustls makes, for TLS inside proxy tunnels.
+        let mut tunnel_tls = tls.clone();
+        tunnel_tls.alpn_protocols = match options.protocol {
+            Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Protocol::Http1 => Vec::new(),
+            Protocol::Http2PriorKnowledge => vec![b"h2".to_vec()],
+        };
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
         let https = match options.protocol {
-            Protocol::Auto => builder.enable_all_versions().wrap_connector(http),
-            Protocol::Http1 => builder.enable_http1().wrap_connector(http),
-            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http),
+            Protocol::Auto => builder.enable_all_versions().wrap_connector(http.clone()),
+            Protocol::Http1 => builder.enable_http1().wrap_connector(http.clone()),
+            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http.clone()),
         };
         Connector {
             inner: Arc::new(ConnectorInner {
@@ -240,9 +273,92 @@ impl Connector {
                 limits: options
                     .max_connections_per_host
                     .map(|max| Arc::new(HostLimits::new(max))),
+                http,
+                tls: Arc::new(tunnel_tls),
+                proxy: None,
+                base_tls,
+                tunnel_http: false,
             }),
         }
     }
+
+    /// The same connector, making its connections through `proxy` (same timeout, TLS
+    /// settings and per-host cap, which counts target hosts whatever the route).
+    pub(crate) fn via(&self, proxy: Option<Proxy>) -> Connector {
+        let mut inner = (*self.inner).clone();
+        inner.proxy = proxy;
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same connector for upgrades: only HTTP/1.1 offered by ALPN (an HTTP/2
+    /// connection cannot be taken over), and through an HTTP proxy a `CONNECT` tunnel for
+    /// `http://` targets too (RFC 6455 §4.1: a forwarding proxy drops the hop-by-hop
+    /// `Upgrade` and `Connection` headers).
+    pub(crate) fn upgrades(&self) -> Connector {
+        let mut inner = (*self.inner).clone();
+        inner.tunnel_http = true;
+        inner.https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*inner.base_tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(inner.http.clone());
+        let mut tunnel_tls = (*inner.base_tls).clone();
+        tunnel_tls.alpn_protocols = Vec::new();
+        inner.tls = Arc::new(tunnel_tls);
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+/// Connects to `uri` through `proxy`: returns the stream and whether requests on it are
+/// forwarded in absolute form (HTTP proxy, `http://` target).
+async fn connect_via(
+    inner: &ConnectorInner,
+    proxy: &Proxy,
+    uri: &Uri,
+) -> Result<(Stream, bool), BoxError> {
+    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::invalid_url("the URL has no host"))?;
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let tcp = inner
+        .http
+        .clone()
+        .call(proxy.dial_uri()?)
+        .await
+        .map_err(|e| ProxyError::new(proxy, format!("cannot connect: {}", chain_text(&e))))?;
+    if proxy.kind() == ProxyKind::Http && !https && !inner.tunnel_http {
+        return Ok((MaybeHttpsStream::Http(tcp), true));
+    }
+    let mut tcp = tcp.into_inner();
+    match proxy.kind() {
+        ProxyKind::Http => http_connect(&mut tcp, proxy, host, port).await?,
+        ProxyKind::Socks5 { .. } => socks5_connect(&mut tcp, proxy, host, port).await?,
+    }
+    if !https {
+        return Ok((MaybeHttpsStream::Http(TokioIo::new(tcp)), false));
+    }
+    let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+        .map_err(|e| {
+            Error::invalid_url(format!("invalid TLS server name `{host}`")).with_source(e)
+        })?
+        .to_owned();
+    let tls = tokio_rustls::TlsConnector::from(inner.tls.clone())
+        .connect(name, TokioIo::new(TokioIo::new(tcp)))
+        .await?;
+    Ok((MaybeHttpsStream::from(tls), false))
+}
+
+/// An error and its causes on one line (the proxy's message keeps the cause's text).
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    source_chain(err)
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 impl Service<Uri> for Connector {
@@ -259,14 +375,24 @@ impl Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let limits = self.inner.limits.clone();
         let timeout = self.inner.connect_timeout;
-        let connecting = self.inner.https.clone().call(uri.clone());
+        let route = match &self.inner.proxy {
+            None => Either::Left(self.inner.https.clone().call(uri.clone())),
+            Some(proxy) => Either::Right(proxy.clone()),
+        };
+        let inner = self.inner.clone();
         Box::pin(async move {
             // Waiting for a free slot is not connecting: the connect timeout starts after.
             let permit = match limits {
                 Some(limits) => limits.acquire(&uri).await,
                 None => None,
             };
-            let stream = match timeout {
+            let connecting = async {
+                match route {
+                    Either::Left(direct) => Ok((direct.await?, false)),
+                    Either::Right(proxy) => connect_via(&inner, &proxy, &uri).await,
+                }
+            };
+            let (stream, forward) = match timeout {
                 Some(t) => tokio::time::timeout(t, connecting)
                     .await
                     .map_err(|_| ConnectTimedOut(t))??,
@@ -274,6 +400,7 @@ impl Service<Uri> for Connector {
             };
             Ok(Conn {
                 inner: stream,
+                forward,
                 _permit: permit,
             })
         })
@@ -334,12 +461,19 @@ type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 /// A connection, holding its host's permit until it closes.
 pub(crate) struct Conn {
     inner: Stream,
+    /// To an HTTP proxy that forwards: hyper-util then writes absolute-form targets.
+    forward: bool,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        self.inner.connected()
+        let connected = self.inner.connected();
+        if self.forward {
+            connected.proxy(true)
+        } else {
+            connected
+        }
     }
 }
 
@@ -392,8 +526,63 @@ type LegacyClient = hyper_util::client::legacy::Client<Connector, Body>;
 /// hyper-util's `request(&self)` makes its own copy anyway.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    client: Arc<LegacyClient>,
+    inner: Arc<TransportInner>,
 }
+
+/// How many other routes (proxies, HTTP/1.1-only) get a pool of their own; past that the
+/// map is emptied (each dropped client's idle connections close; requests in flight
+/// finish), so a stream of distinct per-request proxies cannot grow it without bound.
+const MAX_ROUTES: usize = 16;
+
+struct TransportInner {
+    direct: LegacyClient,
+    rules: ProxyRules,
+    /// What other clients are built from: the direct one's settings and connector.
+    builder: hyper_util::client::legacy::Builder,
+    connector: Connector,
+    /// Whether `direct` speaks only HTTP/1.1 already.
+    http1_only: bool,
+    /// The other routes: through a proxy, and/or HTTP/1.1 only (for upgrades).
+    routes: Mutex<HashMap<(Option<Proxy>, bool), LegacyClient>>,
+}
+
+impl TransportInner {
+    /// The client (and pool) for connections through `proxy`, with HTTP/1.1 only when
+    /// `http1`, made on first use.
+    fn client_for(&self, proxy: Option<&Proxy>, http1: bool) -> LegacyClient {
+        let key = (proxy.cloned(), http1);
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = routes.get(&key) {
+            return client.clone();
+        }
+        if routes.len() >= MAX_ROUTES {
+            routes.clear();
+        }
+        let mut builder = self.builder.clone();
+        // A forwarding proxy speaks HTTP/1.1 (no h2c by prior knowledge to it); https://
+        // targets still negotiate h2 with the origin by ALPN in the tunnel.
+        if http1 || proxy.is_some_and(Proxy::forwards_http) {
+            builder.http2_only(false);
+        }
+        let connector = if http1 {
+            self.connector.upgrades()
+        } else {
+            self.connector.clone()
+        };
+        let client = builder.build(connector.via(key.0.clone()));
+        routes.insert(key, client.clone());
+        client
+    }
+}
+
+/// Request extension: this request asks for an upgrade (`openraw` inserts it), so it must
+/// go out on an HTTP/1.1 connection, tunnelled through an HTTP proxy whatever the scheme
+/// (see [`Connector::upgrades`]). It gets a pool of its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Http1Upgrade;
 
 /// Pool settings of a client.
 #[derive(Clone, Debug)]
@@ -404,7 +593,12 @@ pub(crate) struct PoolOptions {
 }
 
 impl Transport {
-    pub(crate) fn new(connector: Connector, protocol: Protocol, pool: &PoolOptions) -> Transport {
+    pub(crate) fn new(
+        connector: Connector,
+        protocol: Protocol,
+        pool: &PoolOptions,
+        rules: ProxyRules,
+    ) -> Transport {
         let mut builder =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
         builder
@@ -415,26 +609,123 @@ impl Transport {
             .http1_title_case_headers(pool.title_case_headers)
             .http2_only(protocol == Protocol::Http2PriorKnowledge);
         Transport {
-            client: Arc::new(builder.build(connector)),
+            inner: Arc::new(TransportInner {
+                direct: builder.build(connector.clone()),
+                rules,
+                builder,
+                connector,
+                http1_only: protocol == Protocol::Http1,
+                routes: Mutex::new(HashMap::new()),
+            }),
         }
     }
+}
+
+type DirectFuture = futures_util::future::MapErr<
+    hyper_util::client::legacy::ResponseFuture,
+    fn(hyper_util::client::legacy::Error) -> Error,
+>;
+
+/// The response future of [`Transport`]: direct requests stay unboxed; one on another
+/// route is boxed (through a proxy it may be sent twice, see [`Transport::call`]).
+pub(crate) enum TransportFuture {
+    Direct(DirectFuture),
+    Routed(Pin<Box<dyn Future<Output = Result<Response<Incoming>, Error>> + Send>>),
+}
+
+impl Future for TransportFuture {
+    type Output = Result<Response<Incoming>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both variants are Unpin (hyper-util's future is a box itself).
+        match self.get_mut() {
+            TransportFuture::Direct(f) => Pin::new(f).poll(cx),
+            TransportFuture::Routed(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// A copy of `req` to send again, when its method is idempotent (RFC 9110 §9.2.2) and
+/// its body can be replayed.
+fn replayable(req: &Request<Body>) -> Option<Request<Body>> {
+    if !req.method().is_idempotent() {
+        return None;
+    }
+    let body = req.body().try_clone()?;
+    let mut copy = Request::new(body);
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    Some(copy)
+}
+
+/// The connection closed before the response began: the peer (a proxy) closed an idle
+/// pooled connection while the request was being written.
+fn closed_before_response(err: &hyper_util::client::legacy::Error) -> bool {
+    source_chain(err).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+    })
 }
 
 impl Service<Request<Body>> for Transport {
     type Response = Response<Incoming>;
     type Error = Error;
-    type Future = futures_util::future::MapErr<
-        hyper_util::client::legacy::ResponseFuture,
-        fn(hyper_util::client::legacy::Error) -> Error,
-    >;
+    type Future = TransportFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         use futures_util::TryFutureExt;
-        self.client.request(req).map_err(classify as fn(_) -> _)
+        let inner = &*self.inner;
+        let proxy = match req.extensions().get::<ProxyConfig>() {
+            Some(config) => config.proxy(),
+            None if inner.rules.is_none() => None,
+            None => inner.rules.for_uri(req.uri()),
+        };
+        let http1 = !inner.http1_only && req.extensions().get::<Http1Upgrade>().is_some();
+        let Some(proxy) = proxy.cloned() else {
+            if !http1 {
+                return TransportFuture::Direct(
+                    inner.direct.request(req).map_err(classify as fn(_) -> _),
+                );
+            }
+            return TransportFuture::Routed(Box::pin(
+                inner.client_for(None, true).request(req).map_err(classify),
+            ));
+        };
+        // A forwarded request carries the proxy's credentials itself; a tunnelled one
+        // (https://) never does: they went in the CONNECT, not to the origin.
+        let forwarded = proxy.forwards_http()
+            && req.uri().scheme() != Some(&http::uri::Scheme::HTTPS)
+            && !http1;
+        if forwarded {
+            if let Some(auth) = proxy.authorization() {
+                req.headers_mut()
+                    .entry(http::header::PROXY_AUTHORIZATION)
+                    .or_insert(auth);
+            }
+        }
+        let client = inner.client_for(Some(&proxy), http1);
+        // Some forwarding proxies (tinyproxy) close the client connection after every
+        // response without saying `Connection: close`, so a pooled connection can die
+        // under the next request. Like curl, which finds such a connection dead before
+        // reusing it, an idempotent request with a replayable body is sent once more on a
+        // new connection; anything else fails as a request error (RetryLayer's domain).
+        let again = forwarded.then(|| replayable(&req)).flatten();
+        TransportFuture::Routed(Box::pin(async move {
+            match (client.request(req).await, again) {
+                (Err(err), Some(again)) if closed_before_response(&err) => {
+                    tracing::debug!(target: "httpstack::client", "the proxy closed the connection: sending again");
+                    client.request(again).await.map_err(classify)
+                }
+                (result, _) => result.map_err(classify),
+            }
+        }))
     }
 }
 
