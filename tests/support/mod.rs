@@ -8,6 +8,7 @@ pub mod h2c;
 pub mod httpbin;
 pub mod peers;
 pub mod raw_http;
+pub mod static_files;
 pub mod tls;
 
 use std::future::IntoFuture;
