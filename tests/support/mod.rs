@@ -6,6 +6,7 @@
 
 pub mod h2c;
 pub mod httpbin;
+pub mod nginx;
 pub mod peers;
 pub mod raw_http;
 pub mod static_files;
