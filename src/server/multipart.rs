@@ -4,7 +4,8 @@
 //! [`parse_multipart_form`] takes a request and returns a [`MultipartForm`]: call
 //! [`next_part`](MultipartForm::next_part) for each [`Part`] (name, filename, content
 //! type, headers) and read its data with [`chunk`](Part::chunk) as it arrives — a part is
-//! never held whole unless [`bytes`](Part::bytes) asks for it. The parsing is the
+//! never held whole unless [`bytes`](Part::bytes) asks for it: what is buffered stays
+//! near one read of the connection plus 64 KiB. The parsing is the
 //! well-kept `multer` crate (RFC 7578 / RFC 2046 framing, used by axum's `Multipart`);
 //! this module adds HTTP.jl's entry point, the part-count limit, the up-front
 //! `Content-Length` check and typed errors that map to HTTP statuses.
@@ -271,11 +272,14 @@ where
             limit: limits.max_body_bytes,
         });
     }
-    let stream = req
-        .into_body()
-        .into_data_stream()
-        .map_ok(Into::<Bytes>::into)
-        .map_err(Into::<BoxError>::into);
+    let stream = PollBudget {
+        inner: req
+            .into_body()
+            .into_data_stream()
+            .map_ok(Into::<Bytes>::into)
+            .map_err(Into::<BoxError>::into),
+        taken: 0,
+    };
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
             .whole_stream(limits.max_body_bytes)
@@ -286,6 +290,48 @@ where
         parts: 0,
         limits,
     })
+}
+
+/// How many body bytes multer may pull in one poll before it must hand out what it has.
+const POLL_BUDGET: usize = 64 * 1024;
+
+pin_project_lite::pin_project! {
+    /// Ends multer's read loop every [`POLL_BUDGET`] bytes. multer reads the body until it
+    /// is `Pending`, so a fast client could make it buffer megabytes of a part before the
+    /// handler sees any; here it yields (waking itself at once) after each budget, and the
+    /// handler's `chunk()` gets what was read so far. What is held stays near one budget
+    /// plus one read of the connection.
+    struct PollBudget<S> {
+        #[pin]
+        inner: S,
+        taken: usize,
+    }
+}
+
+impl<S> futures_util::Stream for PollBudget<S>
+where
+    S: futures_util::Stream<Item = Result<Bytes, BoxError>>,
+{
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.project();
+        if *this.taken >= POLL_BUDGET {
+            *this.taken = 0;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let polled = this.inner.poll_next(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(chunk))) => *this.taken += chunk.len(),
+            std::task::Poll::Pending => *this.taken = 0,
+            std::task::Poll::Ready(_) => {}
+        }
+        polled
+    }
 }
 
 /// The parts of a multipart body, read one after the other as the body arrives.
