@@ -53,6 +53,14 @@ impl Validators {
     }
 }
 
+/// A request (method, target, headers with `{placeholders}`) and what it must get.
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Expect,
+);
+
 /// What a case expects: status, body (`None`: not checked), and header values (`None`:
 /// the header must be absent).
 struct Expect {
@@ -86,11 +94,7 @@ impl Expect {
     }
 }
 
-async fn check_cases(
-    server: &Server,
-    validators: &Validators,
-    cases: Vec<(&str, &str, Vec<(&str, &str)>, Expect)>,
-) {
+async fn check_cases(server: &Server, validators: &Validators, cases: Vec<Case>) {
     for (method, target, headers, expected) in cases {
         let headers: Vec<(String, String)> = headers
             .iter()
@@ -135,7 +139,7 @@ async fn full_head_ranges_and_conditionals() {
     let v = Validators::of(&server, "/data.bin").await;
     let data = data();
     let len = DATA_LEN.to_string();
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Expect)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/hello.txt",
@@ -409,7 +413,7 @@ async fn paths_methods_directories_and_spa_fallback() {
     let plain = serve_site(&site, false).await;
     let spa = serve_site(&site, true).await;
     let v = Validators::of(&plain, "/hello.txt").await;
-    let shared: Vec<(&str, &str, Vec<(&str, &str)>, Expect)> = vec![
+    let shared: Vec<Case> = vec![
         // Unsafe or invalid paths: 400, whether or not the target exists.
         ("GET", "/../hello.txt", vec![], expect(400)),
         ("GET", "/docs/../hello.txt", vec![], expect(400)),
@@ -471,7 +475,7 @@ async fn paths_methods_directories_and_spa_fallback() {
     ];
     check_cases(&plain, &v, shared).await;
     // The same again under the SPA server, then where they differ.
-    let shared_spa: Vec<(&str, &str, Vec<(&str, &str)>, Expect)> = vec![
+    let shared_spa: Vec<Case> = vec![
         ("GET", "/../hello.txt", vec![], expect(400)),
         ("GET", "/missing.css", vec![], expect(404)),
         ("GET", "/app/main.js", vec![], expect(404)),
@@ -607,7 +611,7 @@ async fn serve_file_and_serve_content_in_handlers() {
     .expect("serve");
     let v = Validators::of(&server, "/report").await;
     let data = data();
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Expect)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/report",
@@ -688,7 +692,7 @@ async fn file_server_inside_axum() {
         .nest_service("/static", file_server(site.path()));
     let server = serve("127.0.0.1:0", app).await.expect("serve axum");
     let v = Validators::of(&server, "/static/hello.txt").await;
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Expect)> = vec![
+    let cases: Vec<Case> = vec![
         ("GET", "/api", vec![], expect(200).body("api")),
         ("GET", "/static/hello.txt", vec![], expect(200).body(HELLO)),
         (

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 use super::content_body::ContentBody;
 use super::entity_tag::EntityTag;
 use super::preconditions::{RequestConditions, Validators};
-use super::representation::{check_method, status_response, Representation};
+use super::representation::{method_not_allowed, status_response, Representation};
 use crate::messages::sniff;
 use crate::Body;
 
@@ -186,7 +186,7 @@ pub fn serve_content<B>(
     let conditions = RequestConditions::new(req.method(), req.headers());
     let content = content.into();
     async move {
-        if let Err(response) = check_method(&conditions.method) {
+        if let Some(response) = method_not_allowed(&conditions.method) {
             return response;
         }
         match respond(&conditions, content).await {
@@ -298,7 +298,8 @@ mod tests {
     #[tokio::test]
     async fn bytes_and_readers_agree() {
         let data = "The quick brown fox jumps over the lazy dog";
-        let cases: &[(&[(&str, &str)], u16, &str, Option<&str>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, Option<&'a str>);
+        let cases: &[Case] = &[
             (&[], 200, data, None),
             (
                 &[("range", "bytes=4-8")],

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response, StatusCode};
 use tower::Service;
 
-use super::representation::{check_method, status_response};
+use super::representation::{method_not_allowed, status_response};
 use super::request_path::RequestPath;
 use super::serve_file::{FileRequest, Served, DEFAULT_INDEX_FILE};
 use crate::Body;
@@ -110,7 +110,7 @@ impl<B> Service<Request<B>> for FileServer {
     }
 
     fn call(&mut self, req: Request<B>) -> ResponseFuture {
-        if let Err(response) = check_method(req.method()) {
+        if let Some(response) = method_not_allowed(req.method()) {
             return ResponseFuture::ready(response);
         }
         let path = match RequestPath::parse(req.uri().path()) {

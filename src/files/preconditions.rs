@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn rfc_9110_order() {
-        let cases: &[(&str, &[(&str, &str)], Decision)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Decision);
+        let cases: &[Case] = &[
             ("GET", &[], Full),
             ("HEAD", &[("range", "bytes=0-9")], Full),
             ("GET", &[("if-match", TAG)], Full),

@@ -91,13 +91,13 @@ pub(crate) fn status_response(status: StatusCode) -> Response<Body> {
 
 /// `405 Method Not Allowed` unless the method is GET or HEAD (HTTP.jl: only GET and HEAD
 /// are served), with the `Allow` header RFC 9110 §15.5.6 requires.
-pub(crate) fn check_method(method: &Method) -> Result<(), Response<Body>> {
+pub(crate) fn method_not_allowed(method: &Method) -> Option<Response<Body>> {
     if method == Method::GET || method == Method::HEAD {
-        return Ok(());
+        return None;
     }
     let mut response = status_response(StatusCode::METHOD_NOT_ALLOWED);
     response
         .headers_mut()
         .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-    Err(response)
+    Some(response)
 }

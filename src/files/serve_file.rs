@@ -12,7 +12,7 @@ use super::content::SNIFF_LEN;
 use super::content_body::ContentBody;
 use super::entity_tag::EntityTag;
 use super::preconditions::{RequestConditions, Validators};
-use super::representation::{check_method, status_response, Representation};
+use super::representation::{method_not_allowed, status_response, Representation};
 use crate::messages::sniff;
 use crate::Body;
 
@@ -52,7 +52,7 @@ pub fn serve_file<B>(
     let file_request = FileRequest::new(req, req.uri().path().ends_with('/'), last_raw(req));
     let path = path.as_ref().to_owned();
     async move {
-        if let Err(response) = check_method(&file_request.conditions.method) {
+        if let Some(response) = method_not_allowed(&file_request.conditions.method) {
             return response;
         }
         match file_request.serve(path, Some(DEFAULT_INDEX_FILE)).await {
