@@ -468,6 +468,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn limits_from_a_request_extension() {
+        let mut req = request("multipart/form-data; boundary=XX", BODY);
+        req.extensions_mut()
+            .insert(MultipartLimits::new().max_parts(1));
+        let mut form = parse_multipart_form(req).unwrap();
+        assert_eq!(form.limits().parts_limit(), 1);
+        form.next_part().await.unwrap().unwrap();
+        let err = form.next_part().await.unwrap_err();
+        assert!(
+            matches!(err, MultipartError::TooManyParts { limit: 1 }),
+            "{err}"
+        );
+        assert!(err.is_limit());
+        let err: Error = err.into();
+        assert!(err.is_invalid_input(), "{err}");
+    }
+
+    #[tokio::test]
     async fn typed_errors() {
         let cases: &[(&str, &str, MultipartLimits, StatusCode)] = &[
             (
