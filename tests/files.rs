@@ -1,6 +1,6 @@
 //! Static files over real sockets on 127.0.0.1: `file_server` (index file, SPA fallback,
 //! directory redirect, unsafe paths), `serve_file` and `serve_content` in handlers, and
-//! `file_server` inside axum. Requests are written raw (`tests/support/raw_http.rs`) so
+//! `file_server` inside axum, and over h2c. Requests are written raw (`tests/support/raw_http.rs`) so
 //! traversal paths reach the server unnormalised; the large file also goes through
 //! httpstack's client.
 //!
@@ -719,5 +719,55 @@ async fn file_server_inside_axum() {
         ("GET", "/static/missing.txt", vec![], expect(404)),
     ];
     check_cases(&server, &v, cases).await;
+    server.close().await;
+}
+
+#[tokio::test]
+async fn over_h2c() {
+    let site = site();
+    let server = serve_site(&site, false).await;
+    let mut h2 =
+        support::h2c::h2c::<http_body_util::Empty<bytes::Bytes>>(server.local_addr()).await;
+    let data = data();
+    // (method, path, range, status, body, content-length)
+    let cases: [(&str, &str, Option<&str>, u16, &[u8], Option<&str>); 5] = [
+        ("GET", "/data.bin", None, 200, &data, Some("1000")),
+        (
+            "GET",
+            "/data.bin",
+            Some("bytes=10-19"),
+            206,
+            &data[10..20],
+            Some("10"),
+        ),
+        ("HEAD", "/data.bin", None, 200, b"", Some("1000")),
+        ("GET", "/data.bin", Some("bytes=2000-"), 416, b"", None),
+        ("GET", "/%2e%2e/data.bin", None, 400, b"", None),
+    ];
+    for (method, path, range, status, body, length) in cases {
+        let case = format!("h2c {method} {path} {range:?}");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", server.local_addr()));
+        if let Some(range) = range {
+            req = req.header("range", range);
+        }
+        let req = req.body(http_body_util::Empty::new()).unwrap();
+        support::within("h2 ready", h2.ready())
+            .await
+            .expect("h2 ready");
+        let res = support::within(&case, h2.send_request(req))
+            .await
+            .expect(&case);
+        assert_eq!(res.status().as_u16(), status, "{case}");
+        if let Some(length) = length {
+            assert_eq!(res.headers()["content-length"], length, "{case}");
+        }
+        let got = support::within(&case, res.into_body().collect())
+            .await
+            .expect(&case)
+            .to_bytes();
+        assert!(got[..] == *body, "{case}: {} bytes", got.len());
+    }
     server.close().await;
 }
