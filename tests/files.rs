@@ -1,8 +1,8 @@
 //! Static files over real sockets on 127.0.0.1: `file_server` (index file, SPA fallback,
-//! directory redirect, unsafe paths), `serve_file` and `serve_content` in handlers, and
-//! `file_server` inside axum, and over h2c. Requests are written raw (`tests/support/raw_http.rs`) so
-//! traversal paths reach the server unnormalised; the large file also goes through
-//! httpstack's client.
+//! directory redirect, unsafe paths), `serve_file` and `serve_content` in handlers,
+//! `file_server` inside axum and over h2c. Requests are written raw
+//! (`tests/support/raw_http.rs`) so traversal paths reach the server unnormalised; the
+//! large file also goes through httpstack's client.
 //!
 //! Fixture files are generated into a tempdir (`tests/support/static_files.rs`).
 
@@ -729,8 +729,16 @@ async fn over_h2c() {
     let mut h2 =
         support::h2c::h2c::<http_body_util::Empty<bytes::Bytes>>(server.local_addr()).await;
     let data = data();
-    // (method, path, range, status, body, content-length)
-    let cases: [(&str, &str, Option<&str>, u16, &[u8], Option<&str>); 5] = [
+    /// Method, path, Range, then the status, body and Content-Length expected.
+    type H2Case<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        u16,
+        &'a [u8],
+        Option<&'a str>,
+    );
+    let cases: [H2Case; 5] = [
         ("GET", "/data.bin", None, 200, &data, Some("1000")),
         (
             "GET",
