@@ -20,6 +20,7 @@
 #![deny(unsafe_code)]
 
 pub mod client;
+pub mod files;
 pub mod messages;
 pub mod server;
 pub mod uri;
@@ -33,6 +34,7 @@ pub use client::{
     request, set_default_client, Certificate, Client, ClientBuilder, Download, Form, Multipart,
     OpenStream, Progress, RequestBuilder, Response,
 };
+pub use files::{file_server, serve_content, serve_file};
 pub use server::{handler_fn, listen, serve, Server, ServerBuilder};
 
 /// Paths the `client!` macro expands to. Not public API.

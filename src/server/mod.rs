@@ -135,6 +135,7 @@ mod handle;
 mod handler_fn;
 mod listen;
 mod listener;
+pub mod multipart;
 mod peer_addr;
 mod pipelining;
 mod request_framing;
@@ -150,6 +151,9 @@ pub use builder::ServerBuilder;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};
 pub use listen::listen;
+pub use multipart::{
+    parse_multipart_form, parse_multipart_form_with, MultipartError, MultipartForm, MultipartLimits,
+};
 pub use peer_addr::PeerAddr;
 pub use serve::serve;
 pub use stream::Stream;

@@ -6,9 +6,11 @@
 
 pub mod h2c;
 pub mod httpbin;
+pub mod nginx;
 pub mod peers;
 pub mod raw_http;
 pub mod tinyproxy;
+pub mod static_files;
 pub mod tls;
 
 use std::future::IntoFuture;

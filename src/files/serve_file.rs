@@ -1,0 +1,243 @@
+//! [`serve_file`] (HTTP.jl `servefile`): one file, or a directory's index file, from disk.
+
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use http::header::{HeaderValue, LOCATION};
+use http::{Request, Response, StatusCode};
+
+use super::content::SNIFF_LEN;
+use super::content_body::ContentBody;
+use super::entity_tag::EntityTag;
+use super::preconditions::{RequestConditions, Validators};
+use super::representation::{method_not_allowed, status_response, Representation};
+use crate::messages::sniff;
+use crate::Body;
+
+/// The index file a directory request is answered with, unless configured otherwise.
+pub(crate) const DEFAULT_INDEX_FILE: &str = "index.html";
+
+/// Serves the file at `path` as the response to `req` (HTTP.jl `servefile`), with
+/// [`serve_content`](super::serve_content)'s semantics: `Content-Type` from the extension
+/// (then sniffed), `Content-Length`, `Last-Modified`, a strong `ETag`, `Accept-Ranges`,
+/// single byte ranges, and the conditional headers in RFC 9110 §13.2.2 order.
+///
+/// When `path` is a directory, a request path without a trailing slash is redirected
+/// (`301`, relative `Location: name/`, so it works under any mount prefix) and one with it
+/// gets the directory's `index.html`. Missing files get `404`, unreadable ones `403`,
+/// methods other than GET and HEAD `405`. The file is streamed in chunks of at most
+/// 64 KiB, never read whole.
+///
+/// `path` is used as given: to serve request paths below a root safely, use
+/// [`file_server`](super::file_server).
+///
+/// ```no_run
+/// use httpstack::files::serve_file;
+/// use httpstack::server::{handler_fn, serve};
+///
+/// # async fn demo() -> Result<(), httpstack::Error> {
+/// let server = serve(
+///     "127.0.0.1:8080",
+///     handler_fn(|req| async move { serve_file(&req, "reports/latest.pdf").await }),
+/// )
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub fn serve_file<B>(
+    req: &Request<B>,
+    path: impl AsRef<Path>,
+) -> impl Future<Output = Response<Body>> + Send + 'static {
+    let file_request = FileRequest::new(req, req.uri().path().ends_with('/'), last_raw(req));
+    let path = path.as_ref().to_owned();
+    async move {
+        if let Some(response) = method_not_allowed(&file_request.conditions.method) {
+            return response;
+        }
+        match file_request.serve(path, Some(DEFAULT_INDEX_FILE)).await {
+            Served::Response(response) => response,
+            Served::NotFound => status_response(StatusCode::NOT_FOUND),
+        }
+    }
+}
+
+fn last_raw<B>(req: &Request<B>) -> String {
+    req.uri()
+        .path()
+        .split('/')
+        .rfind(|s| !s.is_empty())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// What serving a path needs from the request, owned.
+#[derive(Debug)]
+pub(crate) struct FileRequest {
+    pub(crate) conditions: RequestConditions,
+    /// Whether the URL path ends in `/`.
+    trailing_slash: bool,
+    /// The relative redirect target for a directory asked for without `/`.
+    redirect: String,
+}
+
+/// The outcome of serving a path: a response, or "nothing there" (for the SPA fallback).
+#[derive(Debug)]
+pub(crate) enum Served {
+    Response(Response<Body>),
+    NotFound,
+}
+
+impl FileRequest {
+    /// Copies what it needs out of `req`; `last_raw_segment` is the URL path's last
+    /// non-empty segment, still percent-encoded.
+    pub(crate) fn new<B>(req: &Request<B>, trailing_slash: bool, last_raw_segment: String) -> Self {
+        let mut redirect = last_raw_segment;
+        redirect.push('/');
+        if let Some(query) = req.uri().query() {
+            redirect.push('?');
+            redirect.push_str(query);
+        }
+        if redirect == "/" {
+            redirect.insert(0, '.');
+        }
+        FileRequest {
+            conditions: RequestConditions::new(req.method(), req.headers()),
+            trailing_slash,
+            redirect,
+        }
+    }
+
+    /// Serves `path`; a directory redirects or gets `index_file` (none: 404).
+    pub(crate) async fn serve(&self, path: PathBuf, index_file: Option<&str>) -> Served {
+        let index_file = index_file.map(str::to_owned);
+        let trailing_slash = self.trailing_slash;
+        // One trip to the blocking pool for open + stat (+ index, + sniff).
+        let opened = tokio::task::spawn_blocking(move || {
+            open_blocking(path, trailing_slash, index_file.as_deref())
+        })
+        .await
+        .unwrap_or_else(|join| Err(io::Error::other(join)));
+        match opened {
+            Ok(Opened::File(file)) => Served::Response(self.respond(file)),
+            Ok(Opened::Redirect) => {
+                let mut response = status_response(StatusCode::MOVED_PERMANENTLY);
+                if let Ok(location) = HeaderValue::try_from(self.redirect.as_str()) {
+                    response.headers_mut().insert(LOCATION, location);
+                }
+                Served::Response(response)
+            }
+            Ok(Opened::NotFound) => Served::NotFound,
+            Err(err) if is_not_found(&err) => Served::NotFound,
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+                Served::Response(status_response(StatusCode::FORBIDDEN))
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "serve_file: opening the file failed");
+                Served::Response(status_response(StatusCode::INTERNAL_SERVER_ERROR))
+            }
+        }
+    }
+
+    fn respond(&self, file: OpenFile) -> Response<Body> {
+        let OpenFile {
+            mut file,
+            len,
+            modified,
+            content_type,
+        } = file;
+        let etag = modified
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map(|since| {
+                // Strong: a new write changes the modification time or the length. nginx's
+                // format (`"mtime-length"` in hex), plus the nanoseconds.
+                EntityTag::from_hex_digits(format!(
+                    "{:x}.{:x}-{len:x}",
+                    since.as_secs(),
+                    since.subsec_nanos()
+                ))
+            });
+        let representation = Representation {
+            len,
+            content_type,
+            validators: Validators {
+                etag,
+                last_modified: modified,
+            },
+        };
+        let mut planned = representation.plan(&self.conditions);
+        if let Some((start, len)) = planned.body {
+            // lseek only moves the file offset: no I/O to wait for.
+            if start > 0 {
+                if let Err(err) = file.seek(SeekFrom::Start(start)) {
+                    tracing::warn!(error = %err, "serve_file: seeking failed");
+                    return status_response(StatusCode::INTERNAL_SERVER_ERROR);
+                }
+            }
+            let file = tokio::fs::File::from_std(file);
+            *planned.response.body_mut() = Body::wrap(ContentBody::new(file, len));
+        }
+        planned.response
+    }
+}
+
+fn is_not_found(err: &io::Error) -> bool {
+    // ENOTDIR (20 on Linux, macOS and the BSDs): a path through a file, `/a.txt/b`.
+    err.kind() == io::ErrorKind::NotFound || (cfg!(unix) && err.raw_os_error() == Some(20))
+}
+
+enum Opened {
+    File(OpenFile),
+    Redirect,
+    NotFound,
+}
+
+struct OpenFile {
+    file: std::fs::File,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    content_type: HeaderValue,
+}
+
+/// Opens `path` (or its directory's index file) and reads what the response head needs.
+fn open_blocking(
+    path: PathBuf,
+    trailing_slash: bool,
+    index_file: Option<&str>,
+) -> io::Result<Opened> {
+    let mut path = path;
+    let mut file = std::fs::File::open(&path)?;
+    let mut meta = file.metadata()?;
+    if meta.is_dir() {
+        if !trailing_slash {
+            return Ok(Opened::Redirect);
+        }
+        let Some(index_file) = index_file else {
+            return Ok(Opened::NotFound);
+        };
+        path.push(index_file);
+        file = std::fs::File::open(&path)?;
+        meta = file.metadata()?;
+        if meta.is_dir() {
+            return Ok(Opened::NotFound);
+        }
+    } else if !meta.is_file() {
+        // A FIFO or device has no length to serve ranges of.
+        return Ok(Opened::NotFound);
+    }
+    let content_type = match mime_guess::from_path(&path).first_raw() {
+        Some(mime) => HeaderValue::from_static(mime),
+        None => {
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+            file.seek(SeekFrom::Start(0))?;
+            HeaderValue::from_static(sniff(&head))
+        }
+    };
+    Ok(Opened::File(OpenFile {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        file,
+        content_type,
+    }))
+}
