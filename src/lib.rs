@@ -22,6 +22,7 @@
 pub mod client;
 pub mod messages;
 pub mod server;
+pub mod sse;
 pub mod uri;
 
 #[doc(inline)]
