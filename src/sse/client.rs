@@ -32,6 +32,16 @@ pin_project! {
     }
 }
 
+impl<B> std::fmt::Debug for SseStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseStream")
+            .field("last_event_id", &self.parser.last_event_id())
+            .field("retry", &self.parser.retry())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<B> SseStream<B> {
     /// Parses `body` with the default limits (1 MiB lines, 16 MiB events).
     pub fn new(body: B) -> SseStream<B> {
