@@ -76,7 +76,8 @@ impl std::fmt::Debug for EventSource {
 }
 
 enum Connect {
-    Open(SseStream<Body>),
+    /// Boxed: the stream is large, and this happens once per connection.
+    Open(Box<SseStream<Body>>),
     /// 204: the server asks the client to stop.
     NoContent,
     /// Worth another try (connect or I/O failure).
@@ -232,7 +233,7 @@ impl EventSource {
         self.attempted = true;
         match self.connect().await {
             Connect::Open(stream) => {
-                self.stream = Some(stream);
+                self.stream = Some(*stream);
                 None
             }
             Connect::NoContent => {
@@ -287,7 +288,9 @@ impl EventSource {
         }
         let parser = SseParser::with_limits(self.max_line, self.max_event)
             .with_last_event_id(self.last_event_id.clone());
-        Connect::Open(SseStream::with_parser(response.into_body(), parser).for_request(method, uri))
+        Connect::Open(Box::new(
+            SseStream::with_parser(response.into_body(), parser).for_request(method, uri),
+        ))
     }
 }
 
