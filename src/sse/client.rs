@@ -151,6 +151,15 @@ where
     }
 }
 
+/// The buffered [`Response`](crate::Response) (what awaiting a request gives) parses its
+/// whole body at once: for streams that already ended. Use
+/// [`RequestBuilder::sse`] to get events as they arrive.
+impl SseResponseExt<Body> for crate::Response {
+    fn sse(self) -> SseStream<Body> {
+        SseStream::new(Body::from(self.bytes()))
+    }
+}
+
 /// Whether a `Content-Type` is `text/event-stream` (parameters and case aside).
 pub(crate) fn is_event_stream(response: &http::Response<Body>) -> bool {
     response
@@ -235,6 +244,25 @@ mod tests {
         let events: Vec<_> = http::Response::new(body).sse().collect().await;
         let data: Vec<_> = events.into_iter().map(|e| e.unwrap().data).collect();
         assert_eq!(data, ["a\nb", "c"]);
+    }
+
+    #[tokio::test]
+    async fn buffered_response_parses_its_body() {
+        use crate::server::{handler_fn, serve};
+        let server = serve(
+            "127.0.0.1:0",
+            handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+                http::Response::new(Body::from("data: a\n\ndata: b\n\n"))
+            }),
+        )
+        .await
+        .unwrap();
+        let response = crate::get(format!("http://127.0.0.1:{}/", server.port()))
+            .await
+            .unwrap();
+        let data: Vec<_> = response.sse().map(|e| e.unwrap().data).collect().await;
+        assert_eq!(data, ["a", "b"]);
+        server.close().await;
     }
 
     #[tokio::test]

@@ -14,9 +14,8 @@ use crate::Error;
 /// lines joined with `\n`; `event` is its `event:` name (`None` means the default type,
 /// `"message"`); `id` is the last event ID in effect when the event was dispatched
 /// (it carries over from earlier events, as in the browser's `lastEventId`); `retry` is
-/// the last valid `retry:` hint of the stream, in milliseconds; `fields` holds every
-/// field seen in this event by name (the last value wins, `data` joined with `\n`), which
-/// is where non-standard fields are read.
+/// the last valid `retry:` hint of the stream, in milliseconds; `fields` holds the event's
+/// non-standard fields by name (the last value wins).
 ///
 /// On the server ([`SseSender::send`](super::SseSender::send)) the same fields are written:
 /// `event`, `id`, `retry`, the non-standard entries of `fields`, then `data` as one
@@ -41,7 +40,9 @@ pub struct SseEvent {
     pub id: Option<String>,
     /// The reconnection time hint (`retry:`), in milliseconds.
     pub retry: Option<u64>,
-    /// Every field of the event by name (last value wins; `data` joined with `\n`).
+    /// The event's non-standard fields (not `data`, `event`, `id`, `retry`) by name; the
+    /// last value wins. (HTTP.jl's `fields` repeats the standard four as well; here they
+    /// live only in their own members.)
     pub fields: BTreeMap<String, String>,
 }
 
@@ -117,8 +118,7 @@ impl SseEvent {
         }
         for (name, value) in &self.fields {
             if matches!(name.as_str(), "data" | "event" | "id" | "retry") {
-                // The parser records the standard fields here too; they are written from
-                // their own members above, so a parsed event can be sent on unchanged.
+                // Written from their own members above.
                 continue;
             }
             if name.is_empty() || name.contains([':', '\r', '\n']) {
