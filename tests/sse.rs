@@ -151,6 +151,39 @@ async fn each_event_is_flushed_as_sent() {
     server.close().await;
 }
 
+/// The same over HTTP/2 (h2c by prior knowledge, hyper's client): one DATA frame per
+/// event, read through the `.sse()` extension on hyper's response.
+#[tokio::test]
+async fn each_event_is_flushed_over_h2c() {
+    let (ack_tx, ack_rx) = mpsc::channel(1);
+    let acks = Arc::new(Mutex::new(Some(ack_rx)));
+    let (server, _base) = start(handler_fn(ack_handler(acks, 5))).await;
+    let mut sender = support::h2c::h2c(server.local_addr()).await;
+    let request = Request::get(format!("http://{}/ack", server.local_addr()))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = within("h2c request", sender.send_request(request))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = response.sse();
+    for i in 1..=5 {
+        let event = within(&format!("event {i} over h2c"), stream.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            event.data.starts_with(&format!("event {i} ")),
+            "{}",
+            event.data
+        );
+        ack_tx.send(i).await.unwrap();
+    }
+    assert!(within("end", stream.next()).await.is_none());
+    server.close().await;
+}
+
 #[tokio::test]
 async fn flushed_behind_default_compression_layer() {
     // tower-http's default predicate leaves text/event-stream uncompressed.
