@@ -23,6 +23,7 @@ pub mod client;
 pub mod files;
 pub mod messages;
 pub mod server;
+pub mod sse;
 pub mod uri;
 
 #[doc(inline)]
