@@ -543,19 +543,42 @@ impl ClientBuilder {
 /// A proxy refused or broke the handshake: the message names the proxy (without its
 /// credentials), what was asked and what it answered.
 #[derive(Debug)]
-pub(crate) struct ProxyError(String);
+pub(crate) struct ProxyError {
+    message: String,
+    /// The proxy said no (a 4xx to `CONNECT`): as the source, it tells the retry layer
+    /// to leave the attempt alone.
+    refused: Option<httpstack_middleware::retry::Refused>,
+}
 
 impl fmt::Display for ProxyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for ProxyError {}
+impl std::error::Error for ProxyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.refused
+            .as_ref()
+            .map(|r| r as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl ProxyError {
     pub(crate) fn new(proxy: &Proxy, what: impl fmt::Display) -> ProxyError {
-        ProxyError(format!("proxy {}: {what}", proxy.url()))
+        ProxyError {
+            message: format!("proxy {}: {what}", proxy.url()),
+            refused: None,
+        }
+    }
+
+    /// The proxy refused on purpose: not worth retrying.
+    pub(crate) fn refused(proxy: &Proxy, what: impl fmt::Display) -> ProxyError {
+        let error = ProxyError::new(proxy, what);
+        ProxyError {
+            refused: Some(httpstack_middleware::retry::Refused(error.message.clone())),
+            ..error
+        }
     }
 }
 
@@ -620,10 +643,12 @@ where
                     (401 | 407, true) => " (the proxy rejected the credentials)",
                     _ => "",
                 };
-                return Err(ProxyError::new(
-                    proxy,
-                    format!("answered {code} {reason} to CONNECT {authority}{hint}"),
-                ));
+                let what = format!("answered {code} {reason} to CONNECT {authority}{hint}");
+                return Err(if (400..500).contains(&code) {
+                    ProxyError::refused(proxy, what)
+                } else {
+                    ProxyError::new(proxy, what)
+                });
             }
             Ok(httparse::Status::Partial) if buf.len() < MAX_CONNECT_RESPONSE => {}
             Ok(httparse::Status::Partial) => {

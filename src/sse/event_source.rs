@@ -260,7 +260,11 @@ impl EventSource {
             .get(&self.url)
             .header(ACCEPT, "text/event-stream")
             .header(CACHE_CONTROL, "no-cache")
-            .status_exception(false);
+            .status_exception(false)
+            // The EventSource reconnects by its own rules (WHATWG §9.2.3: wait `retry`,
+            // fail for good on a non-200); the client's retry layer would add its own
+            // attempts and back-off on top.
+            .retry(false);
         if !self.last_event_id.is_empty() {
             // §9.2.3: the header carries the ID UTF-8 encoded; one that is not a valid
             // header value (a control character) is not sent rather than failing.

@@ -9,8 +9,8 @@ pub mod httpbin;
 pub mod nginx;
 pub mod peers;
 pub mod raw_http;
-pub mod tinyproxy;
 pub mod static_files;
+pub mod tinyproxy;
 pub mod tls;
 
 use std::future::IntoFuture;

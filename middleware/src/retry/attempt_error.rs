@@ -86,6 +86,23 @@ impl AttemptError for Infallible {
     }
 }
 
+/// In an error's source chain, says the peer refused on purpose (a proxy answering 407 to
+/// `CONNECT`, say): trying again would be refused the same way, so the attempt is not
+/// retried whatever its kind.
+///
+/// It carries the refusal's own message, since error messages often show the innermost
+/// link of the chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Refused {}
+
 /// What a failed attempt tells about retrying it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -103,6 +120,9 @@ pub(crate) enum Failure {
 /// decides; links that only know "the transport broke" leave room for an inner link
 /// (an h2 `REFUSED_STREAM` under a hyper error) to say the request was never processed.
 pub(crate) fn classify(error: &(dyn StdError + 'static)) -> Failure {
+    if std::iter::successors(Some(error), |e| (*e).source()).any(|e| e.is::<Refused>()) {
+        return Failure::Fatal;
+    }
     let mut guess = None;
     for link in std::iter::successors(Some(error), |e| (*e).source()) {
         match classify_link(link) {
@@ -181,6 +201,24 @@ fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_anywhere_in_the_chain_is_not_retried() {
+        #[derive(Debug)]
+        struct ProxySaidNo(Refused);
+        impl std::fmt::Display for ProxySaidNo {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("407")
+            }
+        }
+        impl StdError for ProxySaidNo {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Error::connect(ProxySaidNo(Refused("407".into())));
+        assert_eq!(classify(&err), Failure::Fatal);
+    }
 
     #[test]
     fn a_rejected_tls_handshake_is_not_retried() {

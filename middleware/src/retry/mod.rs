@@ -65,7 +65,7 @@ mod policy;
 mod retry_count;
 mod service;
 
-pub use attempt_error::AttemptError;
+pub use attempt_error::{AttemptError, Refused};
 pub use budget::RetryBudget;
 pub use config::{ExponentialBackOff, RetryCheck, RetryConfig, RetryState};
 pub use future::ResponseFuture;
