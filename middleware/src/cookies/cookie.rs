@@ -2,24 +2,12 @@
 //!
 //! The parser is HTTP.jl's `Cookies.jl`, itself a port of Go's `net/http` `cookie.go`
 //! (`readSetCookies`, `readCookies`, `Cookie.String`). It is written here rather than taken
-//! from the `cookie` crate because that crate's parser follows other rules: it keeps values
-//! with invalid bytes, keeps surrounding quotes, and drops the whole cookie on an
-//! unparseable `Expires`, where HTTP.jl drops only the attribute.
+//! from the `cookie` crate because that crate's parser follows other rules: it accepts names
+//! that are not tokens and values with bytes HTTP.jl refuses, keeps the quotes around a
+//! value, and accepts `Expires` formats HTTP.jl ignores (two-digit years, asctime). The
+//! `cookie` crate is still what a [`CookieJar`](super::CookieJar) hands to `cookie_store`.
 //!
-//! The rules, as in Go and HTTP.jl:
-//! - the name must be a non-empty RFC 9110 token, else the cookie is refused;
-//! - a value in double quotes is unquoted; a value with a byte outside `0x20..0x7e`, or a
-//!   `"`, `;` or `\` in it, refuses the cookie;
-//! - attribute names are case-insensitive; an attribute whose value has an invalid byte is
-//!   ignored, as is an unknown attribute;
-//! - `Expires` is `Wdy, DD Mon YYYY HH:MM:SS GMT` or `Wdy, DD-Mon-YYYY HH:MM:SS GMT`; any other
-//!   date is ignored (the cookie stays, as a session cookie);
-//! - `Max-Age` is an integer without leading zeros; zero or less means "delete now";
-//! - `Domain` loses one leading dot (RFC 6265 §5.2.3) and is lower-cased;
-//! - `SameSite` is `Lax`, `Strict` or `None`; anything else leaves it unset.
-//!
-//! One leniency over Go, from RFC 6265 §5.2: whitespace around an attribute's name and
-//! value, and around the cookie's value, is trimmed.
+//! The rules are listed in the [parent module's docs](super#parsing-rules).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -133,7 +121,7 @@ impl Cookie {
     }
 
     /// Parses one `Set-Cookie` header value (Go's `readSetCookies` for one line). `None` when
-    /// the name or the value is invalid; see the [module docs](self) for the rules.
+    /// the name or the value is invalid; see the [parsing rules](super#parsing-rules).
     pub fn parse_set_cookie(line: &str) -> Option<Cookie> {
         let mut parts = trim(line).split(';');
         let (name, value) = parts.next()?.split_once('=')?;

@@ -27,7 +27,7 @@ use crate::error::Error;
 ///
 /// ```
 /// use httpstack_middleware::cookies::CookieJar;
-/// use url::Url;
+/// use httpstack_middleware::cookies::Url;
 ///
 /// let jar = CookieJar::new();
 /// let url = Url::parse("http://example.com/account/login").unwrap();
@@ -107,7 +107,7 @@ impl CookieJar {
             .matches(&url)
             .into_iter()
             .filter(|c| https || !c.secure().unwrap_or(false))
-            .map(|c| from_stored(c))
+            .map(from_stored)
             .collect();
         drop(store);
         cookies.sort_by_key(|c| std::cmp::Reverse(c.path.as_ref().map_or(0, String::len)));
@@ -278,9 +278,9 @@ fn to_raw(cookie: &Cookie) -> cookie::Cookie<'static> {
         });
     }
     if let Some(max_age) = cookie.max_age {
-        // At most 400 days' worth is meaningful (RFC 6265bis §5.5); the cap keeps the
-        // arithmetic on an expiry time far from overflow.
-        raw.set_max_age(Duration::seconds(max_age.clamp(0, 400 * 86_400 * 100)));
+        // Capped at about a century, so that "now + Max-Age" cannot overflow.
+        const CENTURY: i64 = 100 * 366 * 86_400;
+        raw.set_max_age(Duration::seconds(max_age.clamp(0, CENTURY)));
     }
     if let Some(expires) = cookie.expires {
         const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
@@ -306,10 +306,10 @@ fn from_stored(stored: &cookie_store::Cookie<'_>) -> Cookie {
         secure: stored.secure().unwrap_or(false),
         http_only: stored.http_only().unwrap_or(false),
         host_only: matches!(stored.domain, CookieDomain::HostOnly(_)),
-        same_site: stored.same_site().and_then(|s| match s {
-            cookie::SameSite::Lax => Some(SameSite::Lax),
-            cookie::SameSite::Strict => Some(SameSite::Strict),
-            cookie::SameSite::None => Some(SameSite::None),
+        same_site: stored.same_site().map(|s| match s {
+            cookie::SameSite::Lax => SameSite::Lax,
+            cookie::SameSite::Strict => SameSite::Strict,
+            cookie::SameSite::None => SameSite::None,
         }),
     }
 }

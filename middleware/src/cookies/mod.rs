@@ -37,6 +37,23 @@
 //! assert_eq!(second.body(), "Some(\"session=abc\")");
 //! # }
 //! ```
+//!
+//! # Parsing rules
+//!
+//! As in HTTP.jl and Go's `net/http`, which HTTP.jl ports:
+//! - the name must be a non-empty RFC 9110 token, else the cookie is refused;
+//! - a value in double quotes is unquoted; a value with a byte outside `0x20..0x7e`, or a
+//!   `"`, `;` or `\` in it, refuses the cookie;
+//! - attribute names are case-insensitive; an attribute whose value has an invalid byte is
+//!   ignored, as is an unknown attribute;
+//! - `Expires` is `Wdy, DD Mon YYYY HH:MM:SS GMT` or `Wdy, DD-Mon-YYYY HH:MM:SS GMT`; any other
+//!   date is ignored (the cookie stays, as a session cookie);
+//! - `Max-Age` is an integer without leading zeros; zero or less means "delete now";
+//! - `Domain` loses one leading dot (RFC 6265 §5.2.3) and is lower-cased;
+//! - `SameSite` is `Lax`, `Strict` or `None`; anything else leaves it unset.
+//!
+//! One leniency over Go, from RFC 6265 §5.2: whitespace around an attribute's name and
+//! value, and around the cookie's value, is trimmed.
 
 mod config;
 mod cookie;
