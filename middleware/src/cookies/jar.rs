@@ -95,8 +95,9 @@ impl CookieJar {
 
     /// The cookies to send to `url` (HTTP.jl `getcookies!`): unexpired, domain- and
     /// path-matching, `Secure` ones only over https, `HttpOnly` ones only to http(s). Longer
-    /// paths come first (RFC 6265 §5.4 step 2). Each has its `domain`, `path`, `expires`
-    /// and `host_only` as stored.
+    /// paths come first, then the order of storing (RFC 6265 §5.4 step 2, with a replaced
+    /// cookie keeping its place). Each has its `domain`, `path`, `expires` and `host_only`
+    /// as stored.
     pub fn get_cookies(&self, url: &Url) -> Vec<Cookie> {
         let Some(url) = cookie_url(url) else {
             return Vec::new();
