@@ -14,6 +14,7 @@
 
 pub mod access_log;
 pub mod body;
+pub mod cookies;
 pub mod cross_origin;
 pub mod decompression;
 pub mod error;
