@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response};
+use httpstack_middleware::cookies::{CookieConfig, CookieJar, CookieLayer, Cookies};
 use httpstack_middleware::decompression::{
     Decompression, DecompressionBody, DecompressionConfig, DecompressionLayer,
 };
@@ -40,7 +41,7 @@ pub(crate) type Stack = ClientService;
 /// directly and reads its concrete body, which saves three allocations and the dynamic
 /// calls per request (measured ~4% of the client's instructions).
 pub(crate) type DefaultStack =
-    Redirect<Headers<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>;
+    Redirect<Headers<Cookies<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>>;
 
 /// The response body of [`DefaultStack`].
 pub(crate) type DefaultBody = TimeoutBody<DecompressionBody<hyper::body::Incoming>>;
@@ -59,6 +60,8 @@ pub(crate) struct Defaults {
     pub(crate) retry: RetryConfig,
     pub(crate) retry_budget: Option<RetryBudget>,
     pub(crate) redirect: RedirectConfig,
+    pub(crate) cookies: CookieConfig,
+    pub(crate) cookie_jar: CookieJar,
 }
 
 /// An HTTP client: a connection pool and a tower stack of HTTP.jl's client layers.
@@ -176,6 +179,11 @@ impl Client {
         &self.inner.defaults
     }
 
+    /// The jar this client keeps its cookies in.
+    pub fn cookie_jar(&self) -> &CookieJar {
+        &self.inner.defaults.cookie_jar
+    }
+
     /// A builder holding this client's settings and layers, to derive another client
     /// from it (HTTP.jl's `pushlayer!`/`poplayer!` on a copy rather than on a global
     /// stack). The derived client has its own connection pool.
@@ -261,6 +269,8 @@ impl ClientBuilder {
                 retry: RetryConfig::default(),
                 retry_budget: Some(RetryBudget::default()),
                 redirect: RedirectConfig::default(),
+                cookies: CookieConfig::Enabled(true),
+                cookie_jar: CookieJar::new(),
             },
             connect: ConnectOptions {
                 connect_timeout: Some(Duration::from_secs(30)),
@@ -465,6 +475,22 @@ impl ClientBuilder {
         self
     }
 
+    /// HTTP.jl `cookies` (default true): send the jar's cookies and store the
+    /// `Set-Cookie`s of responses; `false` neither sends nor stores; a map of name →
+    /// value sends those cookies on every request (never across origins on a redirect).
+    pub fn cookies(mut self, cookies: impl Into<CookieConfig>) -> ClientBuilder {
+        self.defaults.cookies = cookies.into();
+        self
+    }
+
+    /// HTTP.jl `cookiejar`: the jar this client keeps cookies in (default: its own; the
+    /// default client behind `httpstack::get` uses [`global_cookie_jar`](crate::client::global_cookie_jar)).
+    /// Share one jar between clients by passing clones.
+    pub fn cookie_jar(mut self, jar: CookieJar) -> ClientBuilder {
+        self.defaults.cookie_jar = jar;
+        self
+    }
+
     /// HTTP.jl `logerrors` (default false): log each failed attempt (StatusError,
     /// TimeoutError, RequestError, ConnectError) through `tracing` at error level as it
     /// happens, even when it is then retried.
@@ -564,12 +590,14 @@ impl ClientBuilder {
             None => RetryLayer::from_config(d.retry.clone()).no_budget(),
         };
         let headers = HeadersLayer::new().config(d.header_config.clone());
+        let cookies = CookieLayer::new(d.cookie_jar.clone()).cookies(d.cookies.clone());
         let redirect = RedirectLayer::new().config(d.redirect.clone());
         let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
             // DESIGN.md's client stack, outermost first, unboxed.
             let default_stack: DefaultStack = ServiceBuilder::new()
                 .layer(redirect)
                 .layer(headers)
+                .layer(cookies)
                 .layer(retry)
                 .layer(log_errors)
                 .layer(timeout)
@@ -601,6 +629,7 @@ impl ClientBuilder {
             let stack = layers.apply_first(stack, observe);
             let stack = boxed(log_errors.layer(stack), "log_errors", observe);
             let stack = boxed(retry.layer(stack), "retry", observe);
+            let stack = boxed(cookies.layer(stack), "cookies", observe);
             let stack = boxed(headers.layer(stack), "headers", observe);
             let stack = boxed(redirect.layer(stack), "redirect", observe);
             (layers.apply_outer(stack, observe), None)

@@ -58,6 +58,7 @@ pub use response::Response;
 pub use transport::Certificate;
 
 use crate::Error;
+use httpstack_middleware::cookies::CookieJar;
 
 static CONFIGURED_CLIENT: OnceLock<Client> = OnceLock::new();
 
@@ -76,7 +77,24 @@ pub fn default_client() -> Client {
     if let Some(client) = CONFIGURED_CLIENT.get() {
         return client.clone();
     }
-    THREAD_CLIENT.with(|cell| cell.get_or_init(Client::new).clone())
+    THREAD_CLIENT.with(|cell| {
+        cell.get_or_init(
+            || match ClientBuilder::new().cookie_jar(global_cookie_jar()).build() {
+                Ok(client) => client,
+                Err(err) => panic!("httpstack: cannot build the default client: {err}"),
+            },
+        )
+        .clone()
+    })
+}
+
+static GLOBAL_JAR: OnceLock<CookieJar> = OnceLock::new();
+
+/// HTTP.jl's global cookie jar: the one the default client (behind [`get`], [`post`]...)
+/// uses on every thread. Other clients have their own unless given this one with
+/// [`ClientBuilder::cookie_jar`].
+pub fn global_cookie_jar() -> CookieJar {
+    GLOBAL_JAR.get_or_init(CookieJar::new).clone()
 }
 
 /// Sets one client behind the free functions for every thread (share it only within one

@@ -12,6 +12,7 @@ use http::header::{
 };
 use http::{Extensions, HeaderMap, Method, Request};
 use http_body_util::BodyExt;
+use httpstack_middleware::cookies::{CookieConfig, CookieJar};
 use httpstack_middleware::decompression::DecompressionConfig;
 use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
 use httpstack_middleware::log_errors::LogErrorsConfig;
@@ -471,6 +472,18 @@ impl RequestBuilder {
                 c.forward_headers = on;
             },
         )
+    }
+
+    /// HTTP.jl `cookies` for this request: `false` sends and stores none; a map of name
+    /// → value sends those (replacing the jar's cookies of the same names).
+    pub fn cookies(self, cookies: impl Into<CookieConfig>) -> Self {
+        self.extension(cookies.into())
+    }
+
+    /// HTTP.jl `cookiejar` for this request: read and store cookies in `jar` instead of
+    /// the client's.
+    pub fn cookie_jar(self, jar: CookieJar) -> Self {
+        self.extension(jar)
     }
 
     /// Changes one field of a layer's config for this request: the request's own copy if

@@ -79,8 +79,13 @@ where
         let explicit = config
             .explicit_pairs()
             .filter(|_| !CrossOriginRedirect::is_marked(&req));
+        // HTTP.jl `cookiejar=` per request: a jar in the extensions replaces the layer's.
+        let jar = match req.extensions().get::<CookieJar>() {
+            Some(jar) => jar.clone(),
+            None => self.jar.clone(),
+        };
         let mut pairs = String::new();
-        for cookie in self.jar.get_cookies(&url) {
+        for cookie in jar.get_cookies(&url) {
             if explicit.is_some_and(|e| e.contains_key(&cookie.name)) {
                 continue;
             }
@@ -94,7 +99,7 @@ where
                 tracing::debug!(%url, error = %err, "cookies not sent");
             }
         }
-        ResponseFuture::new(self.inner.call(req), Some((self.jar.clone(), url)))
+        ResponseFuture::new(self.inner.call(req), Some((jar, url)))
     }
 }
 
