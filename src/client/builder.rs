@@ -585,7 +585,7 @@ impl ClientBuilder {
             .decompress(d.decompression.decompress)
             .max_size(d.decompression.max_size);
         let log_errors = LogErrorsLayer::new().config(d.log_errors.clone());
-        let retry = match d.retry_budget.clone() {
+        let retry = match d.retry_budget {
             Some(budget) => RetryLayer::from_config(d.retry.clone()).budget(budget),
             None => RetryLayer::from_config(d.retry.clone()).no_budget(),
         };
