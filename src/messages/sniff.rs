@@ -234,7 +234,11 @@ fn is_mp4(data: &[u8]) -> bool {
         return false;
     };
     let box_size = u32::from_be_bytes([a, b, c, d]) as usize;
-    if data.len() < 12 || data.len() < box_size || !box_size.is_multiple_of(4) || &data[4..8] != b"ftyp" {
+    if data.len() < 12
+        || data.len() < box_size
+        || !box_size.is_multiple_of(4)
+        || &data[4..8] != b"ftyp"
+    {
         return false;
     }
     // Brands are 4-byte words from offset 8; the one at 12 is the minor version number.

@@ -8,8 +8,8 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use http::Response;
 use pin_project_lite::pin_project;
-use url::Url;
 
+use super::service::Target;
 use super::CookieJar;
 use crate::error::{BoxError, Error};
 
@@ -19,12 +19,12 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        store: Option<(CookieJar, Url)>,
+        store: Option<(CookieJar, Target)>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(super) fn new(inner: F, store: Option<(CookieJar, Url)>) -> Self {
+    pub(super) fn new(inner: F, store: Option<(CookieJar, Target)>) -> Self {
         ResponseFuture { inner, store }
     }
 }
@@ -39,13 +39,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
-        if let Some((jar, url)) = this.store.take() {
-            match &result {
-                Ok(resp) => jar.set_cookies(&url, resp.headers()),
-                Err(err) => {
-                    if let Some(resp) = status_error_response(err) {
-                        jar.set_cookies(&url, resp.headers());
-                    }
+        if let Some((jar, target)) = this.store.take() {
+            let headers = match &result {
+                Ok(resp) => Some(resp.headers()),
+                Err(err) => status_error_response(err).map(Response::headers),
+            };
+            // The URL is parsed only when there are cookies to store.
+            if let Some(headers) = headers.filter(|h| h.contains_key(http::header::SET_COOKIE)) {
+                if let Some(url) = target.url() {
+                    jar.set_cookies(&url, headers);
                 }
             }
         }

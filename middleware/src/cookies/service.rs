@@ -72,9 +72,6 @@ where
         if !config.is_enabled() {
             return ResponseFuture::new(self.inner.call(req), None);
         }
-        let Some(url) = request_url(&req) else {
-            return ResponseFuture::new(self.inner.call(req), None);
-        };
         // Explicit cookies are the caller's credentials: not for another origin.
         let explicit = config
             .explicit_pairs()
@@ -84,22 +81,30 @@ where
             Some(jar) => jar.clone(),
             None => self.jar.clone(),
         };
-        let mut pairs = String::new();
-        for cookie in jar.get_cookies(&url) {
-            if explicit.is_some_and(|e| e.contains_key(&cookie.name)) {
-                continue;
+        let target = Target::of(&req);
+        // The URL is parsed only when there is something to send or, on the way back,
+        // something to store: most requests of a client with an empty jar need neither.
+        if explicit.is_some() || !jar.is_empty() {
+            let Some(url) = target.url() else {
+                return ResponseFuture::new(self.inner.call(req), None);
+            };
+            let mut pairs = String::new();
+            for cookie in jar.get_cookies(&url) {
+                if explicit.is_some_and(|e| e.contains_key(&cookie.name)) {
+                    continue;
+                }
+                push_pair(&mut pairs, &cookie.name, &cookie.value);
             }
-            push_pair(&mut pairs, &cookie.name, &cookie.value);
-        }
-        for (name, value) in explicit.into_iter().flatten() {
-            push_pair(&mut pairs, name, value);
-        }
-        if !pairs.is_empty() {
-            if let Err(err) = append_cookie_header(req.headers_mut(), &pairs) {
-                tracing::debug!(%url, error = %err, "cookies not sent");
+            for (name, value) in explicit.into_iter().flatten() {
+                push_pair(&mut pairs, name, value);
+            }
+            if !pairs.is_empty() {
+                if let Err(err) = append_cookie_header(req.headers_mut(), &pairs) {
+                    tracing::debug!(%url, error = %err, "cookies not sent");
+                }
             }
         }
-        ResponseFuture::new(self.inner.call(req), Some((jar, url)))
+        ResponseFuture::new(self.inner.call(req), Some((jar, target)))
     }
 }
 
@@ -117,22 +122,43 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
     }
 }
 
-/// The URL the request goes to: its absolute URI (client side), else `http://` with its
-/// `Host` header. `None` when neither names a host.
-fn request_url<B>(req: &Request<B>) -> Option<Url> {
-    let uri = req.uri();
-    let authority = match uri.authority() {
-        Some(authority) => authority.as_str(),
-        None => req.headers().get(http::header::HOST)?.to_str().ok()?,
-    };
-    let scheme = uri.scheme_str().unwrap_or("http");
-    // `OPTIONS *` (asterisk-form) has no path: the cookies of `/` are the right ones.
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .filter(|p| p.starts_with('/'))
-        .unwrap_or("/");
-    Url::parse(&format!("{scheme}://{authority}{path}")).ok()
+/// Where a request goes, kept cheaply (the URI and the `Host` header are reference
+/// counted) until a URL is needed.
+#[derive(Debug)]
+pub(super) struct Target {
+    uri: http::Uri,
+    host: Option<http::HeaderValue>,
+}
+
+impl Target {
+    fn of<B>(req: &Request<B>) -> Target {
+        let host = match req.uri().authority() {
+            Some(_) => None,
+            None => req.headers().get(http::header::HOST).cloned(),
+        };
+        Target {
+            uri: req.uri().clone(),
+            host,
+        }
+    }
+
+    /// The URL the request goes to: its absolute URI (client side), else `http://` with
+    /// its `Host` header. `None` when neither names a host.
+    pub(super) fn url(&self) -> Option<Url> {
+        let uri = &self.uri;
+        let authority = match uri.authority() {
+            Some(authority) => authority.as_str(),
+            None => self.host.as_ref()?.to_str().ok()?,
+        };
+        let scheme = uri.scheme_str().unwrap_or("http");
+        // `OPTIONS *` (asterisk-form) has no path: the cookies of `/` are the right ones.
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| p.starts_with('/'))
+            .unwrap_or("/");
+        Url::parse(&format!("{scheme}://{authority}{path}")).ok()
+    }
 }
 
 #[cfg(test)]
@@ -165,7 +191,7 @@ mod tests {
                 req = req.header("host", host);
             }
             let req = req.body(()).unwrap();
-            let got = request_url(&req).map(String::from);
+            let got = Target::of(&req).url().map(String::from);
             assert_eq!(got.as_deref(), expected, "{uri} with Host {host:?}");
         }
     }
