@@ -33,7 +33,7 @@ mod open;
 mod request;
 mod response;
 mod target;
-mod transport;
+pub(crate) mod transport;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
