@@ -7,6 +7,7 @@
 pub mod h2c;
 pub mod httpbin;
 pub mod peers;
+pub mod python_peers;
 pub mod raw_http;
 pub mod tls;
 
