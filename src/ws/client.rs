@@ -58,6 +58,7 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         response_header_timeout: None,
         limits: Limits::default(),
         tls: None,
+        http2: false,
         error: None,
     }
 }
@@ -90,6 +91,7 @@ pub struct Connect {
     response_header_timeout: Option<Duration>,
     limits: Limits,
     tls: Option<TlsOptions>,
+    http2: bool,
     error: Option<Error>,
 }
 
@@ -202,6 +204,15 @@ impl Connect {
         self
     }
 
+    /// WebSockets over HTTP/2 (RFC 8441 extended CONNECT): on wss:// h2 is offered by
+    /// ALPN besides HTTP/1.1, and used when the server picks it; on ws:// the connection
+    /// is h2c by prior knowledge, so the server must speak HTTP/2. Default: off (an
+    /// HTTP/1.1 upgrade, as browsers do).
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
     /// Opens the WebSocket.
     pub async fn open(self) -> Result<WebSocket, Error> {
         self.open_inner(None).await
@@ -240,7 +251,33 @@ impl Connect {
                 return Err(err);
             }
             let (uri, request) = handshake_request(&url, &self.headers, &self.protocols)?;
-            let socket = connect_socket(&uri, self.tls.as_ref(), self.connect_timeout).await?;
+            let socket =
+                connect_socket(&uri, self.tls.as_ref(), self.http2, self.connect_timeout).await?;
+            let h2 = match &socket {
+                Socket::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+                _ => self.http2,
+            };
+            if h2 {
+                let settings_wait = self
+                    .response_header_timeout
+                    .unwrap_or(super::h2::DEFAULT_SETTINGS_WAIT);
+                let opening = super::h2::handshake(
+                    &uri,
+                    socket,
+                    &self.headers,
+                    &self.protocols,
+                    &self.limits,
+                    settings_wait,
+                );
+                return match self.response_header_timeout {
+                    None => opening.await,
+                    Some(limit) => tokio::time::timeout(limit, opening).await.map_err(|_| {
+                        Error::timeout(TimeoutKind::Read).with_message(format!(
+                            "no handshake response within response_header_timeout {limit:?}"
+                        ))
+                    })?,
+                };
+            }
             let handshake = tokio_tungstenite::client_async_with_config(
                 request,
                 socket,
@@ -255,7 +292,7 @@ impl Connect {
                 })?,
             }
             .map_err(handshake_error)?;
-            Ok((stream, response))
+            Ok((stream, response.map(|_| ())))
         };
         let opened = match self.request_timeout {
             None => opening.await,
@@ -268,10 +305,7 @@ impl Connect {
         };
         let (stream, response) = opened.map_err(|e| e.with_url(&Method::GET, &url))?;
         let request = sent_request(&url, &self.headers, &self.protocols);
-        let handshake = Handshake {
-            request,
-            response: response.map(|_| ()),
-        };
+        let handshake = Handshake { request, response };
         Ok(WebSocket::new(stream, &self.limits, handshake, hand_back))
     }
 }
@@ -360,22 +394,28 @@ fn default_tls() -> Result<Arc<rustls::ClientConfig>, Error> {
     if let Some(config) = DEFAULT.get() {
         return Ok(config.clone());
     }
-    let config = Arc::new(http1_alpn(tls_config(&TlsOptions::default())?));
+    let config = Arc::new(with_alpn(tls_config(&TlsOptions::default())?, false));
     Ok(DEFAULT.get_or_init(|| config).clone())
 }
 
-fn http1_alpn(mut config: rustls::ClientConfig) -> rustls::ClientConfig {
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+/// ALPN: HTTP/1.1, or h2 first when HTTP/2 is wanted.
+fn with_alpn(mut config: rustls::ClientConfig, http2: bool) -> rustls::ClientConfig {
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     config
 }
 
-/// The connect step: TCP to the URL's host and port (nodelay), then TLS for wss://,
-/// within `connect_timeout`.
+/// The connect step: TCP to the URL's host and port (nodelay), then TLS for wss://
+/// (ALPN h2 too when `http2`), within `connect_timeout`.
 ///
 /// proxy: pending `Client::openraw`; this is the one function to replace with it.
 pub(crate) async fn connect_socket(
     uri: &Uri,
     tls: Option<&TlsOptions>,
+    http2: bool,
     connect_timeout: Option<Duration>,
 ) -> Result<Socket, Error> {
     let secure = uri.scheme_str() == Some("wss");
@@ -388,9 +428,10 @@ pub(crate) async fn connect_socket(
         .to_owned();
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let config = if secure {
-        Some(match tls {
-            None => default_tls()?,
-            Some(options) => Arc::new(http1_alpn(tls_config(options)?)),
+        Some(match (tls, http2) {
+            (None, false) => default_tls()?,
+            (None, true) => Arc::new(with_alpn(tls_config(&TlsOptions::default())?, true)),
+            (Some(options), _) => Arc::new(with_alpn(tls_config(options)?, http2)),
         })
     } else {
         None

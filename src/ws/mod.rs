@@ -69,6 +69,7 @@
 mod client;
 pub mod close;
 mod config;
+mod h2;
 mod message;
 mod server;
 mod socket;
