@@ -2,7 +2,8 @@
 //! httpstack and for raw tokio-tungstenite, in the same run, printed as ratios.
 //!
 //! Run: `cargo bench --bench ws_load` (`BENCH_SECS=1` for a quick look; default 3 per
-//! stack per cell, split into rounds that alternate the stacks so drift spreads evenly).
+//! stack per cell, split into rounds that alternate the stacks so drift spreads evenly;
+//! `BENCH_CELLS=push_16b,send_1m` runs only those cells).
 //!
 //! Cells (the client sends or receives for the measured time):
 //!
@@ -390,7 +391,11 @@ fn main() {
                 client_cell(stack, addr, cell, Duration::from_millis(100)).await;
             }
         }
+        let only = std::env::var("BENCH_CELLS").unwrap_or_default();
         for cell in Cell::ALL {
+            if !only.is_empty() && !only.split(',').any(|c| c == cell.name()) {
+                continue;
+            }
             let mut totals = [(0u64, 0u64, Duration::ZERO); 2];
             for r in 0..ROUNDS {
                 // Alternate which stack goes first.

@@ -418,7 +418,8 @@ async fn non_101_answer_is_a_status_error_with_the_response() {
 
 #[tokio::test]
 async fn bad_urls_and_unreachable_hosts() {
-    let cases: &[(&str, fn(&Error) -> bool)] = &[
+    type Check = fn(&Error) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("http://127.0.0.1:1/", Error::is_invalid_url),
         ("not a url", Error::is_invalid_url),
         ("ws://127.0.0.1:1/", Error::is_connect),
@@ -439,7 +440,8 @@ async fn subprotocols_are_negotiated() {
     let server = Server::bind("127.0.0.1:0").serve(service).await.unwrap();
     let url = format!("ws://{}/", server.local_addr());
     // (offered, picked); `Err`: the handshake fails (the server picked none of several).
-    let cases: &[(&[&str], Result<Option<&str>, ()>)] = &[
+    type Case<'a> = (&'a [&'a str], Result<Option<&'a str>, ()>);
+    let cases: &[Case] = &[
         (&["v1", "v2"], Ok(Some("v2"))),
         (&["v1"], Ok(Some("v1"))),
         (&["v3"], Err(())),

@@ -496,7 +496,8 @@ mod tests {
 
     #[test]
     fn recognises_handshakes() {
-        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
             (
                 "GET",
                 &[("upgrade", "websocket"), ("connection", "Upgrade")],
