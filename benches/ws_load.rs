@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo bench --bench ws_load` (`BENCH_SECS=1` for a quick look; default 3 per
 //! stack per cell, split into rounds that alternate the stacks so drift spreads evenly;
-//! `BENCH_CELLS=push_16b,send_1m` runs only those cells).
+//! `BENCH_CELLS=push_16b,send_1m` runs only those cells; `BENCH_MIX=client` pairs
+//! httpstack's client with the raw server, to measure the client alone).
 //!
 //! Cells (the client sends or receives for the measured time):
 //!
@@ -373,6 +374,12 @@ fn main() {
     let (ours, raw) = addrs_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("servers up");
+    // BENCH_MIX=client: httpstack's client against the raw server, to tell the client's
+    // share from the server's.
+    let ours = match std::env::var("BENCH_MIX").as_deref() {
+        Ok("client") => raw,
+        _ => ours,
+    };
 
     pin(1);
     let rt = tokio::runtime::Builder::new_current_thread()
