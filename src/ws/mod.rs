@@ -8,6 +8,9 @@
 //!   [`is_upgrade`] (`isupgrade`); [`echo`] is a ready-made echo route.
 //! - The connection: [`WebSocket`] — `send`, `send_fragments`, `receive`, `ping`,
 //!   `pong`, `close`, iteration as a `Stream`, `split` into halves.
+//! - HTTP/2 (RFC 8441 extended CONNECT): [`upgrade`] accepts it as well as the HTTP/1.1
+//!   upgrade, and httpstack's server announces it; [`Connect::http2`] opens one, over
+//!   TLS (ALPN h2) or h2c.
 //!
 //! A close is an [`Error`](crate::Error) carrying the [`CloseFrame`]
 //! (HTTP.jl `WebSocketError`); [`Error::is_ok`](crate::Error::is_ok) is HTTP.jl's
