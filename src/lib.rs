@@ -25,10 +25,13 @@ pub mod messages;
 pub mod server;
 pub mod sse;
 pub mod uri;
+pub mod ws;
 
 #[doc(inline)]
 pub use httpstack_middleware as middleware;
-pub use httpstack_middleware::{Body, BodySender, BoxError, Error, ErrorKind, Result, TimeoutKind};
+pub use httpstack_middleware::{
+    Body, BodySender, BoxError, CloseFrame, Error, ErrorKind, Result, TimeoutKind,
+};
 
 pub use client::{
     default_client, delete, download, download_temp, get, head, open, options, patch, post, put,

@@ -35,6 +35,8 @@ pub enum TimeoutKind {
     Read,
     /// `timeout`: the whole exchange, body included, took too long.
     Total,
+    /// `write_idle_timeout` (WebSockets): a write made no progress for this long.
+    Write,
 }
 
 impl TimeoutKind {
@@ -43,7 +45,47 @@ impl TimeoutKind {
             TimeoutKind::Connect => "connect timeout",
             TimeoutKind::Read => "read timeout",
             TimeoutKind::Total => "total timeout",
+            TimeoutKind::Write => "write timeout",
         }
+    }
+}
+
+/// The close frame of a WebSocket connection (RFC 6455 §5.5.1, §7.4): a status code and
+/// a reason (HTTP.jl `WebSockets.CloseFrameBody`).
+///
+/// A close frame without a body reads as code 1005 and a connection that ended without
+/// any close frame as 1006 (RFC 6455 §7.1.5, §7.4.1), as in HTTP.jl.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CloseFrame {
+    /// The status code (1000 normal closure, 1001 going away, 1009 message too big...).
+    pub code: u16,
+    /// The reason the peer gave, possibly empty (at most 123 bytes on the wire).
+    pub reason: String,
+}
+
+impl CloseFrame {
+    /// A close frame with `code` and `reason`.
+    pub fn new(code: u16, reason: impl Into<String>) -> Self {
+        CloseFrame {
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    /// HTTP.jl `WebSockets.isok`: whether the code means a normal end — 1000 (normal),
+    /// 1001 (going away) or 1005 (no status given) — rather than a failure.
+    pub fn is_ok(&self) -> bool {
+        matches!(self.code, 1000 | 1001 | 1005)
+    }
+}
+
+impl fmt::Display for CloseFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if !self.reason.is_empty() {
+            write!(f, " {:?}", self.reason)?;
+        }
+        Ok(())
     }
 }
 
@@ -71,6 +113,9 @@ pub enum ErrorKind {
     Body,
     /// A server-side failure (bind, accept, TLS set-up).
     Server,
+    /// HTTP.jl `WebSocketError`: the WebSocket connection closed, with this close frame
+    /// (received from the peer, or sent by us when the peer broke the protocol).
+    WebSocket(CloseFrame),
 }
 
 /// The error of every httpstack operation.
@@ -152,6 +197,11 @@ impl Error {
     /// A server-side failure caused by `source`.
     pub fn server(source: impl Into<BoxError>) -> Self {
         Error::new(ErrorKind::Server).with_source(source)
+    }
+
+    /// A WebSocket close (HTTP.jl `WebSocketError`) with `frame`.
+    pub fn websocket(frame: CloseFrame) -> Self {
+        Error::new(ErrorKind::WebSocket(frame))
     }
 
     /// Turns any boxed error into an [`Error`]: an `Error` inside the box is unboxed as it
@@ -246,6 +296,26 @@ impl Error {
         }
     }
 
+    /// The close frame of a WebSocket close error.
+    pub fn close_frame(&self) -> Option<&CloseFrame> {
+        match &self.inner.kind {
+            ErrorKind::WebSocket(frame) => Some(frame),
+            _ => None,
+        }
+    }
+
+    /// HTTP.jl `WebSocketError`: the WebSocket connection closed (see [`Error::close_frame`]).
+    pub fn is_websocket(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::WebSocket(_))
+    }
+
+    /// HTTP.jl `WebSockets.isok(err)`: a WebSocket close with a normal code (1000, 1001,
+    /// 1005), which a handler may treat as the end rather than a failure. `false` for
+    /// every other error.
+    pub fn is_ok(&self) -> bool {
+        self.close_frame().is_some_and(CloseFrame::is_ok)
+    }
+
     /// HTTP.jl `ConnectError`.
     pub fn is_connect(&self) -> bool {
         self.inner.kind == ErrorKind::Connect
@@ -326,6 +396,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Body => f.write_str("body error")?,
             ErrorKind::Server => f.write_str("server error")?,
+            ErrorKind::WebSocket(frame) => write!(f, "WebSocket closed with {frame}")?,
         }
         if let Some(message) = &inner.message {
             write!(f, ": {message}")?;
@@ -417,6 +488,27 @@ mod tests {
         );
         assert!(err.is_connect());
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn websocket_close_is_ok_for_normal_codes() {
+        for (code, ok) in [
+            (1000, true),
+            (1001, true),
+            (1005, true),
+            (1006, false),
+            (1009, false),
+        ] {
+            let err = Error::websocket(CloseFrame::new(code, "bye"));
+            assert_eq!(err.is_ok(), ok, "code {code}");
+            assert!(err.is_websocket(), "code {code}");
+            assert_eq!(err.close_frame().map(|f| f.code), Some(code), "code {code}");
+        }
+        assert!(!Error::timeout(TimeoutKind::Read).is_ok());
+        assert_eq!(
+            Error::websocket(CloseFrame::new(1009, "too big")).to_string(),
+            "WebSocket closed with 1009 \"too big\""
+        );
     }
 
     #[test]

@@ -27,4 +27,4 @@ pub mod status;
 pub mod timeout;
 
 pub use body::{Body, BodySender, TryCloneBody};
-pub use error::{BoxError, Error, ErrorKind, Result, TimeoutKind};
+pub use error::{BoxError, CloseFrame, Error, ErrorKind, Result, TimeoutKind};

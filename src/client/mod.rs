@@ -37,7 +37,7 @@ mod proxy;
 mod request;
 mod response;
 mod target;
-mod transport;
+pub(crate) mod transport;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -99,7 +99,9 @@ impl ConnectionConfig {
         let max_header_list = options.max_header_bytes.saturating_add(1);
         http2
             .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(max_header_list).unwrap_or(u32::MAX));
+            .max_header_list_size(u32::try_from(max_header_list).unwrap_or(u32::MAX))
+            // RFC 8441: WebSockets over HTTP/2 (extended CONNECT, see `ws::upgrade`).
+            .enable_connect_protocol();
         if let Some(interval) = options.http2_keep_alive_interval {
             http2.keep_alive_interval(interval);
             if let Some(timeout) = options.http2_keep_alive_timeout {

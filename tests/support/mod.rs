@@ -8,6 +8,7 @@ pub mod h2c;
 pub mod httpbin;
 pub mod nginx;
 pub mod peers;
+pub mod python_peers;
 pub mod raw_http;
 pub mod static_files;
 pub mod tinyproxy;

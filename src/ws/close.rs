@@ -1,0 +1,174 @@
+//! Close codes (RFC 6455 §7.4) and how tungstenite's errors become httpstack [`Error`]s.
+//!
+//! A connection that ends is a WebSocket close error (HTTP.jl `WebSocketError`) carrying
+//! the close frame: the peer's, or the one we sent when the peer broke the protocol
+//! (1002), sent invalid UTF-8 (1007) or too big a message (1009). A connection dropped
+//! without a close frame is 1006. Other failures keep their kinds (I/O: request error).
+
+use std::io;
+
+use tokio_tungstenite::tungstenite::{
+    self,
+    error::{CapacityError, ProtocolError},
+    protocol::frame::coding::CloseCode,
+};
+
+use crate::{CloseFrame, Error};
+
+/// 1000: normal closure.
+pub const NORMAL: u16 = 1000;
+/// 1001: going away (a server shutting down, a page navigated away).
+pub const GOING_AWAY: u16 = 1001;
+/// 1002: protocol error.
+pub const PROTOCOL_ERROR: u16 = 1002;
+/// 1005: the close frame had no status code (never sent on the wire).
+pub const NO_STATUS: u16 = 1005;
+/// 1006: the connection ended without a close frame (never sent on the wire).
+pub const ABNORMAL: u16 = 1006;
+/// 1007: a TEXT message was not valid UTF-8.
+pub const INVALID_PAYLOAD: u16 = 1007;
+/// 1009: a message or frame was larger than the configured maximum.
+pub const MESSAGE_TOO_BIG: u16 = 1009;
+/// 1011: the server met an unexpected condition (a handler failed).
+pub const INTERNAL_ERROR: u16 = 1011;
+
+/// Ours from tungstenite's: a frame without a body reads as 1005 (RFC 6455 §7.1.5).
+pub(crate) fn from_tungstenite(frame: Option<tungstenite::protocol::CloseFrame>) -> CloseFrame {
+    match frame {
+        Some(frame) => CloseFrame {
+            code: u16::from(frame.code),
+            reason: frame.reason.as_str().to_owned(),
+        },
+        None => CloseFrame::new(NO_STATUS, ""),
+    }
+}
+
+/// Tungstenite's from ours, for sending. 1005 and 1006 must not be sent (RFC 6455 §7.4.1):
+/// they become a frame without a body.
+pub(crate) fn to_tungstenite(frame: &CloseFrame) -> Option<tungstenite::protocol::CloseFrame> {
+    if matches!(frame.code, NO_STATUS | ABNORMAL) {
+        return None;
+    }
+    // RFC 6455 §5.5: a control frame's payload is at most 125 bytes, 2 of them the code.
+    let mut end = frame.reason.len().min(123);
+    while !frame.reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(tungstenite::protocol::CloseFrame {
+        code: CloseCode::from(frame.code),
+        reason: frame.reason[..end].into(),
+    })
+}
+
+/// What a failed read or write means.
+pub(crate) enum Failure {
+    /// The connection is over; the peer broke the protocol and should get this close
+    /// frame (if the connection can still carry it).
+    Fail(CloseFrame, Error),
+    /// The connection is over, nothing more to send.
+    Closed(Error),
+    /// This operation failed; the connection may still be usable.
+    Other(Error),
+}
+
+/// Classifies a tungstenite error. `close` is the close frame already exchanged, if any.
+pub(crate) fn classify(err: tungstenite::Error, close: Option<&CloseFrame>) -> Failure {
+    use tungstenite::Error as E;
+    let fail = |code: u16, reason: &str, source: tungstenite::Error| {
+        let frame = CloseFrame::new(code, reason);
+        Failure::Fail(frame.clone(), Error::websocket(frame).with_source(source))
+    };
+    match err {
+        E::ConnectionClosed | E::AlreadyClosed => Failure::Closed(Error::websocket(
+            close
+                .cloned()
+                .unwrap_or_else(|| CloseFrame::new(ABNORMAL, "connection closed")),
+        )),
+        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Failure::Closed(
+            Error::websocket(CloseFrame::new(
+                ABNORMAL,
+                "connection closed without a close frame",
+            ))
+            .with_source(err),
+        ),
+        E::Protocol(ProtocolError::SendAfterClosing) => Failure::Closed(Error::websocket(
+            close
+                .cloned()
+                .unwrap_or_else(|| CloseFrame::new(NORMAL, "closed")),
+        )),
+        E::Protocol(_) => fail(PROTOCOL_ERROR, "protocol error", err),
+        E::Utf8(_) => fail(INVALID_PAYLOAD, "invalid UTF-8", err),
+        E::Capacity(CapacityError::MessageTooLong { .. }) => {
+            fail(MESSAGE_TOO_BIG, "message too big", err)
+        }
+        E::Capacity(_) => fail(PROTOCOL_ERROR, "protocol error", err),
+        E::AttackAttempt => fail(PROTOCOL_ERROR, "protocol error", err),
+        E::Io(io) if is_reset(&io) => Failure::Closed(
+            Error::websocket(CloseFrame::new(ABNORMAL, "connection reset")).with_source(io),
+        ),
+        E::Io(io) => Failure::Closed(Error::request(io)),
+        other => Failure::Other(Error::request(other)),
+    }
+}
+
+fn is_reset(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_close_codes() {
+        let cases: Vec<(tungstenite::Error, Option<u16>)> = vec![
+            (
+                tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+                Some(ABNORMAL),
+            ),
+            (
+                tungstenite::Error::Protocol(ProtocolError::NonZeroReservedBits),
+                Some(PROTOCOL_ERROR),
+            ),
+            (
+                tungstenite::Error::Utf8("bad".into()),
+                Some(INVALID_PAYLOAD),
+            ),
+            (
+                tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+                    size: 2,
+                    max_size: 1,
+                }),
+                Some(MESSAGE_TOO_BIG),
+            ),
+            (tungstenite::Error::ConnectionClosed, Some(ABNORMAL)),
+            (
+                tungstenite::Error::Io(io::ErrorKind::PermissionDenied.into()),
+                None,
+            ),
+        ];
+        for (err, code) in cases {
+            let described = err.to_string();
+            let got = match classify(err, None) {
+                Failure::Fail(_, e) | Failure::Closed(e) | Failure::Other(e) => {
+                    e.close_frame().map(|f| f.code)
+                }
+            };
+            assert_eq!(got, code, "case {described}");
+        }
+    }
+
+    #[test]
+    fn reason_is_cut_at_123_bytes_on_a_char_boundary() {
+        let frame = CloseFrame::new(1000, "é".repeat(100));
+        let sent = to_tungstenite(&frame).map(|f| f.reason.len());
+        assert_eq!(sent, Some(122));
+        assert!(to_tungstenite(&CloseFrame::new(NO_STATUS, "")).is_none());
+    }
+}

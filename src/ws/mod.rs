@@ -1,0 +1,86 @@
+//! WebSockets (HTTP.jl `HTTP.WebSockets`): RFC 6455 client and server on
+//! tokio-tungstenite.
+//!
+//! - Client: [`open`] / [`open_with`] (HTTP.jl `WebSockets.open`), [`connect`] for
+//!   headers, subprotocols, timeouts and TLS settings; ws:// and wss:// (rustls).
+//! - Server: [`listen`] (`WebSockets.listen!`), [`upgrade`] — a tower `Service` to mount
+//!   at a path in a router, under [`serve`](crate::serve) or in axum — and
+//!   [`is_upgrade`] (`isupgrade`); [`echo`] is a ready-made echo route.
+//! - The connection: [`WebSocket`] — `send`, `send_fragments`, `receive`, `ping`,
+//!   `pong`, `close`, iteration as a `Stream`, `split` into halves.
+//! - HTTP/2 (RFC 8441 extended CONNECT): [`upgrade`] accepts it as well as the HTTP/1.1
+//!   upgrade, and httpstack's server announces it; [`Connect::http2`] opens one, over
+//!   TLS (ALPN h2) or h2c.
+//!
+//! A close is an [`Error`](crate::Error) carrying the [`CloseFrame`]
+//! (HTTP.jl `WebSocketError`); [`Error::is_ok`](crate::Error::is_ok) is HTTP.jl's
+//! `isok` — true for 1000, 1001 and 1005 — so a loop can end quietly on a normal close.
+//! A message or frame over the size limit (16 MiB by default) closes with 1009.
+//!
+//! ```
+//! use futures_util::StreamExt;
+//! use httpstack::ws;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), httpstack::Error> {
+//! // HTTP.jl's protocols guide: an upper-casing echo server and a client.
+//! let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+//!     while let Some(message) = ws.next().await {
+//!         if let Some(text) = message?.as_text() {
+//!             ws.send(text.to_uppercase()).await?;
+//!         }
+//!     }
+//!     Ok(())
+//! })
+//! .await?;
+//!
+//! let url = format!("ws://{}/echo", server.server_addr());
+//! let reply = ws::open_with(url, |mut ws| async move {
+//!     ws.send("hello").await?;
+//!     ws.receive().await
+//! })
+//! .await?;
+//! assert_eq!(reply.as_text(), Some("HELLO"));
+//! server.force_close();
+//! # Ok(()) }
+//! ```
+//!
+//! Mounted as a route (here under httpstack's server; in axum:
+//! `Router::new().route_service("/ws", ws::echo())`):
+//!
+//! ```
+//! # use httpstack::{server::Server, ws};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), httpstack::Error> {
+//! let service = ws::upgrade(|mut ws: ws::WebSocket| async move {
+//!     ws.send(format!("hello {}", ws.request().uri().path())).await
+//! })
+//! .allowed_origins(["https://example.com"])
+//! .max_message_size(Some(1 << 20));
+//! let server = Server::bind("127.0.0.1:0").serve(service).await?;
+//! let mut ws = ws::open(format!("ws://{}/chat", server.local_addr())).await?;
+//! assert_eq!(ws.receive().await?.as_text(), Some("hello /chat"));
+//! // The handler returned: the server closed the connection normally.
+//! assert!(ws.receive().await.unwrap_err().is_ok());
+//! # server.close().await; Ok(()) }
+//! ```
+//!
+//! Not yet here: permessage-deflate (RFC 7692: tungstenite has no compression; messages
+//! are sent and accepted uncompressed, which every peer must support) and proxies for the
+//! client (its connect step is [`connect`]'s own TCP + TLS).
+
+mod client;
+pub mod close;
+mod config;
+mod h2;
+mod message;
+mod server;
+mod socket;
+mod websocket;
+
+pub use crate::CloseFrame;
+pub use client::{connect, open, open_with, Connect};
+pub use config::DEFAULT_MAX_MESSAGE_SIZE;
+pub use message::{Message, Utf8Bytes};
+pub use server::{echo, is_upgrade, listen, upgrade, EchoHandler, Upgrade, WsServer};
+pub use websocket::{WebSocket, WebSocketReceiver, WebSocketSender};

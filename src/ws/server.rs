@@ -1,0 +1,554 @@
+//! The server side: [`upgrade`] (HTTP.jl `WebSockets.upgrade`) as a tower `Service`,
+//! [`is_upgrade`] (`isupgrade`), and [`listen`] (`WebSockets.listen!`).
+//!
+//! [`Upgrade`] answers a handshake request itself — 101 with `Sec-WebSocket-Accept`
+//! (RFC 6455 §4.2.2), or 200 to an HTTP/2 extended CONNECT (RFC 8441 §5) — and runs the
+//! handler on the connection hyper hands over (`hyper::upgrade::on`), in a task of its
+//! own. It works for any request body type, so the same service mounts in an httpstack
+//! router, under `httpstack::serve`, or in an axum `Router` with `route_service`.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{ready, Future, Ready};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
+use hyper_util::rt::TokioIo;
+use tokio::net::ToSocketAddrs;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::Service;
+
+use super::close::{self, GOING_AWAY, INTERNAL_ERROR};
+use super::config::Limits;
+use super::socket::Socket;
+use super::websocket::{close_gracefully, Handshake, WebSocket};
+use crate::server::Server;
+use crate::{Body, CloseFrame, Error};
+
+/// HTTP.jl `WebSockets.isupgrade`: whether `req` asks for a WebSocket — an HTTP/1.1 GET
+/// with `Upgrade: websocket` and `Connection: upgrade` (RFC 6455 §4.1), or an HTTP/2
+/// CONNECT with `:protocol websocket` (RFC 8441 §4).
+pub fn is_upgrade<B>(req: &Request<B>) -> bool {
+    is_h1_upgrade(req) || is_h2_connect(req)
+}
+
+fn is_h1_upgrade<B>(req: &Request<B>) -> bool {
+    req.method() == Method::GET
+        && has_token(req.headers(), header::UPGRADE, "websocket")
+        && has_token(req.headers(), header::CONNECTION, "upgrade")
+}
+
+fn is_h2_connect<B>(req: &Request<B>) -> bool {
+    req.method() == Method::CONNECT
+        && req
+            .extensions()
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
+}
+
+/// Whether a comma-separated header holds `token` (case-insensitive).
+fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
+/// HTTP.jl `WebSockets.upgrade(handler)`: a service that accepts WebSocket handshakes
+/// and runs `handler` with each connection.
+///
+/// The handler gets the [`WebSocket`] and returns `Ok(())` or an error. When it is done,
+/// a WebSocket it left open is closed with 1000 — or 1011 if it returned an error other
+/// than a close. A request that is not a handshake gets 400 (426 for another protocol
+/// version), one from an origin not allowed gets 403.
+pub fn upgrade<H, Fut>(handler: H) -> Upgrade<H>
+where
+    H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    Upgrade {
+        handler,
+        shared: Arc::new(Shared {
+            allowed_origins: None,
+            protocols: Vec::new(),
+            limits: Limits::default(),
+            tasks: TaskTracker::new(),
+            going_away: CancellationToken::new(),
+            killed: CancellationToken::new(),
+        }),
+    }
+}
+
+/// The handler of [`echo`].
+pub type EchoHandler = fn(WebSocket) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// An [`Upgrade`] that sends every message back as it came (text as text, binary as
+/// binary) until the peer closes: a route to mount for tests and demos, e.g. a
+/// browser page's WebSocket check.
+pub fn echo() -> Upgrade<EchoHandler> {
+    upgrade(|ws| Box::pin(echo_messages(ws)))
+}
+
+async fn echo_messages(mut ws: WebSocket) -> Result<(), Error> {
+    loop {
+        match ws.receive().await {
+            Ok(message) => ws.send(message).await?,
+            Err(err) if err.is_ok() => return Ok(()),
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// The WebSocket service made by [`upgrade`]; options are set on it before it is
+/// mounted. Clones share their options and their connections.
+pub struct Upgrade<H> {
+    handler: H,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    allowed_origins: Option<Vec<HeaderValue>>,
+    protocols: Vec<String>,
+    limits: Limits,
+    /// The connections' tasks.
+    tasks: TaskTracker,
+    /// Close every connection with 1001 (the server is going away).
+    going_away: CancellationToken,
+    /// Drop every connection now.
+    killed: CancellationToken,
+}
+
+impl<H: Clone> Clone for Upgrade<H> {
+    fn clone(&self) -> Self {
+        Upgrade {
+            handler: self.handler.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<H> fmt::Debug for Upgrade<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upgrade")
+            .field("allowed_origins", &self.shared.allowed_origins)
+            .field("protocols", &self.shared.protocols)
+            .field("limits", &self.shared.limits)
+            .field("connections", &self.shared.tasks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H> Upgrade<H> {
+    fn options(&mut self) -> &mut Shared {
+        if Arc::get_mut(&mut self.shared).is_none() {
+            // Cloned before being configured: the clone keeps the old options.
+            let old = &self.shared;
+            self.shared = Arc::new(Shared {
+                allowed_origins: old.allowed_origins.clone(),
+                protocols: old.protocols.clone(),
+                limits: old.limits,
+                tasks: TaskTracker::new(),
+                going_away: CancellationToken::new(),
+                killed: CancellationToken::new(),
+            });
+        }
+        match Arc::get_mut(&mut self.shared) {
+            Some(shared) => shared,
+            None => unreachable!("a fresh Arc has one owner"),
+        }
+    }
+
+    /// Accepts handshakes only from these origins (the `Origin` header, compared without
+    /// regard to case); any other gets 403 Forbidden. A request without `Origin` (not
+    /// from a browser) is accepted. Default: every origin.
+    pub fn allowed_origins<I, O>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: AsRef<str>,
+    {
+        let origins = origins
+            .into_iter()
+            .filter_map(|o| HeaderValue::from_str(o.as_ref()).ok())
+            .collect();
+        self.options().allowed_origins = Some(origins);
+        self
+    }
+
+    /// Subprotocols this server speaks, most preferred first: the first the client
+    /// offers (`Sec-WebSocket-Protocol`) in this order is picked. Default: none.
+    pub fn protocols<I, P>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.options()
+            .protocols
+            .extend(protocols.into_iter().map(Into::into));
+        self
+    }
+
+    /// The largest message accepted (default 16 MiB; `None`: no limit). A larger one
+    /// closes the connection with 1009 and the handler's `receive` fails with that frame.
+    pub fn max_message_size(mut self, bytes: Option<usize>) -> Self {
+        self.options().limits.max_message_size = bytes;
+        self
+    }
+
+    /// The largest frame accepted (default 16 MiB; `None`: no limit).
+    pub fn max_frame_size(mut self, bytes: Option<usize>) -> Self {
+        self.options().limits.max_frame_size = bytes;
+        self
+    }
+
+    /// The longest wait for a frame in `receive` (a timeout error past it). Default: none.
+    pub fn read_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.options().limits.read_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest a send may wait for the socket (a timeout error past it). Default: none.
+    pub fn write_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.options().limits.write_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// How many WebSocket connections of this service are open.
+    pub fn connections(&self) -> usize {
+        self.shared.tasks.len()
+    }
+
+    /// Closes every open connection with 1001 (going away) and waits for their
+    /// handlers to end; later handshakes are still accepted.
+    pub async fn close(&self) {
+        self.shared.going_away.cancel();
+        self.shared.tasks.close();
+        self.shared.tasks.wait().await;
+    }
+
+    /// Drops every open connection now, without a close frame (HTTP.jl `forceclose`).
+    pub fn force_close(&self) {
+        self.shared.killed.cancel();
+    }
+
+    /// The handshake answer, or the error response; the connection's task is started
+    /// for an accepted handshake.
+    fn answer<B, Fut>(&self, mut req: Request<B>) -> Response<Body>
+    where
+        H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+        B: Send + 'static,
+    {
+        let h2 = is_h2_connect(&req);
+        if !h2 && !is_h1_upgrade(&req) {
+            return refuse(StatusCode::BAD_REQUEST, "expected a WebSocket handshake");
+        }
+        let headers = req.headers();
+        if headers
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .is_none_or(|v| v.as_bytes() != b"13")
+        {
+            // RFC 6455 §4.2.2: say which version we speak.
+            let mut response = refuse(
+                StatusCode::UPGRADE_REQUIRED,
+                "unsupported Sec-WebSocket-Version",
+            );
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+            return response;
+        }
+        if let (Some(allowed), Some(origin)) =
+            (&self.shared.allowed_origins, headers.get(header::ORIGIN))
+        {
+            let origin = origin.as_bytes();
+            if !allowed
+                .iter()
+                .any(|a| a.as_bytes().eq_ignore_ascii_case(origin))
+            {
+                return refuse(StatusCode::FORBIDDEN, "origin not allowed");
+            }
+        }
+        let mut response = Response::new(Body::empty());
+        if h2 {
+            *response.status_mut() = StatusCode::OK;
+        } else {
+            let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+                return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
+            };
+            let accept = derive_accept_key(key.as_bytes());
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            let out = response.headers_mut();
+            out.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            out.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+            if let Ok(accept) = HeaderValue::try_from(accept) {
+                out.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+            }
+        }
+        if let Some(protocol) = pick_protocol(&self.shared.protocols, headers) {
+            response
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let (parts, _body) = req.into_parts();
+        let request = Request::from_parts(parts, ());
+        let mut head = Response::new(());
+        *head.status_mut() = response.status();
+        *head.version_mut() = if h2 {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        };
+        *head.headers_mut() = response.headers().clone();
+        let shared = self.shared.clone();
+        let handler = self.handler.clone();
+        self.shared.tasks.spawn(async move {
+            let killed = shared.killed.clone();
+            tokio::select! {
+                () = run(on_upgrade, Handshake { request, response: head }, handler, &shared) => {}
+                () = killed.cancelled() => {}
+            }
+        });
+        response
+    }
+}
+
+/// One connection: wait for hyper to hand it over, run the handler, close what it left.
+async fn run<H, Fut>(
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    handshake: Handshake,
+    handler: H,
+    shared: &Shared,
+) where
+    H: Fn(WebSocket) -> Fut,
+    Fut: Future<Output = Result<(), Error>>,
+{
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(err) => {
+            tracing::debug!(error = %err, "WebSocket upgrade failed");
+            return;
+        }
+    };
+    let limits = shared.limits;
+    let stream = WebSocketStream::from_raw_socket(
+        Socket::Upgraded(TokioIo::new(upgraded)),
+        Role::Server,
+        Some(limits.tungstenite()),
+    )
+    .await;
+    let (runner, handed_back) = oneshot::channel();
+    let ws = WebSocket::new(stream, &limits, handshake, Some(runner));
+    let going_away = shared.going_away.clone();
+    let frame = tokio::select! {
+        outcome = handler(ws) => match outcome {
+            Ok(()) => CloseFrame::new(close::NORMAL, ""),
+            Err(err) if err.is_websocket() => CloseFrame::new(close::NORMAL, ""),
+            Err(err) => {
+                tracing::debug!(error = %err, "WebSocket handler failed");
+                CloseFrame::new(INTERNAL_ERROR, "Unexpected server websocket error")
+            }
+        },
+        () = going_away.cancelled() => CloseFrame::new(GOING_AWAY, "server closing"),
+    };
+    if let Ok(stream) = handed_back.await {
+        close_gracefully(stream, frame).await;
+    }
+}
+
+fn refuse(status: StatusCode, why: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(why));
+    *response.status_mut() = status;
+    response
+}
+
+/// The first of ours (in our order) that the client offered.
+fn pick_protocol(ours: &[String], headers: &http::HeaderMap) -> Option<HeaderValue> {
+    if ours.is_empty() {
+        return None;
+    }
+    let offered: Vec<&str> = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    ours.iter()
+        .find(|p| offered.iter().any(|o| o == p))
+        .and_then(|p| HeaderValue::from_str(p).ok())
+}
+
+impl<H, Fut, B> Service<Request<B>> for Upgrade<H>
+where
+    H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        ready(Ok(self.answer(req)))
+    }
+}
+
+/// HTTP.jl `WebSockets.listen!(handler, host, port)`: serves WebSocket handshakes on
+/// `addr` (HTTP/1.1, and HTTP/2 extended CONNECT) and runs `handler` per connection.
+/// For server options (TLS, timeouts, ...) or other routes, mount [`upgrade`] in
+/// [`Server::bind`] instead.
+pub async fn listen<H, Fut>(addr: impl ToSocketAddrs, handler: H) -> Result<WsServer, Error>
+where
+    H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    let upgrade = upgrade(handler);
+    let shared = upgrade.shared.clone();
+    let server = crate::server::serve(addr, upgrade).await?;
+    Ok(WsServer { server, shared })
+}
+
+/// A running [`listen`] server (HTTP.jl's `Server` from `WebSockets.listen!`).
+#[derive(Clone)]
+pub struct WsServer {
+    server: Server,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for WsServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsServer")
+            .field("server", &self.server)
+            .field("connections", &self.shared.tasks.len())
+            .finish()
+    }
+}
+
+impl WsServer {
+    /// HTTP.jl `WebSockets.server_addr`: `"host:port"`, ready for `ws://{}/path`.
+    pub fn server_addr(&self) -> String {
+        self.server.local_addr().to_string()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    /// How many WebSocket connections are open.
+    pub fn connections(&self) -> usize {
+        self.shared.tasks.len()
+    }
+
+    /// Stops accepting, closes every WebSocket with 1001 (going away), and waits until
+    /// their handlers and the server have ended.
+    pub async fn close(&self) {
+        self.server.close().await;
+        self.shared.going_away.cancel();
+        self.shared.tasks.close();
+        self.shared.tasks.wait().await;
+    }
+
+    /// HTTP.jl `WebSockets.forceclose`: stops accepting and drops every connection,
+    /// WebSockets included, at once.
+    pub fn force_close(&self) {
+        self.server.force_close();
+        self.shared.killed.cancel();
+    }
+
+    /// Waits until the server has stopped (after [`close`](Self::close) or
+    /// [`force_close`](Self::force_close)).
+    pub async fn wait(&self) {
+        self.server.wait().await;
+    }
+
+    /// The underlying HTTP server handle.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_handshakes() {
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
+            (
+                "GET",
+                &[("upgrade", "websocket"), ("connection", "Upgrade")],
+                true,
+            ),
+            (
+                "GET",
+                &[
+                    ("upgrade", "WebSocket"),
+                    ("connection", "keep-alive, upgrade"),
+                ],
+                true,
+            ),
+            (
+                "GET",
+                &[("upgrade", "h2c"), ("connection", "upgrade")],
+                false,
+            ),
+            ("GET", &[("upgrade", "websocket")], false),
+            (
+                "POST",
+                &[("upgrade", "websocket"), ("connection", "upgrade")],
+                false,
+            ),
+        ];
+        for (method, headers, expected) in cases {
+            let mut req = Request::builder().method(*method);
+            for (name, value) in *headers {
+                req = req.header(*name, *value);
+            }
+            let req = req.body(()).unwrap();
+            assert_eq!(is_upgrade(&req), *expected, "case {method} {headers:?}");
+        }
+    }
+
+    #[test]
+    fn picks_our_first_offered_protocol() {
+        let ours = vec!["b".to_string(), "a".to_string()];
+        let cases: &[(&str, Option<&str>)] = &[("a, b", Some("b")), ("a", Some("a")), ("c", None)];
+        for (offered, expected) in cases {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                header::SEC_WEBSOCKET_PROTOCOL,
+                HeaderValue::from_static(offered),
+            );
+            let picked = pick_protocol(&ours, &headers);
+            assert_eq!(
+                picked.as_ref().and_then(|v| v.to_str().ok()),
+                *expected,
+                "case {offered}"
+            );
+        }
+    }
+}
