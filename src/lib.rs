@@ -21,6 +21,7 @@
 
 pub mod client;
 pub mod messages;
+pub mod router;
 pub mod server;
 pub mod uri;
 
@@ -33,4 +34,5 @@ pub use client::{
     request, set_default_client, Certificate, Client, ClientBuilder, Download, Form, Multipart,
     OpenStream, Progress, RequestBuilder, Response,
 };
+pub use router::Router;
 pub use server::{handler_fn, listen, serve, Server, ServerBuilder};
