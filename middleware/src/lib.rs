@@ -17,6 +17,7 @@ pub mod body;
 pub mod cross_origin;
 pub mod decompression;
 pub mod error;
+pub mod handler_timeout;
 pub mod headers;
 pub mod status;
 pub mod timeout;
