@@ -647,4 +647,12 @@ mod tests {
         assert_eq!(answer(&t, "GET", "/a/b/c/d"), "/a/b/c/d");
         assert_eq!(answer(&t, "GET", "/a/b/c/e"), "/a/**");
     }
+
+    #[test]
+    fn braces_in_exact_segments_are_escaped_for_matchit() {
+        let t = table(&[("GET", "/lit/a{b}"), ("GET", "/lit/{x}"), ("GET", "/lit/}")]);
+        assert_eq!(answer(&t, "GET", "/lit/a{b}"), "/lit/a{b}");
+        assert_eq!(answer(&t, "GET", "/lit/}"), "/lit/}");
+        assert_eq!(answer(&t, "GET", "/lit/ab"), "/lit/{x}");
+    }
 }
