@@ -16,7 +16,8 @@
 //! exact, then regex variable, then plain variable, then `*`, then `**`. A regex that
 //! fails, or a route without a handler for the method, falls back to the next, less
 //! specific route: with `/files/{n:\w+}` and `/files/**`, `GET /files/a.b` reaches the
-//! second. Two regex variables at the same place keep registration order.
+//! second. Two regex variables at the same place keep registration order. Regexes are
+//! the `regex` crate's syntax (HTTP.jl's PCRE without look-around or backreferences).
 //!
 //! **Paths.** Segments are split on `/` with empty ones ignored, so `/a/b/`, `//a//b` and
 //! `/a/b` are the same path, for patterns and requests alike. Matching is on the raw

@@ -25,7 +25,7 @@ pub(crate) enum Segment {
     Regex {
         name: Arc<str>,
         source: Box<str>,
-        regex: regex_lite::Regex,
+        regex: regex::Regex,
     },
     /// A variable matching any one segment.
     Var(Arc<str>),
@@ -185,7 +185,7 @@ fn parse_segment(text: &str, piece: &str) -> Result<Segment, Error> {
     match source {
         None | Some("") => Ok(Segment::Var(name.into())),
         Some(source) => {
-            let regex = regex_lite::Regex::new(&format!("^(?:{source})$"))
+            let regex = regex::Regex::new(&format!("^(?:{source})$"))
                 .map_err(|e| invalid(text, &format!("bad regex `{source}`: {e}")))?;
             Ok(Segment::Regex {
                 name: name.into(),
@@ -244,10 +244,11 @@ pub(crate) fn split_path(path: &str, out: &mut smallvec::SmallVec<[(u32, u32); 1
 /// The request path with empty segments removed (`//a///b/` → `/a/b`), borrowed when it
 /// is already in that form, as nearly every path is.
 pub(crate) fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = path.as_bytes();
-    let clean = bytes.first() == Some(&b'/')
-        && (bytes.len() == 1 || bytes[bytes.len() - 1] != b'/')
-        && !bytes.windows(2).any(|w| w == b"//");
+    let clean = match path.as_bytes() {
+        [b'/'] => true,
+        [b'/', .., last] => *last != b'/' && !path.contains("//"),
+        _ => false,
+    };
     if clean {
         return std::borrow::Cow::Borrowed(path);
     }

@@ -27,13 +27,16 @@ pub struct Router<B = Incoming> {
     inner: Arc<Inner<B>>,
 }
 
+/// A router middleware, applied to each route's handler.
+type WrapRoute<B> = Arc<dyn Fn(Route<B>) -> Route<B> + Send + Sync>;
+
 struct Inner<B> {
     table: Table,
     /// Handlers as registered, by index.
     handlers: Vec<Route<B>>,
     /// The same, wrapped in the router middleware.
     wrapped: Vec<Route<B>>,
-    middleware: Vec<Arc<dyn Fn(Route<B>) -> Route<B> + Send + Sync>>,
+    middleware: Vec<WrapRoute<B>>,
     not_found: Route<B>,
     method_not_allowed: Route<B>,
 }

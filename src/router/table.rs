@@ -22,8 +22,8 @@
 //! - **404 or 405.** When some candidate matched the path but none had the method, the
 //!   answer is 405 with the methods those candidates allow.
 //!
-//! Candidates of the shape matchit returned take their segments from matchit's params;
-//! the others (the fallback path only) are checked against the path split into segments.
+//! Candidates of the shape matchit returned fit the path by construction; the others (the
+//! fallback path only) are checked against the path's segments.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -123,7 +123,7 @@ impl Slot {
                 .iter()
                 .zip(segments)
                 .all(|(segment, &(start, end))| match segment {
-                    Segment::Exact(text) => &path[start as usize..end as usize] == &**text,
+                    Segment::Exact(text) => path[start as usize..end as usize] == **text,
                     _ => true,
                 })
     }
@@ -157,10 +157,6 @@ impl Piece<'_> {
 /// A matchit route of the compiled table.
 #[derive(Debug)]
 struct Shape {
-    /// How many segment positions the shape has (the catch-all counts as one).
-    positions: u16,
-    /// The position of each matchit parameter, in matchit's order.
-    param_positions: Box<[u16]>,
     /// Candidate routes in priority order.
     candidates: Box<[Candidate]>,
 }
@@ -168,7 +164,7 @@ struct Shape {
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     slot: u32,
-    /// The route is one of this shape's own: matchit's params are its segments.
+    /// The route is one of this shape's own, so it fits any path matchit matched to it.
     own: bool,
 }
 
@@ -265,38 +261,22 @@ impl Table {
         };
         let shape = &compiled.shapes[*matched.value as usize];
 
-        // The shape's segments, from matchit's params (zero-copy slices of `path`).
-        let mut own: Ranges<8> = SmallVec::from_elem((0, 0), usize::from(shape.positions));
-        let base = path.as_ptr() as usize;
-        let mut own_ok = true;
-        for ((_, value), &pos) in matched.params.iter().zip(shape.param_positions.iter()) {
-            match (value.as_ptr() as usize).checked_sub(base) {
-                Some(start) if start + value.len() <= path.len() => {
-                    own[usize::from(pos)] = (start as u32, (start + value.len()) as u32);
-                }
-                _ => own_ok = false,
-            }
-        }
+        // The path's segments by position, for regexes, captures and the fallback
+        // candidates. matchit's params give the same for the shape's own routes, but reading
+        // them costs a UTF-8 check per value; one byte scan is cheaper and serves every
+        // candidate.
+        let mut segments: Ranges<16> = SmallVec::new();
+        split_path(path, &mut segments);
 
-        let mut split: Ranges<16> = SmallVec::new();
-        let mut split_done = false;
         let mut allowed = Vec::new();
         let mut path_matched = false;
         for candidate in shape.candidates.iter() {
             let slot = &self.slots[candidate.slot as usize];
-            let ranges: &[(u32, u32)] = if candidate.own && own_ok {
-                &own
-            } else {
-                if !split_done {
-                    split_path(path, &mut split);
-                    split_done = true;
-                }
-                if !slot.fits(path, &split) {
-                    continue;
-                }
-                &split
-            };
-            if !slot.constraints_hold(path, ranges) {
+            // matchit matched the shape: its own routes fit, others must be checked.
+            if !candidate.own && !slot.fits(path, &segments) {
+                continue;
+            }
+            if !slot.constraints_hold(path, &segments) {
                 continue;
             }
             match slot.find(method) {
@@ -305,7 +285,7 @@ impl Table {
                         .captures
                         .iter()
                         .map(|c| {
-                            let (start, end) = ranges[usize::from(c.position)];
+                            let (start, end) = segments[usize::from(c.position)];
                             if c.rest {
                                 (start, path.len() as u32)
                             } else {
@@ -385,15 +365,7 @@ fn compile(slots: &mut [Slot]) -> Result<Compiled, Error> {
             let (a, b) = (&slots[a.slot as usize], &slots[b.slot as usize]);
             priority(&a.pattern, &a.regex_order, &b.pattern, &b.regex_order)
         });
-        let param_positions = pieces
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !matches!(p, Piece::Static(_)))
-            .map(|(i, _)| i as u16)
-            .collect();
         shapes.push(Shape {
-            positions: pieces.len() as u16,
-            param_positions,
             candidates: candidates.into_boxed_slice(),
         });
         let path = matchit_path(pieces);
@@ -496,12 +468,13 @@ mod tests {
 
     /// HTTP.jl's matcher, written as plainly as possible: try every route in priority
     /// order, take the first that fits, passes its regexes and has the method.
-    fn reference(routes: &[(&str, &str)], method: &str, path: &str) -> String {
-        let mut parsed: Vec<(usize, Pattern)> = routes
-            .iter()
-            .enumerate()
-            .map(|(i, (_, p))| (i, Pattern::parse(p).unwrap()))
-            .collect();
+    fn reference(
+        routes: &[(&str, &str)],
+        patterns: &[Pattern],
+        method: &str,
+        path: &str,
+    ) -> String {
+        let mut parsed: Vec<(usize, Pattern)> = patterns.iter().cloned().enumerate().collect();
         // Regex node order: first registration of the node (prefix through the regex).
         let mut nodes: HashMap<String, u32> = HashMap::new();
         let orders: Vec<Vec<u32>> = parsed
@@ -533,9 +506,8 @@ mod tests {
                 let same: Vec<usize> = routes
                     .iter()
                     .enumerate()
-                    .filter(|(_, (m, p))| {
-                        Pattern::parse(p).unwrap().key() == pattern.key()
-                            && (*m == method || *m == "*")
+                    .filter(|(j, (m, _))| {
+                        patterns[*j].key() == pattern.key() && (*m == method || *m == "*")
                     })
                     .map(|(j, _)| j)
                     .collect();
@@ -623,6 +595,10 @@ mod tests {
             }
             let routes: Vec<(&str, &str)> = routes.iter().map(|(m, p)| (*m, p.as_str())).collect();
             let table = table(&routes);
+            let patterns: Vec<Pattern> = routes
+                .iter()
+                .map(|(_, p)| Pattern::parse(p).unwrap())
+                .collect();
             for _ in 0..40 {
                 let len = rng.usize(0..6);
                 let path: Vec<&str> = (0..len)
@@ -632,7 +608,7 @@ mod tests {
                 let method = ["GET", "POST", "PUT"][rng.usize(..3)];
                 assert_eq!(
                     answer(&table, method, &path),
-                    reference(&routes, method, &path),
+                    reference(&routes, &patterns, method, &path),
                     "round {round}: {method} {path} with routes {routes:?}"
                 );
             }
