@@ -183,3 +183,47 @@ async fn an_earlier_deadline_in_the_request_wins() {
     server.close().await;
     server2.close().await;
 }
+
+/// The layer around an httpstack `Router`, as the README shows it.
+#[tokio::test]
+async fn around_a_router() {
+    let mut router = httpstack::Router::new();
+    router
+        .register(
+            http::Method::GET,
+            "/slow",
+            |_req: Request<Incoming>| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Response::new(String::from("late"))
+            },
+        )
+        .unwrap()
+        .register(
+            http::Method::GET,
+            "/users/{id}",
+            |req: Request<Incoming>| async move {
+                Response::new(format!(
+                    "user {}",
+                    httpstack::router::param(&req, "id").unwrap_or("?")
+                ))
+            },
+        )
+        .unwrap();
+    let app = ServiceBuilder::new()
+        .layer(HandlerTimeoutLayer::new(Duration::from_millis(100)))
+        .service(router);
+    let server = serve("127.0.0.1:0", app).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let resp = within("GET /users/7", httpstack::get(format!("{base}/users/7")))
+        .await
+        .unwrap();
+    assert_eq!(resp.text(), "user 7");
+    let resp = within(
+        "GET /slow",
+        httpstack::get(format!("{base}/slow")).status_exception(false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    server.close().await;
+}

@@ -7,6 +7,7 @@ use std::fmt;
 use http::Method;
 
 use super::params::{MatchedRoute, Params};
+use super::pattern::split_path;
 use super::table::{decode, Entry, Ranges};
 
 /// What a router would do with a request, from [`Router::lookup`](super::Router::lookup).
@@ -22,20 +23,25 @@ pub enum Lookup<'r, 'p> {
 }
 
 impl<'r, 'p> Lookup<'r, 'p> {
-    pub(crate) fn found(path: Cow<'p, str>, entry: &'r Entry, values: Ranges<4>) -> Self {
+    pub(crate) fn found(
+        path: Cow<'p, str>,
+        entry: &'r Entry,
+        segments: Option<Ranges<16>>,
+    ) -> Self {
         Lookup::Found(RouteMatch {
             path,
             entry,
-            values,
+            segments,
         })
     }
 }
 
-/// A matched route: its pattern and where its variables sit in the path.
+/// A matched route: its pattern and the path its variables are read from (split into
+/// segments when first needed).
 pub struct RouteMatch<'r, 'p> {
     path: Cow<'p, str>,
     entry: &'r Entry,
-    values: Ranges<4>,
+    segments: Option<Ranges<16>>,
 }
 
 impl<'r> RouteMatch<'r, '_> {
@@ -44,21 +50,31 @@ impl<'r> RouteMatch<'r, '_> {
         &self.entry.route
     }
 
+    /// The variables as `(name, raw value)` pairs in pattern order, the values still
+    /// percent-encoded as in the path.
+    pub fn raw_params(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let segments = self.segments.clone().unwrap_or_else(|| {
+            let mut out = Ranges::new();
+            split_path(&self.path, &mut out);
+            out
+        });
+        let path: &str = &self.path;
+        self.entry.captures.iter().map(move |c| {
+            let (start, end) = segments[usize::from(c.position)];
+            let end = if c.rest { path.len() as u32 } else { end };
+            (&*c.name, &path[start as usize..end as usize])
+        })
+    }
+
     /// The raw (still percent-encoded) value of variable `name`.
     pub fn raw_param(&self, name: &str) -> Option<&str> {
-        self.entry
-            .captures
-            .iter()
-            .zip(&self.values)
-            .find(|(c, _)| &*c.name == name)
-            .map(|(_, &(start, end))| &self.path[start as usize..end as usize])
+        self.raw_params().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// The variables, percent-decoded, as the handler sees them (HTTP.jl `getparams`).
     pub fn params(&self) -> Params {
         let mut params = Params::default();
-        for (capture, &(start, end)) in self.entry.captures.iter().zip(&self.values) {
-            let raw = &self.path[start as usize..end as usize];
+        for ((_, raw), capture) in self.raw_params().zip(self.entry.captures.iter()) {
             params.push(capture.name.clone(), decode(raw).into_owned());
         }
         params

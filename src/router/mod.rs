@@ -63,7 +63,7 @@
 //!         Response::new(format!("{} named {}", route(&req).unwrap_or_default(),
 //!                               param(&req, "name").unwrap_or_default()))
 //!     })?
-//!     .route("/static/**", handler_fn(|_req| async { Response::new("a file") }))?;
+//!     .route("/static/**", handler_fn(|_req| async { Response::new(String::from("a file")) }))?;
 //!
 //! let server = httpstack::serve("127.0.0.1:0", router).await?;
 //! let base = format!("http://{}", server.local_addr());

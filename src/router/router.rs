@@ -204,7 +204,7 @@ impl<B: Send + 'static> Router<B> {
     pub fn lookup<'r, 'p>(&'r self, method: &Method, path: &'p str) -> Lookup<'r, 'p> {
         let path = normalize_path(path);
         match self.inner.table.lookup(method, &path) {
-            Outcome::Found { entry, values } => Lookup::found(path, entry, values),
+            Outcome::Found { entry, segments } => Lookup::found(path, entry, segments),
             Outcome::MethodNotAllowed(allowed) => Lookup::MethodNotAllowed(allowed),
             Outcome::NotFound => Lookup::NotFound,
         }

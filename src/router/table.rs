@@ -171,9 +171,12 @@ struct Candidate {
 /// The result of a lookup in the table.
 #[derive(Debug)]
 pub(crate) enum Outcome<'t> {
-    /// A route with a handler for the method; `values` are the captures' byte ranges in
-    /// the path, in the entry's capture order.
-    Found { entry: &'t Entry, values: Ranges<4> },
+    /// A route with a handler for the method, and the path's segments if the lookup
+    /// split it.
+    Found {
+        entry: &'t Entry,
+        segments: Option<Ranges<16>>,
+    },
     /// Routes matched the path, none for the method; these methods are allowed.
     MethodNotAllowed(Vec<Method>),
     /// No route matched the path.
@@ -261,40 +264,31 @@ impl Table {
         };
         let shape = &compiled.shapes[*matched.value as usize];
 
-        // The path's segments by position, for regexes, captures and the fallback
-        // candidates. matchit's params give the same for the shape's own routes, but reading
-        // them costs a UTF-8 check per value; one byte scan is cheaper and serves every
-        // candidate.
-        let mut segments: Ranges<16> = SmallVec::new();
-        split_path(path, &mut segments);
+        // The path's segments by position, split only when a regex, a fallback candidate
+        // or (later) a capture needs them. matchit's params would give the same for the
+        // shape's own routes, but reading them costs a UTF-8 check per value.
+        let mut segments: Option<Ranges<16>> = None;
+        let split = |path: &str| {
+            let mut out = SmallVec::new();
+            split_path(path, &mut out);
+            out
+        };
 
         let mut allowed = Vec::new();
         let mut path_matched = false;
         for candidate in shape.candidates.iter() {
             let slot = &self.slots[candidate.slot as usize];
             // matchit matched the shape: its own routes fit, others must be checked.
-            if !candidate.own && !slot.fits(path, &segments) {
+            if !candidate.own && !slot.fits(path, segments.get_or_insert_with(|| split(path))) {
                 continue;
             }
-            if !slot.constraints_hold(path, &segments) {
+            if !slot.regex_positions.is_empty()
+                && !slot.constraints_hold(path, segments.get_or_insert_with(|| split(path)))
+            {
                 continue;
             }
             match slot.find(method) {
-                Some(entry) => {
-                    let values = entry
-                        .captures
-                        .iter()
-                        .map(|c| {
-                            let (start, end) = segments[usize::from(c.position)];
-                            if c.rest {
-                                (start, path.len() as u32)
-                            } else {
-                                (start, end)
-                            }
-                        })
-                        .collect();
-                    return Outcome::Found { entry, values };
-                }
+                Some(entry) => return Outcome::Found { entry, segments },
                 None => {
                     path_matched = true;
                     slot.add_allowed(&mut allowed);
