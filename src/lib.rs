@@ -22,6 +22,7 @@
 pub mod client;
 pub mod files;
 pub mod messages;
+pub mod router;
 pub mod server;
 pub mod sse;
 pub mod uri;
@@ -39,6 +40,7 @@ pub use client::{
     OpenStream, Progress, RequestBuilder, Response,
 };
 pub use files::{file_server, serve_content, serve_file};
+pub use router::Router;
 pub use server::{handler_fn, listen, serve, Server, ServerBuilder};
 
 /// Paths the `client!` macro expands to. Not public API.

@@ -18,6 +18,7 @@ pub mod cookies;
 pub mod cross_origin;
 pub mod decompression;
 pub mod error;
+pub mod handler_timeout;
 pub mod headers;
 pub mod log_errors;
 pub mod observe;
