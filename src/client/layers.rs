@@ -58,6 +58,29 @@ use crate::{Body, Error};
 /// [`ClientBuilder::push_layer`] (and friends) wraps.
 pub type ClientService = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
 
+/// What [`ClientBuilder::push_layer`] and friends accept: any `tower::Layer` over
+/// [`ClientService`] whose service answers `http::Response<Body>` or an [`Error`], and can
+/// be cloned and shared between threads (as the client is).
+pub trait ClientLayer: Send + Sync + 'static {
+    /// Wraps `inner` in this layer, boxed back into a [`ClientService`].
+    fn wrap(&self, inner: ClientService) -> ClientService;
+}
+
+impl<L> ClientLayer for L
+where
+    L: Layer<ClientService> + Send + Sync + 'static,
+    L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as Service<Request<Body>>>::Future: Send + 'static,
+{
+    fn wrap(&self, inner: ClientService) -> ClientService {
+        ClientService::new(self.layer(inner))
+    }
+}
+
 /// A user layer, type-erased so a builder can hold any number of them.
 #[derive(Clone)]
 pub(crate) struct UserLayer {
@@ -72,23 +95,14 @@ impl std::fmt::Debug for UserLayer {
 }
 
 impl UserLayer {
-    fn new<L>(layer: L) -> UserLayer
-    where
-        L: Layer<ClientService> + Send + Sync + 'static,
-        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<Request<Body>>>::Future: Send + 'static,
-    {
+    fn new<L: ClientLayer>(layer: L) -> UserLayer {
         // The short type name, e.g. `AuthLayer`, names the layer in observe_layers output.
         let full = std::any::type_name::<L>();
         let short = full.split('<').next().unwrap_or(full);
         let name = short.rsplit("::").next().unwrap_or(short).to_owned();
         UserLayer {
             name: Cow::Owned(name),
-            apply: Arc::new(move |inner| ClientService::new(layer.layer(inner))),
+            apply: Arc::new(move |inner| layer.wrap(inner)),
         }
     }
 
@@ -169,16 +183,7 @@ impl ClientBuilder {
     /// HTTP.jl `pushlayer!`: adds `layer` outside every built-in request layer, so it runs
     /// first (each later `push_layer` runs before it). It sees the request as the user
     /// built it and the final response, after redirects and retries.
-    pub fn push_layer<L>(mut self, layer: L) -> ClientBuilder
-    where
-        L: Layer<ClientService> + Send + Sync + 'static,
-        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<Request<Body>>>::Future: Send + 'static,
-    {
+    pub fn push_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
         self.layers.outer.push(UserLayer::new(layer));
         self
     }
@@ -186,16 +191,7 @@ impl ClientBuilder {
     /// HTTP.jl `pushfirstlayer!`: adds `layer` inside every built-in request layer, just
     /// above the connection boundary, so it runs last among request layers and sees each
     /// attempt of a retried or redirected request.
-    pub fn push_first_layer<L>(mut self, layer: L) -> ClientBuilder
-    where
-        L: Layer<ClientService> + Send + Sync + 'static,
-        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<Request<Body>>>::Future: Send + 'static,
-    {
+    pub fn push_first_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
         self.layers.first.push(UserLayer::new(layer));
         self
     }
@@ -203,16 +199,7 @@ impl ClientBuilder {
     /// HTTP.jl `pushlayer!(layer; request=false)`: adds a stream layer below the
     /// connection boundary, above the timeout, status and decompression layers: it sees
     /// the raw response of each attempt.
-    pub fn push_stream_layer<L>(mut self, layer: L) -> ClientBuilder
-    where
-        L: Layer<ClientService> + Send + Sync + 'static,
-        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<Request<Body>>>::Future: Send + 'static,
-    {
+    pub fn push_stream_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
         self.layers.stream.push(UserLayer::new(layer));
         self
     }

@@ -48,7 +48,7 @@ use http::Method;
 pub use api_client::api_request;
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
-pub use layers::ClientService;
+pub use layers::{ClientLayer, ClientService};
 pub use multipart::{Form, Multipart};
 pub use open::OpenStream;
 pub use openraw::RawIo;
