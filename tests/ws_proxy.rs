@@ -143,6 +143,7 @@ async fn proxy_credentials_407_and_401() {
         assert!(err.is_connect(), "case {url}: {err:?}");
         assert_eq!(err.url(), Some(url.as_str()), "case {url}");
         let message = err.to_string();
+        println!("case {url}: {message}");
         for part in ["407", "CONNECT", "no credentials"] {
             assert!(message.contains(part), "case {url}: {part:?} in {message}");
         }

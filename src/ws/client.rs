@@ -71,6 +71,7 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         protocols: Vec::new(),
         client: None,
         proxy: None,
+        retry: false,
         connect_timeout: None,
         request_timeout: None,
         response_header_timeout: None,
@@ -90,6 +91,7 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
 /// let mut ws = httpstack::ws::connect("wss://example.com/chat")
 ///     .header("Authorization", "Bearer token")
 ///     .protocols(["chat.v2", "chat.v1"])
+///     .proxy("http://user:password@proxy.internal:3128")
 ///     .connect_timeout(Some(Duration::from_secs(5)))
 ///     .response_header_timeout(Duration::from_secs(5))
 ///     .read_idle_timeout(Duration::from_secs(60))
@@ -107,6 +109,7 @@ pub struct Connect {
     /// `None`: the default client ([`default_client`]).
     client: Option<Client>,
     proxy: Option<ProxyChoice>,
+    retry: bool,
     /// `None`: the client's (30 s unless it was built with another).
     connect_timeout: Option<Option<Duration>>,
     request_timeout: Option<Duration>,
@@ -209,6 +212,14 @@ impl Connect {
     /// Connects directly, whatever the client or the environment say about proxies.
     pub fn no_proxy(mut self) -> Self {
         self.proxy = Some(ProxyChoice::Direct);
+        self
+    }
+
+    /// Whether a failed handshake attempt (connection refused, reset before the answer)
+    /// is retried under the client's retry policy (HTTP.jl `retry`; its `retries` and
+    /// `retry_delays`). Default: false — one attempt, as browsers make.
+    pub fn retry(mut self, on: bool) -> Self {
+        self.retry = on;
         self
     }
 
@@ -415,7 +426,8 @@ impl Connect {
             .get(http_uri.to_string())
             .headers(headers)
             .status_exception(false)
-            .redirect(false);
+            .redirect(false)
+            .retry(self.retry);
         request = match &self.proxy {
             Some(ProxyChoice::Via(proxy)) => request.proxy(proxy),
             Some(ProxyChoice::Direct) => request.no_proxy(),
@@ -500,23 +512,57 @@ impl Connect {
 }
 
 /// openraw's errors name the http(s):// URL it requested; the caller asked for the
-/// ws(s):// one. The error is rebuilt around the original (its source), keeping the
-/// kind, retries, and a status error's response.
+/// ws(s):// one. The error is rebuilt with the same kind, message and retries (a status
+/// error with its response), and the original's causes as its source chain.
 fn for_ws_url(err: Error, url: &str) -> Error {
     let retries = err.retries().unwrap_or(0);
-    let rebuilt = match err.kind() {
-        ErrorKind::Status(_) if err.response().is_some() => {
-            let kind = err.kind().clone();
-            match err.into_response() {
-                Some(response) => {
-                    Error::status_error(response).with_message("WebSocket handshake refused")
-                }
-                None => Error::new(kind),
+    let kind = err.kind().clone();
+    let rebuilt = match kind {
+        ErrorKind::Status(_) if err.response().is_some() => match err.into_response() {
+            Some(response) => {
+                Error::status_error(response).with_message("WebSocket handshake refused")
             }
+            None => Error::new(kind),
+        },
+        kind => {
+            // Display is "<kind>[: <message>] (<method> <url>)...": the message is what
+            // lies between the kind and the method and URL.
+            let bare = Error::new(kind.clone()).to_string();
+            let shown = err.to_string();
+            let message = err
+                .method()
+                .zip(err.url())
+                .and_then(|(method, http_url)| shown.split_once(&format!(" ({method} {http_url})")))
+                .and_then(|(before, _)| before.strip_prefix(bare.as_str()))
+                .and_then(|rest| rest.strip_prefix(": "))
+                .map(str::to_owned);
+            let mut rebuilt = Error::new(kind);
+            if let Some(message) = message {
+                rebuilt = rebuilt.with_message(message);
+            }
+            if std::error::Error::source(&err).is_some() {
+                rebuilt = rebuilt.with_source(Causes(err));
+            }
+            rebuilt
         }
-        kind => Error::new(kind.clone()).with_source(err),
     };
     rebuilt.with_url(&Method::GET, url).with_retries(retries)
+}
+
+/// The source of a rebuilt error ([`for_ws_url`]): the original, whose causes follow.
+#[derive(Debug)]
+struct Causes(Error);
+
+impl std::fmt::Display for Causes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Causes {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
 }
 
 /// RFC 6455 §4.1: what the client checks in the server's `101`.
@@ -707,5 +753,163 @@ pub(crate) async fn connect_socket(
             Error::timeout(TimeoutKind::Connect)
                 .with_message(format!("no connection within {limit:?}"))
         })?,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 101 with these headers; `accept: true` answers `KEY` correctly.
+    fn switching(
+        upgrade: Option<&str>,
+        connection: Option<&str>,
+        accept: bool,
+        protocol: Option<&str>,
+    ) -> Response<()> {
+        let mut response = Response::builder().status(101);
+        if let Some(v) = upgrade {
+            response = response.header(UPGRADE, v);
+        }
+        if let Some(v) = connection {
+            response = response.header(CONNECTION, v);
+        }
+        let answer = if accept {
+            derive_accept_key(KEY.as_bytes())
+        } else {
+            derive_accept_key(b"another key")
+        };
+        response = response.header(SEC_WEBSOCKET_ACCEPT, answer);
+        if let Some(v) = protocol {
+            response = response.header(SEC_WEBSOCKET_PROTOCOL, v);
+        }
+        response.body(()).unwrap()
+    }
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    #[test]
+    fn the_101_is_checked_as_rfc_6455_says() {
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+            Option<&'a str>,
+            &'a [&'a str],
+            bool,
+        );
+        // (Upgrade, Connection, right accept, Sec-WebSocket-Protocol, offered, accepted)
+        let cases: &[Case] = &[
+            (Some("websocket"), Some("Upgrade"), true, None, &[], true),
+            (
+                Some("WebSocket"),
+                Some("keep-alive, upgrade"),
+                true,
+                None,
+                &[],
+                true,
+            ),
+            (Some("h2c"), Some("Upgrade"), true, None, &[], false),
+            (None, Some("Upgrade"), true, None, &[], false),
+            (Some("websocket"), None, true, None, &[], false),
+            (Some("websocket"), Some("close"), true, None, &[], false),
+            (Some("websocket"), Some("Upgrade"), false, None, &[], false),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v1"),
+                &["v2", "v1"],
+                true,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v3"),
+                &["v1"],
+                false,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v1"),
+                &[],
+                false,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                None,
+                &["v1"],
+                false,
+            ),
+        ];
+        for &(upgrade, connection, accept, protocol, offered, accepted) in cases {
+            let response = switching(upgrade, connection, accept, protocol);
+            let offered: Vec<String> = offered.iter().map(|p| p.to_string()).collect();
+            let checked = check_accept(&response, KEY, &offered);
+            let case = (upgrade, connection, accept, protocol, &offered);
+            assert_eq!(checked.is_ok(), accepted, "case {case:?}: {checked:?}");
+            if let Err(err) = checked {
+                assert!(err.is_request(), "case {case:?}: {err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_ws_url_and_keep_their_kind() {
+        let url = "ws://example.test/chat";
+        let http = "http://example.test/chat".parse::<Uri>().unwrap();
+        let response = Response::builder()
+            .status(404)
+            .body(Bytes::from_static(b"gone"))
+            .unwrap();
+        // (error from openraw, case, what its message must still say)
+        let cases = [
+            (
+                Error::connect("refused").with_request(&Method::GET, &http),
+                "connect",
+                &["refused"][..],
+            ),
+            (
+                Error::request(std::io::Error::other("reset"))
+                    .with_message("the connection could not be taken over")
+                    .with_request(&Method::GET, &http),
+                "request with a message",
+                &["taken over", "reset"][..],
+            ),
+            (
+                Error::timeout(TimeoutKind::Connect).with_request(&Method::GET, &http),
+                "timeout",
+                &[][..],
+            ),
+            (
+                Error::status_error(response).with_request(&Method::GET, &http),
+                "status",
+                &["refused"][..],
+            ),
+        ];
+        for (err, case, parts) in cases {
+            let kind = err.kind().clone();
+            let err = for_ws_url(err.with_retries(2), url);
+            assert_eq!(err.url(), Some(url), "case {case}");
+            assert_eq!(err.kind(), &kind, "case {case}");
+            assert_eq!(err.retries(), Some(2), "case {case}");
+            let shown = err.to_string();
+            assert!(!shown.contains("http://"), "case {case}: {shown}");
+            // Nothing said twice, nothing lost.
+            let kind_shown = Error::new(kind).to_string();
+            assert_eq!(
+                shown.matches(&kind_shown).count(),
+                1,
+                "case {case}: {shown}"
+            );
+            for part in parts {
+                assert!(shown.contains(part), "case {case}: {part:?} in {shown}");
+            }
+        }
     }
 }
