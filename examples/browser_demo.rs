@@ -1,8 +1,9 @@
 //! httpstack in a real browser: serves a page whose checks run against this server and
 //! report back by POSTing JSON (printed here as they arrive). The first check opens an
 //! `EventSource` on an `sse_stream` route that drops the stream once, so the browser
-//! reconnects with `Last-Event-ID`. `tests/browser_sse.rs` runs the same app under
-//! headless Chromium.
+//! reconnects with `Last-Event-ID`; the second opens a `WebSocket` on a `ws::echo` route
+//! and checks that text, binary and large messages come back in order, then closes with
+//! 1000. `tests/browser_demo.rs` runs the same app under headless Chromium.
 //!
 //! Run: `cargo run --example browser_demo [ADDR]` (default `127.0.0.1:8080`), then open the
 //! printed URL; stop with Ctrl-C.

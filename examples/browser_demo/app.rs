@@ -1,5 +1,5 @@
 //! The browser demo's server, shared by `examples/browser_demo.rs` and
-//! `tests/browser_sse.rs` (which includes this file with `#[path]`, so the test drives the
+//! `tests/browser_demo.rs` (which includes this file with `#[path]`, so the test drives the
 //! very app the example serves).
 //!
 //! Routes:
@@ -8,6 +8,8 @@
 //!   `Last-Event-ID`) sends events 1..=K with `retry: 100`, then ends: the stream is
 //!   dropped once. A reconnection resumes after its `Last-Event-ID` up to N, then stays
 //!   open until the browser goes away.
+//! - `GET /ws/echo` — [`ws::echo`]: a WebSocket that sends every message back, mounted as
+//!   a tower `Service`.
 //! - `POST /report` — the page's JSON results, kept in [`Demo`] for whoever waits on them.
 
 use std::sync::{Arc, Mutex};
@@ -16,12 +18,16 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use httpstack::server::{handler_fn, serve};
 use httpstack::sse::{sse_stream, SseEvent};
-use httpstack::{Body, Server};
+use httpstack::{ws, Body, Server};
 use hyper::body::Incoming;
 use serde_json::Value;
 use tokio::sync::Notify;
+use tower::Service;
 
 const INDEX_HTML: &str = include_str!("index.html");
+
+/// Where the WebSocket echo is mounted.
+const WS_ECHO_PATH: &str = "/ws/echo";
 
 /// The reconnection time the SSE route asks for, in milliseconds (browsers default to ~3 s).
 const RETRY_MS: u64 = 100;
@@ -65,15 +71,37 @@ impl Demo {
 pub async fn start(addr: &str) -> Result<(Server, Arc<Demo>), httpstack::Error> {
     let demo = Arc::new(Demo::default());
     let state = demo.clone();
+    let echo = ws::echo();
     let server = serve(
         addr,
         handler_fn(move |req: Request<Incoming>| {
             let demo = state.clone();
-            async move { route(demo, req).await }
+            // The upgrade service answers at once (a 101, or 400 / 426 to a request that
+            // is no WebSocket handshake), so it is called here, outside the async block.
+            let routed = if req.uri().path() == WS_ECHO_PATH {
+                Err(websocket(&echo, req))
+            } else {
+                Ok(req)
+            };
+            async move {
+                match routed {
+                    Ok(req) => route(demo, req).await,
+                    Err(response) => response,
+                }
+            }
         }),
     )
     .await?;
     Ok((server, demo))
+}
+
+/// `ws::echo` mounted as a tower `Service`: it answers the handshake and runs the echo
+/// on the upgraded connection in a task of its own.
+fn websocket(echo: &ws::Upgrade<ws::EchoHandler>, req: Request<Incoming>) -> Response<Body> {
+    match echo.clone().call(req).into_inner() {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 async fn route(demo: Arc<Demo>, req: Request<Incoming>) -> Response<Body> {

@@ -1,9 +1,16 @@
 //! The client side: [`open`], [`open_with`] and the [`Connect`] builder (HTTP.jl
 //! `WebSockets.open`).
 //!
-//! The connection is made by [`connect_socket`] (TCP, then rustls for wss:// with the
-//! same TLS settings as [`Client`](crate::Client)), then tungstenite runs the RFC 6455
-//! §4.1 handshake on it. A non-101 answer is a status error carrying the response.
+//! The handshake (RFC 6455 §4.1) is an HTTP/1.1 upgrade sent with
+//! [`Client::openraw`](crate::Client::openraw): the client's transport, TLS settings,
+//! proxies (CONNECT tunnels for ws:// and wss://, SOCKS5), cookies and default headers
+//! all apply. Here it gets its WebSocket headers, and the `101` is checked
+//! (`Sec-WebSocket-Accept`, `Upgrade`, the subprotocol) before tokio-tungstenite takes
+//! the connection over, with any bytes already read past the head. A non-101 answer is
+//! a status error carrying the response.
+//!
+//! `.http2(true)` (RFC 8441) still dials directly ([`connect_socket`]): an HTTP/2
+//! extended CONNECT is not an upgrade `openraw` can make.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -12,22 +19,31 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Uri};
+use http::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderMap, Method, Response, Uri};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
 
 use super::close;
 use super::config::Limits;
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, Inner, WebSocket};
 use crate::client::transport::{tls_config, TlsOptions};
-use crate::client::Certificate;
-use crate::{CloseFrame, Error, TimeoutKind};
+use crate::client::{default_client, Certificate};
+use crate::{Client, CloseFrame, Error, ErrorKind, TimeoutKind};
 
-/// HTTP.jl's `connect_timeout` default, as for [`Client`](crate::Client): 30 s.
+/// HTTP.jl's `connect_timeout` default, as for [`Client`](crate::Client): 30 s (the
+/// HTTP/2 path's; the HTTP/1.1 path takes the client's).
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens a WebSocket to a `ws://` or `wss://` URL (HTTP.jl `WebSockets.open` without a
@@ -53,11 +69,14 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         url: url.as_ref().to_owned(),
         headers: HeaderMap::new(),
         protocols: Vec::new(),
-        connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+        client: None,
+        proxy: None,
+        retry: false,
+        connect_timeout: None,
         request_timeout: None,
         response_header_timeout: None,
         limits: Limits::default(),
-        tls: None,
+        tls: TlsSettings::default(),
         http2: false,
         error: None,
     }
@@ -72,6 +91,7 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
 /// let mut ws = httpstack::ws::connect("wss://example.com/chat")
 ///     .header("Authorization", "Bearer token")
 ///     .protocols(["chat.v2", "chat.v1"])
+///     .proxy("http://user:password@proxy.internal:3128")
 ///     .connect_timeout(Some(Duration::from_secs(5)))
 ///     .response_header_timeout(Duration::from_secs(5))
 ///     .read_idle_timeout(Duration::from_secs(60))
@@ -86,13 +106,53 @@ pub struct Connect {
     url: String,
     headers: HeaderMap,
     protocols: Vec<String>,
-    connect_timeout: Option<Duration>,
+    /// `None`: the default client ([`default_client`]).
+    client: Option<Client>,
+    proxy: Option<ProxyChoice>,
+    retry: bool,
+    /// `None`: the client's (30 s unless it was built with another).
+    connect_timeout: Option<Option<Duration>>,
     request_timeout: Option<Duration>,
     response_header_timeout: Option<Duration>,
     limits: Limits,
-    tls: Option<TlsOptions>,
+    tls: TlsSettings,
     http2: bool,
     error: Option<Error>,
+}
+
+/// A per-connection proxy choice, over the client's and the environment's.
+#[derive(Debug)]
+enum ProxyChoice {
+    Via(String),
+    Direct,
+}
+
+/// The TLS settings given to [`Connect`]; each one set overrides the client's.
+#[derive(Debug, Default)]
+struct TlsSettings {
+    extra_roots: Vec<Certificate>,
+    platform_roots: Option<bool>,
+    verify: Option<bool>,
+}
+
+impl TlsSettings {
+    fn is_empty(&self) -> bool {
+        self.extra_roots.is_empty() && self.platform_roots.is_none() && self.verify.is_none()
+    }
+
+    /// As [`TlsOptions`] for the HTTP/2 path, which dials itself: unset ones take the
+    /// defaults.
+    fn options(&self) -> Option<TlsOptions> {
+        if self.is_empty() {
+            return None;
+        }
+        let defaults = TlsOptions::default();
+        Some(TlsOptions {
+            platform_roots: self.platform_roots.unwrap_or(defaults.platform_roots),
+            extra_roots: self.extra_roots.clone(),
+            verify: self.verify.unwrap_or(defaults.verify),
+        })
+    }
 }
 
 impl Connect {
@@ -131,10 +191,43 @@ impl Connect {
         self
     }
 
-    /// TCP connect plus TLS handshake (default 30 s; `None` waits forever). Past it:
-    /// a timeout error of kind `Connect`.
+    /// The [`Client`] whose transport, TLS settings, proxies, cookies and default
+    /// headers the handshake goes through (default: [`default_client`], the one behind
+    /// `httpstack::get`). Options set on this `Connect` (TLS, `connect_timeout`) override
+    /// the client's for this connection only.
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// HTTP.jl `proxy=` for this connection: goes through the proxy at `url` (see
+    /// [`Proxy::new`](crate::client::Proxy::new): `http://`, `https://` or `socks5://`,
+    /// credentials as userinfo), whatever the client or the environment say. Through an
+    /// HTTP proxy both ws:// and wss:// take a `CONNECT` tunnel (RFC 6455 §4.1).
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.proxy = Some(ProxyChoice::Via(url.to_owned()));
+        self
+    }
+
+    /// Connects directly, whatever the client or the environment say about proxies.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = Some(ProxyChoice::Direct);
+        self
+    }
+
+    /// Whether a failed handshake attempt (connection refused, reset before the answer)
+    /// is retried under the client's retry policy (HTTP.jl `retry`; its `retries` and
+    /// `retry_delays`). Default: false — one attempt, as browsers make.
+    pub fn retry(mut self, on: bool) -> Self {
+        self.retry = on;
+        self
+    }
+
+    /// TCP connect plus TLS handshake, and a proxy's tunnel (default: the client's,
+    /// 30 s for the default client; `None` waits forever). Past it: a timeout error of
+    /// kind `Connect`.
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
@@ -181,26 +274,24 @@ impl Connect {
         self
     }
 
-    fn tls_mut(&mut self) -> &mut TlsOptions {
-        self.tls.get_or_insert_with(TlsOptions::default)
-    }
-
-    /// Trusts `cert` as a root for wss://, besides the platform's roots.
+    /// Trusts `cert` as a root for wss://, besides the platform's roots (and the
+    /// client's own).
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
-        self.tls_mut().extra_roots.push(cert);
+        self.tls.extra_roots.push(cert);
         self
     }
 
-    /// Whether to trust the platform's root certificates for wss:// (default true).
+    /// Whether to trust the platform's root certificates for wss:// (default: the
+    /// client's, true).
     pub fn platform_roots(mut self, on: bool) -> Self {
-        self.tls_mut().platform_roots = on;
+        self.tls.platform_roots = Some(on);
         self
     }
 
-    /// HTTP.jl `require_ssl_verification` (default true); `false` accepts any server
-    /// certificate: for tests only.
+    /// HTTP.jl `require_ssl_verification` (default: the client's, true); `false` accepts
+    /// any server certificate: for tests only.
     pub fn require_ssl_verification(mut self, on: bool) -> Self {
-        self.tls_mut().verify = on;
+        self.tls.verify = Some(on);
         self
     }
 
@@ -208,6 +299,10 @@ impl Connect {
     /// ALPN besides HTTP/1.1, and used when the server picks it; on ws:// the connection
     /// is h2c by prior knowledge, so the server must speak HTTP/2. Default: off (an
     /// HTTP/1.1 upgrade, as browsers do).
+    ///
+    /// This path dials the server itself: it goes through no proxy ([`proxy`](Self::proxy)
+    /// with it is an input error) and takes only this `Connect`'s TLS settings and
+    /// `connect_timeout` (30 s by default), not the client's.
     pub fn http2(mut self, on: bool) -> Self {
         self.http2 = on;
         self
@@ -246,53 +341,17 @@ impl Connect {
         hand_back: Option<oneshot::Sender<Inner>>,
     ) -> Result<WebSocket, Error> {
         let url = std::mem::take(&mut self.url);
+        let error = self.error.take();
+        let this = &self;
         let opening = async {
-            if let Some(err) = self.error.take() {
+            if let Some(err) = error {
                 return Err(err);
             }
-            let (uri, request) = handshake_request(&url, &self.headers, &self.protocols)?;
-            let socket =
-                connect_socket(&uri, self.tls.as_ref(), self.http2, self.connect_timeout).await?;
-            let h2 = match &socket {
-                Socket::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
-                _ => self.http2,
-            };
-            if h2 {
-                let settings_wait = self
-                    .response_header_timeout
-                    .unwrap_or(super::h2::DEFAULT_SETTINGS_WAIT);
-                let opening = super::h2::handshake(
-                    &uri,
-                    socket,
-                    &self.headers,
-                    &self.protocols,
-                    &self.limits,
-                    settings_wait,
-                );
-                return match self.response_header_timeout {
-                    None => opening.await,
-                    Some(limit) => tokio::time::timeout(limit, opening).await.map_err(|_| {
-                        Error::timeout(TimeoutKind::Read).with_message(format!(
-                            "no handshake response within response_header_timeout {limit:?}"
-                        ))
-                    })?,
-                };
+            if this.http2 {
+                this.open_direct(&url).await
+            } else {
+                this.open_upgrade(&url).await
             }
-            let handshake = tokio_tungstenite::client_async_with_config(
-                request,
-                socket,
-                Some(self.limits.tungstenite()),
-            );
-            let (stream, response) = match self.response_header_timeout {
-                None => handshake.await,
-                Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
-                    Error::timeout(TimeoutKind::Read).with_message(format!(
-                        "no handshake response within response_header_timeout {limit:?}"
-                    ))
-                })?,
-            }
-            .map_err(handshake_error)?;
-            Ok((stream, response.map(|_| ())))
         };
         let opened = match self.request_timeout {
             None => opening.await,
@@ -307,6 +366,258 @@ impl Connect {
         let request = sent_request(&url, &self.headers, &self.protocols);
         let handshake = Handshake { request, response };
         Ok(WebSocket::new(stream, &self.limits, handshake, hand_back))
+    }
+
+    /// The client this connection goes through: the given or default one, with this
+    /// `Connect`'s TLS settings and connect timeout when it has any (a new client then,
+    /// sharing the cookie jar but not the pool — upgraded connections are never pooled).
+    fn effective_client(&self) -> Result<Client, Error> {
+        let base = self.client.clone().unwrap_or_else(default_client);
+        if self.tls.is_empty() && self.connect_timeout.is_none() {
+            return Ok(base);
+        }
+        let mut builder = base.to_builder();
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        for cert in &self.tls.extra_roots {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        if let Some(on) = self.tls.platform_roots {
+            builder = builder.platform_roots(on);
+        }
+        if let Some(on) = self.tls.verify {
+            builder = builder.require_ssl_verification(on);
+        }
+        builder.build()
+    }
+
+    /// The HTTP/1.1 upgrade through the client ([`Client::openraw`]).
+    async fn open_upgrade(&self, url: &str) -> Result<(Inner, Response<()>), Error> {
+        let uri = parse_ws_url(url)?;
+        let secure = uri.scheme_str() == Some("wss");
+        let mut parts = uri.into_parts();
+        parts.scheme = Some(if secure {
+            http::uri::Scheme::HTTPS
+        } else {
+            http::uri::Scheme::HTTP
+        });
+        let http_uri = Uri::from_parts(parts)
+            .map_err(|e| Error::invalid_url("no host in the URL").with_source(e))?;
+        let client = self.effective_client()?;
+        let key = generate_key();
+        let mut headers = self.headers.clone();
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::try_from(key.as_str())
+                .map_err(|e| Error::invalid_input("WebSocket key").with_source(e))?,
+        );
+        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        if !self.protocols.is_empty() {
+            let offered = HeaderValue::try_from(self.protocols.join(", "))
+                .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
+        }
+        // The refusal is openraw's status error with the body; a redirect is not followed
+        // (as tungstenite, and browsers, do not).
+        let mut request = client
+            .get(http_uri.to_string())
+            .headers(headers)
+            .status_exception(false)
+            .redirect(false)
+            .retry(self.retry);
+        request = match &self.proxy {
+            Some(ProxyChoice::Via(proxy)) => request.proxy(proxy),
+            Some(ProxyChoice::Direct) => request.no_proxy(),
+            None => request,
+        };
+        let opening = request.openraw();
+        let (response, io, excess) = match self.response_header_timeout {
+            None => opening.await,
+            Some(limit) => tokio::time::timeout(limit, opening).await.map_err(|_| {
+                Error::timeout(TimeoutKind::Read).with_message(format!(
+                    "no handshake response within response_header_timeout {limit:?}"
+                ))
+            })?,
+        }
+        .map_err(|e| for_ws_url(e, url))?;
+        check_accept(&response, &key, &self.protocols)?;
+        let stream = WebSocketStream::from_partially_read(
+            Socket::Raw(io),
+            excess.to_vec(),
+            Role::Client,
+            Some(self.limits.tungstenite()),
+        )
+        .await;
+        Ok((stream, response))
+    }
+
+    /// RFC 8441 (and its HTTP/1.1 fallback on wss:// when the server's ALPN picks it):
+    /// dials the server itself.
+    async fn open_direct(&self, url: &str) -> Result<(Inner, Response<()>), Error> {
+        if matches!(self.proxy, Some(ProxyChoice::Via(_))) {
+            return Err(Error::invalid_input(
+                "a proxy cannot be used with http2(true): RFC 8441 WebSockets dial directly",
+            ));
+        }
+        let (uri, request) = handshake_request(url, &self.headers, &self.protocols)?;
+        let tls = self.tls.options();
+        let connect_timeout = self
+            .connect_timeout
+            .unwrap_or(Some(DEFAULT_CONNECT_TIMEOUT));
+        let socket = connect_socket(&uri, tls.as_ref(), connect_timeout).await?;
+        let h2 = match &socket {
+            Socket::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+            _ => true,
+        };
+        if h2 {
+            let settings_wait = self
+                .response_header_timeout
+                .unwrap_or(super::h2::DEFAULT_SETTINGS_WAIT);
+            let opening = super::h2::handshake(
+                &uri,
+                socket,
+                &self.headers,
+                &self.protocols,
+                &self.limits,
+                settings_wait,
+            );
+            return match self.response_header_timeout {
+                None => opening.await,
+                Some(limit) => tokio::time::timeout(limit, opening).await.map_err(|_| {
+                    Error::timeout(TimeoutKind::Read).with_message(format!(
+                        "no handshake response within response_header_timeout {limit:?}"
+                    ))
+                })?,
+            };
+        }
+        let handshake = tokio_tungstenite::client_async_with_config(
+            request,
+            socket,
+            Some(self.limits.tungstenite()),
+        );
+        let (stream, response) = match self.response_header_timeout {
+            None => handshake.await,
+            Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
+                Error::timeout(TimeoutKind::Read).with_message(format!(
+                    "no handshake response within response_header_timeout {limit:?}"
+                ))
+            })?,
+        }
+        .map_err(handshake_error)?;
+        Ok((stream, response.map(|_| ())))
+    }
+}
+
+/// openraw's errors name the http(s):// URL it requested; the caller asked for the
+/// ws(s):// one. The error is rebuilt with the same kind, message and retries (a status
+/// error with its response), and the original's causes as its source chain.
+fn for_ws_url(err: Error, url: &str) -> Error {
+    let retries = err.retries().unwrap_or(0);
+    let kind = err.kind().clone();
+    let rebuilt = match kind {
+        ErrorKind::Status(_) if err.response().is_some() => match err.into_response() {
+            Some(response) => {
+                Error::status_error(response).with_message("WebSocket handshake refused")
+            }
+            None => Error::new(kind),
+        },
+        kind => {
+            // Display is "<kind>[: <message>] (<method> <url>)...": the message is what
+            // lies between the kind and the method and URL.
+            let bare = Error::new(kind.clone()).to_string();
+            let shown = err.to_string();
+            let message = err
+                .method()
+                .zip(err.url())
+                .and_then(|(method, http_url)| shown.split_once(&format!(" ({method} {http_url})")))
+                .and_then(|(before, _)| before.strip_prefix(bare.as_str()))
+                .and_then(|rest| rest.strip_prefix(": "))
+                .map(str::to_owned);
+            let mut rebuilt = Error::new(kind);
+            if let Some(message) = message {
+                rebuilt = rebuilt.with_message(message);
+            }
+            if std::error::Error::source(&err).is_some() {
+                rebuilt = rebuilt.with_source(Causes(err));
+            }
+            rebuilt
+        }
+    };
+    rebuilt.with_url(&Method::GET, url).with_retries(retries)
+}
+
+/// The source of a rebuilt error ([`for_ws_url`]): the original, whose causes follow.
+#[derive(Debug)]
+struct Causes(Error);
+
+impl std::fmt::Display for Causes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Causes {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+/// RFC 6455 §4.1: what the client checks in the server's `101`.
+fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Result<(), Error> {
+    let fail = |why: String| Error::request(why).with_message("WebSocket handshake failed");
+    let headers = response.headers();
+    let upgrade_ok = headers
+        .get(UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !upgrade_ok {
+        return Err(fail(format!(
+            "the 101 has Upgrade {:?}, not websocket",
+            headers.get(UPGRADE)
+        )));
+    }
+    let connection_ok = headers.get_all(CONNECTION).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+        })
+    });
+    if !connection_ok {
+        return Err(fail("the 101 has no Connection: Upgrade".into()));
+    }
+    let expected = derive_accept_key(key.as_bytes());
+    if headers.get(SEC_WEBSOCKET_ACCEPT).map(HeaderValue::as_bytes) != Some(expected.as_bytes()) {
+        return Err(fail(format!(
+            "Sec-WebSocket-Accept {:?} does not match the key (expected {expected:?})",
+            headers.get(SEC_WEBSOCKET_ACCEPT)
+        )));
+    }
+    match headers.get(SEC_WEBSOCKET_PROTOCOL).map(|v| v.to_str()) {
+        None if offered.is_empty() => Ok(()),
+        None => Err(fail(format!(
+            "the server picked none of the subprotocols {offered:?}"
+        ))),
+        Some(Ok(picked)) if offered.iter().any(|p| p == picked) => Ok(()),
+        Some(picked) => Err(fail(format!(
+            "the server picked subprotocol {picked:?}, not one of {offered:?}"
+        ))),
+    }
+}
+
+/// Parses a ws:// or wss:// URL; anything else is an invalid-URL error.
+fn parse_ws_url(url: &str) -> Result<Uri, Error> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| Error::invalid_url(format!("cannot parse {url:?}")).with_source(e))?;
+    match uri.scheme_str() {
+        Some("ws" | "wss") if uri.host().is_some() => Ok(uri),
+        Some("ws" | "wss") => Err(Error::invalid_url("no host in the URL")),
+        _ => Err(Error::invalid_url(format!(
+            "a WebSocket URL starts with ws:// or wss://, not {:?}",
+            crate::middleware::error::redact(url)
+        ))),
     }
 }
 
@@ -323,25 +634,15 @@ impl IntoFuture for Connect {
     }
 }
 
-/// The handshake request tungstenite sends: its own Host, Upgrade, Connection, key and
+/// The handshake request tungstenite sends on the HTTP/2 path's HTTP/1.1 fallback: its
+/// own Host, Upgrade, Connection, key and
 /// version headers, plus ours.
 fn handshake_request(
     url: &str,
     headers: &HeaderMap,
     protocols: &[String],
 ) -> Result<(Uri, tungstenite::handshake::client::Request), Error> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| Error::invalid_url(format!("cannot parse {url:?}")).with_source(e))?;
-    match uri.scheme_str() {
-        Some("ws" | "wss") => {}
-        _ => {
-            return Err(Error::invalid_url(format!(
-                "a WebSocket URL starts with ws:// or wss://, not {:?}",
-                crate::middleware::error::redact(url)
-            )))
-        }
-    }
+    let uri = parse_ws_url(url)?;
     let mut request = uri
         .clone()
         .into_client_request()
@@ -388,34 +689,29 @@ fn handshake_error(err: tungstenite::Error) -> Error {
     }
 }
 
-/// The default rustls client config (platform roots), built once per process.
+/// The default rustls client config (platform roots, ALPN h2 then HTTP/1.1), built once
+/// per process.
 fn default_tls() -> Result<Arc<rustls::ClientConfig>, Error> {
     static DEFAULT: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     if let Some(config) = DEFAULT.get() {
         return Ok(config.clone());
     }
-    let config = Arc::new(with_alpn(tls_config(&TlsOptions::default())?, false));
+    let config = Arc::new(with_h2(tls_config(&TlsOptions::default())?));
     Ok(DEFAULT.get_or_init(|| config).clone())
 }
 
-/// ALPN: HTTP/1.1, or h2 first when HTTP/2 is wanted.
-fn with_alpn(mut config: rustls::ClientConfig, http2: bool) -> rustls::ClientConfig {
-    config.alpn_protocols = if http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
+/// ALPN: h2 first, then HTTP/1.1.
+fn with_h2(mut config: rustls::ClientConfig) -> rustls::ClientConfig {
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     config
 }
 
-/// The connect step: TCP to the URL's host and port (nodelay), then TLS for wss://
-/// (ALPN h2 too when `http2`), within `connect_timeout`.
-///
-/// proxy: pending `Client::openraw`; this is the one function to replace with it.
+/// The HTTP/2 path's connect step ([`Connect::http2`]): TCP to the URL's host and port
+/// (nodelay), then TLS for wss:// offering h2 and HTTP/1.1 by ALPN, within
+/// `connect_timeout`. The HTTP/1.1 upgrade goes through the client instead.
 pub(crate) async fn connect_socket(
     uri: &Uri,
     tls: Option<&TlsOptions>,
-    http2: bool,
     connect_timeout: Option<Duration>,
 ) -> Result<Socket, Error> {
     let secure = uri.scheme_str() == Some("wss");
@@ -428,10 +724,9 @@ pub(crate) async fn connect_socket(
         .to_owned();
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let config = if secure {
-        Some(match (tls, http2) {
-            (None, false) => default_tls()?,
-            (None, true) => Arc::new(with_alpn(tls_config(&TlsOptions::default())?, true)),
-            (Some(options), _) => Arc::new(with_alpn(tls_config(options)?, http2)),
+        Some(match tls {
+            None => default_tls()?,
+            Some(options) => Arc::new(with_h2(tls_config(options)?)),
         })
     } else {
         None
@@ -458,5 +753,163 @@ pub(crate) async fn connect_socket(
             Error::timeout(TimeoutKind::Connect)
                 .with_message(format!("no connection within {limit:?}"))
         })?,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 101 with these headers; `accept: true` answers `KEY` correctly.
+    fn switching(
+        upgrade: Option<&str>,
+        connection: Option<&str>,
+        accept: bool,
+        protocol: Option<&str>,
+    ) -> Response<()> {
+        let mut response = Response::builder().status(101);
+        if let Some(v) = upgrade {
+            response = response.header(UPGRADE, v);
+        }
+        if let Some(v) = connection {
+            response = response.header(CONNECTION, v);
+        }
+        let answer = if accept {
+            derive_accept_key(KEY.as_bytes())
+        } else {
+            derive_accept_key(b"another key")
+        };
+        response = response.header(SEC_WEBSOCKET_ACCEPT, answer);
+        if let Some(v) = protocol {
+            response = response.header(SEC_WEBSOCKET_PROTOCOL, v);
+        }
+        response.body(()).unwrap()
+    }
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    #[test]
+    fn the_101_is_checked_as_rfc_6455_says() {
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+            Option<&'a str>,
+            &'a [&'a str],
+            bool,
+        );
+        // (Upgrade, Connection, right accept, Sec-WebSocket-Protocol, offered, accepted)
+        let cases: &[Case] = &[
+            (Some("websocket"), Some("Upgrade"), true, None, &[], true),
+            (
+                Some("WebSocket"),
+                Some("keep-alive, upgrade"),
+                true,
+                None,
+                &[],
+                true,
+            ),
+            (Some("h2c"), Some("Upgrade"), true, None, &[], false),
+            (None, Some("Upgrade"), true, None, &[], false),
+            (Some("websocket"), None, true, None, &[], false),
+            (Some("websocket"), Some("close"), true, None, &[], false),
+            (Some("websocket"), Some("Upgrade"), false, None, &[], false),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v1"),
+                &["v2", "v1"],
+                true,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v3"),
+                &["v1"],
+                false,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                Some("v1"),
+                &[],
+                false,
+            ),
+            (
+                Some("websocket"),
+                Some("Upgrade"),
+                true,
+                None,
+                &["v1"],
+                false,
+            ),
+        ];
+        for &(upgrade, connection, accept, protocol, offered, accepted) in cases {
+            let response = switching(upgrade, connection, accept, protocol);
+            let offered: Vec<String> = offered.iter().map(|p| p.to_string()).collect();
+            let checked = check_accept(&response, KEY, &offered);
+            let case = (upgrade, connection, accept, protocol, &offered);
+            assert_eq!(checked.is_ok(), accepted, "case {case:?}: {checked:?}");
+            if let Err(err) = checked {
+                assert!(err.is_request(), "case {case:?}: {err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_ws_url_and_keep_their_kind() {
+        let url = "ws://example.test/chat";
+        let http = "http://example.test/chat".parse::<Uri>().unwrap();
+        let response = Response::builder()
+            .status(404)
+            .body(Bytes::from_static(b"gone"))
+            .unwrap();
+        // (error from openraw, case, what its message must still say)
+        let cases = [
+            (
+                Error::connect("refused").with_request(&Method::GET, &http),
+                "connect",
+                &["refused"][..],
+            ),
+            (
+                Error::request(std::io::Error::other("reset"))
+                    .with_message("the connection could not be taken over")
+                    .with_request(&Method::GET, &http),
+                "request with a message",
+                &["taken over", "reset"][..],
+            ),
+            (
+                Error::timeout(TimeoutKind::Connect).with_request(&Method::GET, &http),
+                "timeout",
+                &[][..],
+            ),
+            (
+                Error::status_error(response).with_request(&Method::GET, &http),
+                "status",
+                &["refused"][..],
+            ),
+        ];
+        for (err, case, parts) in cases {
+            let kind = err.kind().clone();
+            let err = for_ws_url(err.with_retries(2), url);
+            assert_eq!(err.url(), Some(url), "case {case}");
+            assert_eq!(err.kind(), &kind, "case {case}");
+            assert_eq!(err.retries(), Some(2), "case {case}");
+            let shown = err.to_string();
+            assert!(!shown.contains("http://"), "case {case}: {shown}");
+            // Nothing said twice, nothing lost.
+            let kind_shown = Error::new(kind).to_string();
+            assert_eq!(
+                shown.matches(&kind_shown).count(),
+                1,
+                "case {case}: {shown}"
+            );
+            for part in parts {
+                assert!(shown.contains(part), "case {case}: {part:?} in {shown}");
+            }
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! tokio-tungstenite.
 //!
 //! - Client: [`open`] / [`open_with`] (HTTP.jl `WebSockets.open`), [`connect`] for
-//!   headers, subprotocols, timeouts and TLS settings; ws:// and wss:// (rustls).
+//!   headers, subprotocols, timeouts, TLS settings, a [`Client`](crate::Client) and a
+//!   proxy; ws:// and wss:// through the client's transport
+//!   ([`Client::openraw`](crate::Client::openraw)), so its proxies (HTTP `CONNECT`
+//!   tunnels, SOCKS5, the environment's), cookies and default headers apply.
 //! - Server: [`listen`] (`WebSockets.listen!`), [`upgrade`] — a tower `Service` to mount
 //!   at a path in a router, under [`serve`](crate::serve) or in axum — and
 //!   [`is_upgrade`] (`isupgrade`); [`echo`] is a ready-made echo route.
@@ -66,8 +69,8 @@
 //! ```
 //!
 //! Not yet here: permessage-deflate (RFC 7692: tungstenite has no compression; messages
-//! are sent and accepted uncompressed, which every peer must support) and proxies for the
-//! client (its connect step is [`connect`]'s own TCP + TLS).
+//! are sent and accepted uncompressed, which every peer must support), and proxies for
+//! [`Connect::http2`] (RFC 8441 dials the server directly).
 
 mod client;
 pub mod close;

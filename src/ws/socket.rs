@@ -1,5 +1,6 @@
-//! [`Socket`]: the byte stream under a WebSocket — plain TCP, TLS, or a connection hyper
-//! handed over after an upgrade (HTTP/1.1 101, or an HTTP/2 extended CONNECT stream).
+//! [`Socket`]: the byte stream under a WebSocket — plain TCP, TLS, a connection hyper
+//! handed over after an upgrade (HTTP/1.1 101, or an HTTP/2 extended CONNECT stream), or
+//! the client's own connection after its HTTP/1.1 upgrade.
 //!
 //! An enum rather than a boxed trait object, so the common cases (TCP and TLS on the
 //! client) cost a branch per read or write, not a dynamic call.
@@ -14,6 +15,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use crate::client::RawIo;
+
 /// The stream a WebSocket runs on.
 #[derive(Debug)]
 pub(crate) enum Socket {
@@ -23,6 +26,10 @@ pub(crate) enum Socket {
     Tls(Box<TlsStream<TcpStream>>),
     /// Taken over from hyper after the handshake.
     Upgraded(TokioIo<Upgraded>),
+    /// The client's connection after an HTTP/1.1 upgrade ([`Client::openraw`]).
+    ///
+    /// [`Client::openraw`]: crate::Client::openraw
+    Raw(RawIo),
 }
 
 macro_rules! each {
@@ -37,6 +44,10 @@ macro_rules! each {
                 $e
             }
             Socket::Upgraded($io) => {
+                let $io = Pin::new($io);
+                $e
+            }
+            Socket::Raw($io) => {
                 let $io = Pin::new($io);
                 $e
             }
@@ -84,6 +95,7 @@ impl AsyncWrite for Socket {
             Socket::Tcp(io) => io.is_write_vectored(),
             Socket::Tls(io) => io.is_write_vectored(),
             Socket::Upgraded(io) => io.is_write_vectored(),
+            Socket::Raw(io) => io.is_write_vectored(),
         }
     }
 }

@@ -1,6 +1,10 @@
-//! Server-Sent Events in a real browser: headless Chromium loads the browser demo's page
-//! (`examples/browser_demo/`), whose `EventSource` reads an `sse_stream` route that drops
-//! the stream once; the page reports what it received by POSTing JSON to the server.
+//! httpstack in a real browser: headless Chromium loads the browser demo's page
+//! (`examples/browser_demo/`), which runs its checks against the demo server and reports
+//! each by POSTing JSON to it:
+//! - Server-Sent Events: an `EventSource` reads an `sse_stream` route that drops the
+//!   stream once;
+//! - WebSocket: text, binary and large messages through a `ws::echo` route, then a close
+//!   with 1000.
 
 mod support;
 
@@ -124,6 +128,50 @@ async fn browser_event_source_receives_events_in_order_across_a_reconnect() {
         [None, Some(drop_after.to_string())],
         "Last-Event-ID per connection"
     );
+    within_for(PAGE_WAIT, "the page's final report", demo.report("done")).await;
+    server.close().await;
+}
+
+/// The page's WebSocket messages, as (kind, bytes), in the order sent.
+const WS_MESSAGES: &[(&str, usize)] = &[
+    ("text", 5),
+    ("binary", 4),
+    // "héllo wörld ✓" in UTF-8.
+    ("text", 17),
+    ("binary", 200 * 1024),
+    ("text", 70_000),
+    ("text", 3),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_websocket_echoes_every_message_in_order_and_closes_cleanly() {
+    let Some(binary) = chromium() else { return };
+    let (server, demo) = app::start("127.0.0.1:0").await.unwrap();
+    // A short SSE check first (the page runs its checks in turn).
+    let url = format!("http://127.0.0.1:{}/?n=2&drop_after=1", server.port());
+    let _browser = Chromium::launch(&binary, &url);
+
+    let report = within_for(PAGE_WAIT, "the page's WebSocket report", demo.report("ws")).await;
+    assert_eq!(report["timedOut"], serde_json::Value::Null, "{report}");
+    assert_eq!(report["error"], serde_json::Value::Null, "{report}");
+    assert_eq!(report["opened"], true, "{report}");
+    let expected: Vec<serde_json::Value> = WS_MESSAGES
+        .iter()
+        .map(|(kind, bytes)| serde_json::json!({ "kind": kind, "bytes": bytes }))
+        .collect();
+    assert_eq!(report["sent"], serde_json::json!(expected), "{report}");
+    let echoes = report["echoes"].as_array().expect("echoes");
+    assert_eq!(echoes.len(), WS_MESSAGES.len(), "{report}");
+    for (i, (echo, (kind, bytes))) in echoes.iter().zip(WS_MESSAGES).enumerate() {
+        assert_eq!(
+            echo,
+            &serde_json::json!({ "kind": kind, "bytes": bytes, "same": true }),
+            "echo {i}"
+        );
+    }
+    assert_eq!(report["closeCode"], 1000, "{report}");
+    assert_eq!(report["wasClean"], true, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
     within_for(PAGE_WAIT, "the page's final report", demo.report("done")).await;
     server.close().await;
 }
