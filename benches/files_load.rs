@@ -30,12 +30,20 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener, TcpStream as StdTcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "load_support/mod.rs"]
+mod load_support;
+
+use load_support::{
+    exit_when_stdin_closes, parse_wrk, percentile, pinned, run_bounded, runs, ChildGuard, Pinning,
+    Sample,
+};
 
 /// HTTP/1.1 connections.
 const CONNECTIONS: usize = 64;
@@ -121,25 +129,6 @@ fn serve_child(name: &str, root: &Path) -> ! {
     unreachable!("the server runs until its standard input closes")
 }
 
-fn exit_when_stdin_closes() {
-    thread::spawn(|| {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 64];
-        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-        std::process::exit(0);
-    });
-}
-
-/// A child process killed and reaped on drop, also during a panic.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A running server; dropping it ends it.
 struct ServerProcess {
     port: u16,
@@ -157,6 +146,13 @@ struct Tools {
 }
 
 impl Tools {
+    fn pinning(&self) -> Pinning {
+        Pinning {
+            taskset: self.taskset,
+            cores: self.cores,
+        }
+    }
+
     fn detect() -> Tools {
         Tools {
             wrk: std::env::var("BENCH_HTTP1_LOAD").as_deref() != Ok("builtin")
@@ -168,68 +164,13 @@ impl Tools {
     }
 }
 
-/// Whether `program arg` can be started at all.
-fn runs(program: &str, arg: &str) -> bool {
-    let mut command = Command::new(program);
-    command.arg(arg);
-    !matches!(run_bounded(command, Duration::from_secs(10)), Err(e) if e.starts_with("spawn"))
-}
-
-/// `program` pinned to `core` with `taskset` when the machine has it and the core.
-fn pinned(tools: &Tools, core: usize, program: impl AsRef<std::ffi::OsStr>) -> Command {
-    if tools.taskset && core < tools.cores {
-        let mut command = Command::new("taskset");
-        command.arg("-c").arg(core.to_string()).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-/// Runs `command` to its end or for at most `limit`: its standard output, or why not.
-fn run_bounded(mut command: Command, limit: Duration) -> Result<String, String> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = ChildGuard(command.spawn().map_err(|e| format!("spawn: {e}"))?);
-    let stdout = read_in_background(child.0.stdout.take());
-    let stderr = read_in_background(child.0.stderr.take());
-    let start = Instant::now();
-    let status = loop {
-        match child.0.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
-            Ok(None) => return Err(format!("still running after {limit:?}; killed")),
-            Err(error) => return Err(format!("wait: {error}")),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!("{status}: {}", stderr.trim()))
-    }
-}
-
-fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    })
-}
-
 /// Starts `peer` serving `root`, pinned to the server core, and checks it serves the file.
 fn start_server(tools: &Tools, peer: Peer, root: &Path) -> Result<ServerProcess, String> {
     let server = match peer {
         Peer::Nginx => start_nginx(tools, root)?,
         _ => {
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-            let mut command = pinned(tools, SERVER_CORE, exe);
+            let mut command = pinned(&tools.pinning(), SERVER_CORE, exe);
             command.arg("--serve").arg(peer.name()).arg(root);
             command
                 .stdin(Stdio::piped())
@@ -279,7 +220,7 @@ fn start_nginx(tools: &Tools, root: &Path) -> Result<ServerProcess, String> {
         .replace("{{PORT}}", &port.to_string());
     let conf_path = scratch.path().join("nginx.conf");
     std::fs::write(&conf_path, conf).map_err(|e| format!("write nginx.conf: {e}"))?;
-    let mut command = pinned(tools, SERVER_CORE, "nginx");
+    let mut command = pinned(&tools.pinning(), SERVER_CORE, "nginx");
     command
         .arg("-p")
         .arg(scratch.path())
@@ -344,16 +285,9 @@ fn check_file(port: u16) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------
 // Load generators.
 
-struct Sample {
-    requests: u64,
-    secs: f64,
-    p99_us: Option<f64>,
-    errors: u64,
-}
-
 fn run_load(tools: &Tools, port: u16, secs: u64) -> Result<Sample, String> {
     if tools.wrk {
-        let mut command = pinned(tools, LOAD_CORE, "wrk");
+        let mut command = pinned(&tools.pinning(), LOAD_CORE, "wrk");
         command
             .arg("-t1")
             .arg(format!("-c{CONNECTIONS}"))
@@ -367,60 +301,6 @@ fn run_load(tools: &Tools, port: u16, secs: u64) -> Result<Sample, String> {
     } else {
         builtin_load(tools, port, secs)
     }
-}
-
-/// wrk's summary: `N requests in T`, the `99%` latency line, errors.
-fn parse_wrk(output: &str) -> Result<Sample, String> {
-    let mut sample = None;
-    let mut p99_us = None;
-    let mut errors = 0;
-    for line in output.lines().map(str::trim) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [count, "requests", "in", time, ..] => {
-                let requests = count.parse().map_err(|_| format!("wrk: {line:?}"))?;
-                let secs = parse_duration_us(time.trim_end_matches(','))? / 1e6;
-                sample = Some((requests, secs));
-            }
-            ["99%", time] => p99_us = Some(parse_duration_us(time)?),
-            ["Socket", "errors:", rest @ ..] => {
-                errors += rest
-                    .iter()
-                    .filter_map(|word| word.trim_end_matches(',').parse::<u64>().ok())
-                    .sum::<u64>();
-            }
-            ["Non-2xx", "or", "3xx", "responses:", count] => {
-                errors += count.parse::<u64>().unwrap_or(0);
-            }
-            _ => {}
-        }
-    }
-    let (requests, secs) = sample.ok_or_else(|| format!("wrk: no summary in {output:?}"))?;
-    Ok(Sample {
-        requests,
-        secs,
-        p99_us,
-        errors,
-    })
-}
-
-/// `812.00us`, `1.25ms`, `3.00s` in microseconds.
-fn parse_duration_us(text: &str) -> Result<f64, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("bad duration {text:?}"))?;
-    let scale = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        _ => return Err(format!("bad duration unit in {text:?}")),
-    };
-    Ok(number * scale)
 }
 
 /// Requests per connection per run at most, whatever the clock says.
@@ -569,15 +449,6 @@ async fn builtin_connection(
         done += 1;
     }
     Ok((done, samples))
-}
-
-fn percentile(values: &mut [f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let rank = ((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1;
-    let (_, value, _) = values.select_nth_unstable_by(rank, f64::total_cmp);
-    Some(*value)
 }
 
 // ---------------------------------------------------------------------------------------

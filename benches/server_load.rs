@@ -43,7 +43,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream as StdTcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -59,6 +59,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+#[path = "load_support/mod.rs"]
+mod load_support;
+
+use load_support::{
+    exit_when_stdin_closes, parse_duration_us, parse_wrk, percentile, pinned, run_bounded, runs,
+    ChildGuard, Pinning, Sample,
+};
 
 /// HTTP/1.1 connections per cell.
 const CONNECTIONS: usize = 64;
@@ -160,17 +168,6 @@ fn serve_child(name: &str) -> ! {
         std::future::pending::<()>().await;
     });
     unreachable!("the server runs until its standard input closes")
-}
-
-/// Ends the process at end-of-file on standard input: the parent closed the pipe, or
-/// died. The read loop ends at EOF or on an error.
-fn exit_when_stdin_closes() {
-    thread::spawn(|| {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 64];
-        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-        std::process::exit(0);
-    });
 }
 
 fn current_thread_runtime() -> tokio::runtime::Runtime {
@@ -291,74 +288,6 @@ async fn bind() -> TcpListener {
 // ---------------------------------------------------------------------------------------
 // Child processes.
 
-/// A child process that is killed and reaped when dropped, also during a panic.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `program` pinned to `core` with `taskset` when the machine has it and the core.
-fn pinned(tools: &Tools, core: usize, program: impl AsRef<std::ffi::OsStr>) -> Command {
-    if tools.taskset && core < tools.cores {
-        let mut command = Command::new("taskset");
-        command.arg("-c").arg(core.to_string()).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-/// Runs `command` to its end or for at most `limit`, returning its standard output, or
-/// its exit status and the end of its standard error.
-fn run_bounded(mut command: Command, limit: Duration) -> Result<String, String> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = ChildGuard(command.spawn().map_err(|e| format!("spawn: {e}"))?);
-    let stdout = read_in_background(child.0.stdout.take());
-    let stderr = read_in_background(child.0.stderr.take());
-    let start = Instant::now();
-    let status = loop {
-        match child.0.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
-            Ok(None) => return Err(format!("still running after {limit:?}; killed")),
-            Err(error) => return Err(format!("wait: {error}")),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!("{status}: {}", tail(&stderr, 600)))
-    }
-}
-
-fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    })
-}
-
-fn tail(text: &str, max: usize) -> &str {
-    let text = text.trim();
-    let mut start = text.len().saturating_sub(max);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
-}
-
 /// A running server child; dropping it ends the child.
 struct ServerProcess {
     port: u16,
@@ -410,6 +339,13 @@ struct Tools {
 }
 
 impl Tools {
+    fn pinning(&self) -> Pinning {
+        Pinning {
+            taskset: self.taskset,
+            cores: self.cores,
+        }
+    }
+
     fn detect() -> Tools {
         Tools {
             // `BENCH_HTTP1_LOAD=builtin` exercises the fallback on a machine with wrk.
@@ -420,14 +356,6 @@ impl Tools {
             cores: core_affinity::get_core_ids().map_or(0, |ids| ids.len()),
         }
     }
-}
-
-/// Whether `program arg` can be started (its exit status does not matter: `wrk
-/// --version` exits 1).
-fn runs(program: &str, arg: &str) -> bool {
-    let mut command = Command::new(program);
-    command.arg(arg);
-    !matches!(run_bounded(command, Duration::from_secs(10)), Err(e) if e.starts_with("spawn"))
 }
 
 /// Builds the actix peer into its own target dir; returns the binary.
@@ -454,10 +382,14 @@ fn start_server(
     actix: &Result<PathBuf, String>,
 ) -> Result<ServerProcess, String> {
     let command = match peer {
-        Peer::Actix => pinned(tools, SERVER_CORE, actix.as_ref().map_err(Clone::clone)?),
+        Peer::Actix => pinned(
+            &tools.pinning(),
+            SERVER_CORE,
+            actix.as_ref().map_err(Clone::clone)?,
+        ),
         _ => {
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-            let mut command = pinned(tools, SERVER_CORE, exe);
+            let mut command = pinned(&tools.pinning(), SERVER_CORE, exe);
             command.arg("--serve").arg(peer.name());
             command
         }
@@ -568,15 +500,6 @@ fn cells() -> Vec<Cell> {
     cells
 }
 
-/// One run of a load generator against one server.
-struct Sample {
-    requests: u64,
-    secs: f64,
-    p99_us: Option<f64>,
-    /// Failed requests: non-2xx responses, socket errors, failed streams.
-    errors: u64,
-}
-
 /// Shared by every run: tools, scratch files.
 struct Generator {
     tools: Tools,
@@ -593,7 +516,7 @@ impl Generator {
     }
 
     fn wrk(&self, port: u16, path: &str, pipeline: usize, secs: u64) -> Result<Sample, String> {
-        let mut command = pinned(&self.tools, LOAD_CORE, "wrk");
+        let mut command = pinned(&self.tools.pinning(), LOAD_CORE, "wrk");
         command
             .arg("-t1")
             .arg(format!("-c{CONNECTIONS}"))
@@ -637,7 +560,7 @@ request = function() return req end\n";
         }
         let log = self.dir.path().join("h2load.log");
         let _ = std::fs::remove_file(&log);
-        let mut command = pinned(&self.tools, LOAD_CORE, "h2load");
+        let mut command = pinned(&self.tools.pinning(), LOAD_CORE, "h2load");
         command
             .arg("-t1")
             .arg(format!("-c{H2_CLIENTS}"))
@@ -649,62 +572,6 @@ request = function() return req end\n";
         let log = std::fs::read_to_string(&log).map_err(|e| format!("read h2load log: {e}"))?;
         parse_h2load(&output, &log)
     }
-}
-
-/// wrk's summary: `N requests in T, ...`, the `99%` line of `--latency`, socket errors
-/// and non-2xx/3xx responses.
-fn parse_wrk(output: &str) -> Result<Sample, String> {
-    let mut sample = None;
-    let mut p99_us = None;
-    let mut errors = 0;
-    for line in output.lines().map(str::trim) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [count, "requests", "in", time, ..] => {
-                let requests = count.parse().map_err(|_| format!("wrk: {line:?}"))?;
-                let secs = parse_duration_us(time.trim_end_matches(','))? / 1e6;
-                sample = Some((requests, secs));
-            }
-            ["99%", time] => p99_us = Some(parse_duration_us(time)?),
-            ["Socket", "errors:", rest @ ..] => {
-                errors += rest
-                    .iter()
-                    .filter_map(|word| word.trim_end_matches(',').parse::<u64>().ok())
-                    .sum::<u64>();
-            }
-            ["Non-2xx", "or", "3xx", "responses:", count] => {
-                errors += count.parse::<u64>().unwrap_or(0);
-            }
-            _ => {}
-        }
-    }
-    let (requests, secs) = sample.ok_or_else(|| format!("wrk: no summary in {output:?}"))?;
-    Ok(Sample {
-        requests,
-        secs,
-        p99_us,
-        errors,
-    })
-}
-
-/// A wrk/h2load duration such as `812.00us`, `1.25ms`, `3.00s`, `1.00m`, in microseconds.
-fn parse_duration_us(text: &str) -> Result<f64, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("bad duration {text:?}"))?;
-    let scale = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        "h" => 3600e6,
-        _ => return Err(format!("bad duration unit in {text:?}")),
-    };
-    Ok(number * scale)
 }
 
 /// h2load's `finished in T, R req/s` and `requests:` lines; p99 from its per-request log
@@ -755,15 +622,6 @@ fn h2load_counts(words: &[&str]) -> (u64, u64) {
         }
     }
     (succeeded, failed)
-}
-
-fn percentile(values: &mut [f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let rank = ((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1;
-    let (_, value, _) = values.select_nth_unstable_by(rank, f64::total_cmp);
-    Some(*value)
 }
 
 // ---------------------------------------------------------------------------------------

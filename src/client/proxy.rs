@@ -683,6 +683,9 @@ where
 {
     let target = format!("{host}:{port}");
     let fail = |what: String| ProxyError::new(proxy, format!("SOCKS5 connect to {target}: {what}"));
+    // The proxy said no on purpose (credentials, its rules): not worth retrying.
+    let refuse =
+        |what: String| ProxyError::refused(proxy, format!("SOCKS5 connect to {target}: {what}"));
     let io_failed = |e: std::io::Error| fail(e.to_string());
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let remote_dns = matches!(proxy.kind(), ProxyKind::Socks5 { remote_dns: true });
@@ -736,7 +739,7 @@ where
         [0x05, 0x00] => {}
         [0x05, 0x02] => {
             let (user, password) = proxy.credentials().ok_or_else(|| {
-                fail("the proxy asks for a password; the proxy URL has none".into())
+                refuse("the proxy asks for a password; the proxy URL has none".into())
             })?;
             // RFC 1929 §2: each field is 1 to 255 bytes.
             let field = |s: &str| u8::try_from(s.len()).ok().filter(|n| *n > 0);
@@ -751,11 +754,11 @@ where
             let mut status = [0u8; 2];
             io.read_exact(&mut status).await.map_err(io_failed)?;
             if status[1] != 0x00 {
-                return Err(fail("the proxy rejected the credentials".into()));
+                return Err(refuse("the proxy rejected the credentials".into()));
             }
         }
         [0x05, 0xff] => {
-            return Err(fail(if proxy.has_credentials() {
+            return Err(refuse(if proxy.has_credentials() {
                 "the proxy accepts none of our authentication methods".into()
             } else {
                 "the proxy requires authentication (the proxy URL has no credentials)".into()
@@ -784,7 +787,14 @@ where
             0x08 => "address type not supported",
             _ => "unknown failure",
         };
-        return Err(fail(format!("the proxy answered {} ({why})", reply[1])));
+        let what = format!("the proxy answered {} ({why})", reply[1]);
+        // Not allowed by its rules, or a command or address it does not do: it will
+        // answer the same again.
+        return Err(if matches!(reply[1], 0x02 | 0x07 | 0x08) {
+            refuse(what)
+        } else {
+            fail(what)
+        });
     }
     let rest = match reply[3] {
         0x01 => 4 + 2,
