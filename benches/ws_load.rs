@@ -392,8 +392,10 @@ fn main() {
         "cell", "httpstack", "tungstenite", "ratio"
     );
     rt.block_on(async {
-        // Warm-up: every cell once, briefly, on both stacks.
-        for cell in Cell::ALL {
+        // Warm-up: every cell once, briefly, on both stacks (`BENCH_WARMUP=0`: none, for
+        // a profiler to see the measured cells only).
+        let warm_up = std::env::var("BENCH_WARMUP").as_deref() != Ok("0");
+        for cell in Cell::ALL.into_iter().filter(|_| warm_up) {
             for (stack, addr) in [(Stack::Httpstack, ours), (Stack::Tungstenite, raw)] {
                 client_cell(stack, addr, cell, Duration::from_millis(100)).await;
             }
@@ -426,6 +428,12 @@ fn main() {
                     b as f64 / 1e6 / t.as_secs_f64()
                 }
             };
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                println!(
+                    "  messages: httpstack {}, tungstenite {}",
+                    totals[0].0, totals[1].0
+                );
+            }
             let (a, b) = (rate(totals[0]), rate(totals[1]));
             let unit = if cell.per_message() { "msg/s" } else { "MB/s" };
             println!(

@@ -147,6 +147,7 @@ mod stream_service;
 mod timeouts;
 mod tls;
 
+pub(crate) use connection_io::ConnectionIo;
 pub use builder::ServerBuilder;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};

@@ -2,7 +2,9 @@
 //! handed over after an upgrade (HTTP/1.1 101, or an HTTP/2 extended CONNECT stream).
 //!
 //! An enum rather than a boxed trait object, so the common cases (TCP and TLS on the
-//! client) cost a branch per read or write, not a dynamic call.
+//! client, and httpstack's own server connections after a 101, recovered from hyper's
+//! `Upgraded` by downcasting) cost a branch per read or write, not dynamic calls through
+//! hyper's upgrade wrappers.
 
 use std::io;
 use std::pin::Pin;
@@ -14,6 +16,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use crate::server::ConnectionIo;
+
+/// An httpstack server connection over TLS, as hyper hands it over.
+type ServerTls = ConnectionIo<tokio_rustls::server::TlsStream<TcpStream>>;
+
 /// The stream a WebSocket runs on.
 #[derive(Debug)]
 pub(crate) enum Socket {
@@ -21,8 +28,33 @@ pub(crate) enum Socket {
     Tcp(TcpStream),
     /// wss:// (boxed: a TLS session is large, and made once per connection).
     Tls(Box<TlsStream<TcpStream>>),
-    /// Taken over from hyper after the handshake.
+    /// An httpstack server's ws:// connection after the 101 (the bytes hyper read past
+    /// the handshake replayed first).
+    Server(ConnectionIo<TcpStream>),
+    /// An httpstack server's wss:// connection after the 101.
+    ServerTls(Box<ServerTls>),
+    /// Taken over from hyper after the handshake (another server, or HTTP/2).
     Upgraded(TokioIo<Upgraded>),
+}
+
+impl Socket {
+    /// The stream under a connection hyper handed over: httpstack's own server
+    /// connection when it is one (read and written directly, see
+    /// [`ConnectionIo::into_upgraded`]), else hyper's `Upgraded` as is.
+    pub(crate) fn from_upgraded(upgraded: Upgraded) -> Self {
+        let upgraded = match upgraded.downcast::<TokioIo<ConnectionIo<TcpStream>>>() {
+            Ok(parts) => {
+                return Socket::Server(parts.io.into_inner().into_upgraded(parts.read_buf))
+            }
+            Err(upgraded) => upgraded,
+        };
+        match upgraded.downcast::<TokioIo<ServerTls>>() {
+            Ok(parts) => Socket::ServerTls(Box::new(
+                parts.io.into_inner().into_upgraded(parts.read_buf),
+            )),
+            Err(upgraded) => Socket::Upgraded(TokioIo::new(upgraded)),
+        }
+    }
 }
 
 macro_rules! each {
@@ -33,6 +65,14 @@ macro_rules! each {
                 $e
             }
             Socket::Tls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+            Socket::Server($io) => {
+                let $io = Pin::new($io);
+                $e
+            }
+            Socket::ServerTls($io) => {
                 let $io = Pin::new(&mut **$io);
                 $e
             }
@@ -83,6 +123,8 @@ impl AsyncWrite for Socket {
         match self {
             Socket::Tcp(io) => io.is_write_vectored(),
             Socket::Tls(io) => io.is_write_vectored(),
+            Socket::Server(io) => io.is_write_vectored(),
+            Socket::ServerTls(io) => io.is_write_vectored(),
             Socket::Upgraded(io) => io.is_write_vectored(),
         }
     }

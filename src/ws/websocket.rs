@@ -164,12 +164,16 @@ impl WebSocket {
     }
 
     async fn send_raw(&mut self, message: tungstenite::Message) -> Result<(), Error> {
-        let write_idle = self.write_idle_timeout;
-        let closed = self.reader.closed().cloned();
-        let stream = self.stream()?;
-        with_write_timeout(write_idle, stream.send(message))
-            .await
-            .map_err(|e| write_error(e, closed.as_ref()))
+        let Some(stream) = &mut self.stream else {
+            return Err(Error::websocket(CloseFrame::new(close::NORMAL, "closed")));
+        };
+        // The common case (no write timeout) awaits tungstenite's send directly; the
+        // close frame an error may need is looked up only on an error.
+        let sent = match self.write_idle_timeout {
+            None => stream.send(message).await.map_err(WriteFailure::Ws),
+            Some(_) => with_write_timeout(self.write_idle_timeout, stream.send(message)).await,
+        };
+        sent.map_err(|e| write_error(e, self.reader.closed()))
     }
 
     /// Receives the next whole message (HTTP.jl `receive`). A close from the peer is
@@ -307,9 +311,12 @@ impl WebSocketSender {
 
     async fn send_raw(&mut self, message: tungstenite::Message) -> Result<(), Error> {
         let write_idle = self.write_idle_timeout;
-        with_write_timeout(write_idle, self.sink()?.send(message))
-            .await
-            .map_err(|e| write_error(e, None))
+        let sink = self.sink()?;
+        let sent = match write_idle {
+            None => sink.send(message).await.map_err(WriteFailure::Ws),
+            Some(_) => with_write_timeout(write_idle, sink.send(message)).await,
+        };
+        sent.map_err(|e| write_error(e, None))
     }
 
     /// [`WebSocket::send`].
