@@ -391,11 +391,13 @@ impl<I> ConnectionIo<I> {
     }
 
     /// After hyper handed the connection over (`unread`: what it read and did not use,
-    /// [`hyper::upgrade::Parts::read_buf`]): the same stream without the HTTP/1
-    /// bookkeeping — no activity reports, request framing or head scanning, as after an
-    /// upgrade the connection's timers and limits no longer apply. Bytes still held back
-    /// for writing (none once hyper has flushed its 101) are kept and written first.
-    pub(crate) fn into_upgraded(mut self, unread: Bytes) -> Self {
+    /// [`hyper::upgrade::Parts::read_buf`]): the stream itself and the bytes to replay
+    /// before reading it — the HTTP/1 bookkeeping (activity reports, request framing,
+    /// head scanning) ends, as after an upgrade the connection's timers and limits no
+    /// longer apply. `Err`: response bytes are still held back for writing (not once
+    /// hyper has flushed its 101, as holding ends when an upgrade is asked for), so the
+    /// stream stays wrapped, without the bookkeeping, to write them first.
+    pub(crate) fn into_upgraded(mut self, unread: Bytes) -> Result<(I, Bytes), Self> {
         if !unread.is_empty() {
             self.prefix = if self.prefix.is_empty() {
                 unread
@@ -407,10 +409,10 @@ impl<I> ConnectionIo<I> {
             };
         }
         self.watch = None;
-        if !self.pipelining.as_ref().is_some_and(Pipelining::is_holding) {
-            self.pipelining = None;
+        match &self.pipelining {
+            Some(pipelining) if pipelining.is_holding() => Err(self),
+            _ => Ok((self.inner, self.prefix)),
         }
-        self
     }
 
     fn note_write(&self, pending: bool) {
@@ -440,7 +442,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn upgraded_replays_what_hyper_left_then_passes_through() {
+    async fn upgraded_gives_the_stream_and_what_to_replay() {
         use super::super::pipelining::PipelineCounters;
         let (mut client, server) = tokio::io::duplex(1024);
         let now = Instant::now();
@@ -456,15 +458,17 @@ mod tests {
         )
         .with_pipelining(Pipelining::new(counters.clone()));
         counters.request_started(true);
-        let mut io = io.into_upgraded(Bytes::from_static(b"unread"));
-        assert!(io.watch.is_none() && io.pipelining.is_none(), "{io:?}");
+        let Ok((mut io, unread)) = io.into_upgraded(Bytes::from_static(b"unread")) else {
+            panic!("nothing was held");
+        };
+        assert_eq!(unread, &b"unread-prefix"[..]);
         // Past the old body limit and read timeout: neither applies any more.
         tokio::time::sleep(Duration::from_millis(5)).await;
         client.write_all(b"\r\n\r\nframes").await.expect("write");
         drop(client);
         let mut all = Vec::new();
         io.read_to_end(&mut all).await.expect("read");
-        assert_eq!(all, b"unread-prefix\r\n\r\nframes");
+        assert_eq!(all, b"\r\n\r\nframes");
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -18,8 +19,8 @@ use tokio_rustls::client::TlsStream;
 
 use crate::server::ConnectionIo;
 
-/// An httpstack server connection over TLS, as hyper hands it over.
-type ServerTls = ConnectionIo<tokio_rustls::server::TlsStream<TcpStream>>;
+/// An httpstack server's TLS stream.
+type ServerTls = tokio_rustls::server::TlsStream<TcpStream>;
 
 /// The stream a WebSocket runs on.
 #[derive(Debug)]
@@ -28,11 +29,15 @@ pub(crate) enum Socket {
     Tcp(TcpStream),
     /// wss:// (boxed: a TLS session is large, and made once per connection).
     Tls(Box<TlsStream<TcpStream>>),
-    /// An httpstack server's ws:// connection after the 101 (the bytes hyper read past
-    /// the handshake replayed first).
-    Server(ConnectionIo<TcpStream>),
+    /// An httpstack server's ws:// connection after the 101: the TCP stream itself,
+    /// the bytes hyper read past the handshake replayed first.
+    Server(Rewound<TcpStream>),
+    /// The same, in the (never seen) case of response bytes still held back.
+    ServerHeld(Box<ConnectionIo<TcpStream>>),
     /// An httpstack server's wss:// connection after the 101.
-    ServerTls(Box<ServerTls>),
+    ServerTls(Box<Rewound<ServerTls>>),
+    /// The same, with response bytes still held back.
+    ServerTlsHeld(Box<ConnectionIo<ServerTls>>),
     /// Taken over from hyper after the handshake (another server, or HTTP/2).
     Upgraded(TokioIo<Upgraded>),
 }
@@ -44,16 +49,75 @@ impl Socket {
     pub(crate) fn from_upgraded(upgraded: Upgraded) -> Self {
         let upgraded = match upgraded.downcast::<TokioIo<ConnectionIo<TcpStream>>>() {
             Ok(parts) => {
-                return Socket::Server(parts.io.into_inner().into_upgraded(parts.read_buf))
+                return match parts.io.into_inner().into_upgraded(parts.read_buf) {
+                    Ok((tcp, prefix)) => Socket::Server(Rewound { prefix, io: tcp }),
+                    Err(held) => Socket::ServerHeld(Box::new(held)),
+                }
             }
             Err(upgraded) => upgraded,
         };
-        match upgraded.downcast::<TokioIo<ServerTls>>() {
-            Ok(parts) => Socket::ServerTls(Box::new(
-                parts.io.into_inner().into_upgraded(parts.read_buf),
-            )),
+        match upgraded.downcast::<TokioIo<ConnectionIo<ServerTls>>>() {
+            Ok(parts) => match parts.io.into_inner().into_upgraded(parts.read_buf) {
+                Ok((tls, prefix)) => Socket::ServerTls(Box::new(Rewound { prefix, io: tls })),
+                Err(held) => Socket::ServerTlsHeld(Box::new(held)),
+            },
             Err(upgraded) => Socket::Upgraded(TokioIo::new(upgraded)),
         }
+    }
+}
+
+/// A stream with bytes already read from it (by hyper) replayed first.
+#[derive(Debug)]
+pub(crate) struct Rewound<S> {
+    prefix: Bytes,
+    io: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Rewound<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.prefix.is_empty() {
+            return Pin::new(&mut this.io).poll_read(cx, buf);
+        }
+        let n = this.prefix.len().min(buf.remaining());
+        buf.put_slice(&this.prefix.split_to(n));
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Rewound<S> {
+    #[inline]
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    #[inline]
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 }
 
@@ -72,7 +136,15 @@ macro_rules! each {
                 let $io = Pin::new($io);
                 $e
             }
+            Socket::ServerHeld($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
             Socket::ServerTls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+            Socket::ServerTlsHeld($io) => {
                 let $io = Pin::new(&mut **$io);
                 $e
             }
@@ -124,7 +196,9 @@ impl AsyncWrite for Socket {
             Socket::Tcp(io) => io.is_write_vectored(),
             Socket::Tls(io) => io.is_write_vectored(),
             Socket::Server(io) => io.is_write_vectored(),
+            Socket::ServerHeld(io) => io.is_write_vectored(),
             Socket::ServerTls(io) => io.is_write_vectored(),
+            Socket::ServerTlsHeld(io) => io.is_write_vectored(),
             Socket::Upgraded(io) => io.is_write_vectored(),
         }
     }
