@@ -4,7 +4,10 @@
 //! Run: `cargo bench --bench ws_load` (`BENCH_SECS=1` for a quick look; default 3 per
 //! stack per cell, split into rounds that alternate the stacks so drift spreads evenly;
 //! `BENCH_CELLS=push_16b,send_1m` runs only those cells; `BENCH_MIX=client` pairs
-//! httpstack's client with the raw server, to measure the client alone).
+//! httpstack's client with the raw server, to measure the client alone; `BENCH_WARMUP=0`
+//! skips the warm-up and `BENCH_VERBOSE=1` prints message counts, for profiler runs such
+//! as `valgrind --tool=callgrind`, where instructions per message are steadier than
+//! wall-clock rates on a shared machine).
 //!
 //! Cells (the client sends or receives for the measured time):
 //!
