@@ -4,7 +4,10 @@
 //! Run: `cargo bench --bench ws_load` (`BENCH_SECS=1` for a quick look; default 3 per
 //! stack per cell, split into rounds that alternate the stacks so drift spreads evenly;
 //! `BENCH_CELLS=push_16b,send_1m` runs only those cells; `BENCH_MIX=client` pairs
-//! httpstack's client with the raw server, to measure the client alone).
+//! httpstack's client with the raw server, to measure the client alone; `BENCH_WARMUP=0`
+//! skips the warm-up and `BENCH_VERBOSE=1` prints message counts, for profiler runs such
+//! as `valgrind --tool=callgrind`, where instructions per message are steadier than
+//! wall-clock rates on a shared machine).
 //!
 //! Cells (the client sends or receives for the measured time):
 //!
@@ -392,8 +395,10 @@ fn main() {
         "cell", "httpstack", "tungstenite", "ratio"
     );
     rt.block_on(async {
-        // Warm-up: every cell once, briefly, on both stacks.
-        for cell in Cell::ALL {
+        // Warm-up: every cell once, briefly, on both stacks (`BENCH_WARMUP=0`: none, for
+        // a profiler to see the measured cells only).
+        let warm_up = std::env::var("BENCH_WARMUP").as_deref() != Ok("0");
+        for cell in Cell::ALL.into_iter().filter(|_| warm_up) {
             for (stack, addr) in [(Stack::Httpstack, ours), (Stack::Tungstenite, raw)] {
                 client_cell(stack, addr, cell, Duration::from_millis(100)).await;
             }
@@ -426,6 +431,12 @@ fn main() {
                     b as f64 / 1e6 / t.as_secs_f64()
                 }
             };
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                println!(
+                    "  messages: httpstack {}, tungstenite {}",
+                    totals[0].0, totals[1].0
+                );
+            }
             let (a, b) = (rate(totals[0]), rate(totals[1]));
             let unit = if cell.per_message() { "msg/s" } else { "MB/s" };
             println!(

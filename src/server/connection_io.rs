@@ -215,6 +215,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for ConnectionIo<I> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        this.end_pipelining_if_over();
         if this.pipelining.is_none() {
             return this.read_through(cx, buf);
         }
@@ -274,6 +275,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        this.end_pipelining_if_over();
         if let Some(pipelining) = &mut this.pipelining {
             if pipelining.hold(buf.len()) {
                 pipelining.push(buf);
@@ -292,6 +294,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        this.end_pipelining_if_over();
         if let Some(pipelining) = &mut this.pipelining {
             let len = bufs.iter().map(|buf| buf.len()).sum();
             if pipelining.hold(len) {
@@ -374,6 +377,44 @@ impl<I: AsyncWrite + Unpin> ConnectionIo<I> {
 }
 
 impl<I> ConnectionIo<I> {
+    /// Once holding is over for good (an upgrade or CONNECT was asked for) and nothing is
+    /// held, drops [`Pipelining`]: reads no longer scan for request heads, writes go
+    /// straight through.
+    fn end_pipelining_if_over(&mut self) {
+        if self
+            .pipelining
+            .as_ref()
+            .is_some_and(|p| p.is_over() && !p.is_holding())
+        {
+            self.pipelining = None;
+        }
+    }
+
+    /// After hyper handed the connection over (`unread`: what it read and did not use,
+    /// [`hyper::upgrade::Parts::read_buf`]): the stream itself and the bytes to replay
+    /// before reading it — the HTTP/1 bookkeeping (activity reports, request framing,
+    /// head scanning) ends, as after an upgrade the connection's timers and limits no
+    /// longer apply. `Err`: response bytes are still held back for writing (not once
+    /// hyper has flushed its 101, as holding ends when an upgrade is asked for), so the
+    /// stream stays wrapped, without the bookkeeping, to write them first.
+    pub(crate) fn into_upgraded(mut self, unread: Bytes) -> Result<(I, Bytes), Self> {
+        if !unread.is_empty() {
+            self.prefix = if self.prefix.is_empty() {
+                unread
+            } else {
+                let mut joined = Vec::with_capacity(unread.len() + self.prefix.len());
+                joined.extend_from_slice(&unread);
+                joined.extend_from_slice(&self.prefix);
+                Bytes::from(joined)
+            };
+        }
+        self.watch = None;
+        match &self.pipelining {
+            Some(pipelining) if pipelining.is_holding() => Err(self),
+            _ => Ok((self.inner, self.prefix)),
+        }
+    }
+
     fn note_write(&self, pending: bool) {
         if let Some(watch) = &self.watch {
             if watch.http1 {
@@ -398,6 +439,58 @@ mod tests {
         let mut all = Vec::new();
         io.read_to_end(&mut all).await.expect("read");
         assert_eq!(all, b"PRI rest");
+    }
+
+    #[tokio::test]
+    async fn upgraded_gives_the_stream_and_what_to_replay() {
+        use super::super::pipelining::PipelineCounters;
+        let (mut client, server) = tokio::io::duplex(1024);
+        let now = Instant::now();
+        let activity = Arc::new(Activity::new(now, now, true));
+        let counters = Arc::new(PipelineCounters::default());
+        let io = ConnectionIo::watched(
+            server,
+            Bytes::from_static(b"-prefix"),
+            activity,
+            true,
+            Some(RequestFraming::new(Some(1), 1 << 20)),
+            Some(Duration::from_millis(1)),
+        )
+        .with_pipelining(Pipelining::new(counters.clone()));
+        counters.request_started(true);
+        let Ok((mut io, unread)) = io.into_upgraded(Bytes::from_static(b"unread")) else {
+            panic!("nothing was held");
+        };
+        assert_eq!(unread, &b"unread-prefix"[..]);
+        // Past the old body limit and read timeout: neither applies any more.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        client.write_all(b"\r\n\r\nframes").await.expect("write");
+        drop(client);
+        let mut all = Vec::new();
+        io.read_to_end(&mut all).await.expect("read");
+        assert_eq!(all, b"\r\n\r\nframes");
+    }
+
+    #[tokio::test]
+    async fn pipelining_ends_once_an_upgrade_is_asked_for() {
+        use super::super::pipelining::PipelineCounters;
+        let (mut client, server) = tokio::io::duplex(1024);
+        let counters = Arc::new(PipelineCounters::default());
+        let mut io = ConnectionIo::plain(server, Bytes::new())
+            .with_pipelining(Pipelining::new(counters.clone()));
+        client
+            .write_all(b"GET / HTTP/1.1\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = [0u8; 64];
+        let head = b"GET / HTTP/1.1\r\n\r\n".len();
+        io.read_exact(&mut buf[..head]).await.expect("read");
+        assert!(io.pipelining.is_some(), "still HTTP/1");
+        counters.request_started(true);
+        client.write_all(b"\n\nraw").await.expect("write");
+        let n = io.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"\n\nraw");
+        assert!(io.pipelining.is_none(), "no scanning after the upgrade");
     }
 
     #[tokio::test]

@@ -148,6 +148,7 @@ mod timeouts;
 mod tls;
 
 pub use builder::ServerBuilder;
+pub(crate) use connection_io::ConnectionIo;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};
 pub use listen::listen;

@@ -152,6 +152,12 @@ impl Pipelining {
         Poll::Ready(Ok(()))
     }
 
+    /// Whether holding is over for the connection (an upgrade or CONNECT was asked
+    /// for): nothing is held from now on, so the heads need no counting.
+    pub(crate) fn is_over(&self) -> bool {
+        self.counters.off.load(Ordering::Relaxed)
+    }
+
     /// Whether bytes are held (for a read to write them first).
     pub(crate) fn is_holding(&self) -> bool {
         self.holds()

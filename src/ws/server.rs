@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
-use hyper_util::rt::TokioIo;
 use tokio::net::ToSocketAddrs;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -344,7 +343,7 @@ async fn run<H, Fut>(
     };
     let limits = shared.limits;
     let stream = WebSocketStream::from_raw_socket(
-        Socket::Upgraded(TokioIo::new(upgraded)),
+        Socket::from_upgraded(upgraded),
         Role::Server,
         Some(limits.tungstenite()),
     )
@@ -493,6 +492,45 @@ impl WsServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame sent in the same write as the handshake (hyper reads it with the
+    /// request head, and hands it over with the connection) arrives first.
+    #[tokio::test]
+    async fn a_frame_right_behind_the_handshake_is_not_lost() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let server = listen("127.0.0.1:0", |mut ws: WebSocket| async move {
+            let message = ws.receive().await?;
+            ws.send(message).await
+        })
+        .await
+        .expect("listen");
+        let wait = Duration::from_secs(10);
+        let mut tcp =
+            tokio::time::timeout(wait, tokio::net::TcpStream::connect(server.local_addr()))
+                .await
+                .expect("connect in time")
+                .expect("connect");
+        let mut bytes = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+            Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            .to_vec();
+        // A masked TEXT frame "hi" (a zero mask leaves the payload as is).
+        bytes.extend_from_slice(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i']);
+        tcp.write_all(&bytes).await.expect("write");
+        let mut got = Vec::new();
+        let echo = [0x81, 0x02, b'h', b'i'];
+        tokio::time::timeout(wait, async {
+            let mut buf = [0u8; 512];
+            while !got.windows(echo.len()).any(|w| w == echo) {
+                let n = tcp.read(&mut buf).await.expect("read");
+                assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await
+        .expect("echo in time");
+        assert!(got.starts_with(b"HTTP/1.1 101"), "{got:?}");
+    }
 
     #[test]
     fn recognises_handshakes() {

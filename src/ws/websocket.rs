@@ -133,7 +133,17 @@ impl WebSocket {
     /// Sends a whole message (HTTP.jl `send`): `&str`/`String` as TEXT, `Bytes`,
     /// `Vec<u8>` or `&[u8]` as BINARY.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        self.send_raw(message.into().into_tungstenite()).await
+        let message = message.into().into_tungstenite();
+        match (&mut self.stream, self.write_idle_timeout) {
+            // The hot path: tungstenite's send (ready, queue, flush — as
+            // `SinkExt::send`) polled in place, without nested futures.
+            (Some(stream), None) => {
+                let mut message = Some(message);
+                let sent = poll_fn(|cx| poll_send(Pin::new(&mut *stream), &mut message, cx)).await;
+                sent.map_err(|e| write_error(e, self.reader.closed()))
+            }
+            _ => self.send_raw(message).await,
+        }
     }
 
     /// Sends one message as fragments, one frame per item (HTTP.jl `send` with an
@@ -164,12 +174,16 @@ impl WebSocket {
     }
 
     async fn send_raw(&mut self, message: tungstenite::Message) -> Result<(), Error> {
-        let write_idle = self.write_idle_timeout;
-        let closed = self.reader.closed().cloned();
-        let stream = self.stream()?;
-        with_write_timeout(write_idle, stream.send(message))
-            .await
-            .map_err(|e| write_error(e, closed.as_ref()))
+        let Some(stream) = &mut self.stream else {
+            return Err(Error::websocket(CloseFrame::new(close::NORMAL, "closed")));
+        };
+        // The common case (no write timeout) awaits tungstenite's send directly; the
+        // close frame an error may need is looked up only on an error.
+        let sent = match self.write_idle_timeout {
+            None => stream.send(message).await.map_err(WriteFailure::Ws),
+            Some(_) => with_write_timeout(self.write_idle_timeout, stream.send(message)).await,
+        };
+        sent.map_err(|e| write_error(e, self.reader.closed()))
     }
 
     /// Receives the next whole message (HTTP.jl `receive`). A close from the peer is
@@ -307,9 +321,12 @@ impl WebSocketSender {
 
     async fn send_raw(&mut self, message: tungstenite::Message) -> Result<(), Error> {
         let write_idle = self.write_idle_timeout;
-        with_write_timeout(write_idle, self.sink()?.send(message))
-            .await
-            .map_err(|e| write_error(e, None))
+        let sink = self.sink()?;
+        let sent = match write_idle {
+            None => sink.send(message).await.map_err(WriteFailure::Ws),
+            Some(_) => with_write_timeout(write_idle, sink.send(message)).await,
+        };
+        sent.map_err(|e| write_error(e, None))
     }
 
     /// [`WebSocket::send`].
@@ -620,6 +637,25 @@ impl Reader {
             }
         }
     }
+}
+
+/// `SinkExt::send` as a poll function: waits for room, queues `message` (taken once),
+/// then flushes.
+fn poll_send<K>(
+    mut sink: Pin<&mut K>,
+    message: &mut Option<tungstenite::Message>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), WsError>>
+where
+    K: Sink<tungstenite::Message, Error = WsError>,
+{
+    if message.is_some() {
+        ready!(sink.as_mut().poll_ready(cx))?;
+        if let Some(message) = message.take() {
+            sink.as_mut().start_send(message)?;
+        }
+    }
+    sink.poll_flush(cx)
 }
 
 /// Sends `pieces` as one fragmented message and flushes once at the end.
