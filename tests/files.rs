@@ -8,50 +8,14 @@
 
 mod support;
 
-use std::time::Duration;
-
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use httpstack::files::{file_server, serve_content, serve_file, Content, EntityTag};
 use httpstack::server::{handler_fn, serve, Server};
 use hyper::body::Incoming;
 use support::static_files::{
-    big, data, fetch, site, Site, BIG_LEN, DATA_LEN, DOCS_INDEX, HELLO, INDEX, README,
+    big, data, fetch, site, Site, Validators, BIG_LEN, DATA_LEN, DOCS_INDEX, HELLO, INDEX, README,
 };
-
-/// The validators of `data.bin`, read from a first GET, substituted into the cases.
-struct Validators {
-    etag: String,
-    last_modified: String,
-    before: String,
-    after: String,
-}
-
-impl Validators {
-    async fn of(server: &Server, target: &str) -> Validators {
-        let res = fetch(server.local_addr(), "GET", target, &[]).await;
-        let etag = res.header("etag").expect("etag").to_owned();
-        let last_modified = res
-            .header("last-modified")
-            .expect("last-modified")
-            .to_owned();
-        let time = httpdate::parse_http_date(&last_modified).expect("HTTP-date");
-        Validators {
-            etag,
-            before: httpdate::fmt_http_date(time - Duration::from_secs(1)),
-            after: httpdate::fmt_http_date(time + Duration::from_secs(1)),
-            last_modified,
-        }
-    }
-
-    fn fill(&self, value: &str) -> String {
-        value
-            .replace("{etag}", &self.etag)
-            .replace("{lm}", &self.last_modified)
-            .replace("{before}", &self.before)
-            .replace("{after}", &self.after)
-    }
-}
 
 /// A request (method, target, headers with `{placeholders}`) and what it must get.
 type Case = (
@@ -136,7 +100,7 @@ async fn serve_site(site: &Site, spa: bool) -> Server {
 async fn full_head_ranges_and_conditionals() {
     let site = site();
     let server = serve_site(&site, false).await;
-    let v = Validators::of(&server, "/data.bin").await;
+    let v = Validators::of(server.local_addr(), "/data.bin").await;
     let data = data();
     let len = DATA_LEN.to_string();
     let cases: Vec<Case> = vec![
@@ -412,7 +376,7 @@ async fn paths_methods_directories_and_spa_fallback() {
     let site = site();
     let plain = serve_site(&site, false).await;
     let spa = serve_site(&site, true).await;
-    let v = Validators::of(&plain, "/hello.txt").await;
+    let v = Validators::of(plain.local_addr(), "/hello.txt").await;
     let shared: Vec<Case> = vec![
         // Unsafe or invalid paths: 400, whether or not the target exists.
         ("GET", "/../hello.txt", vec![], expect(400)),
@@ -508,7 +472,7 @@ async fn paths_methods_directories_and_spa_fallback() {
         );
     }
     // The fallback honours conditionals like any file.
-    let index = Validators::of(&spa, "/index.html").await;
+    let index = Validators::of(spa.local_addr(), "/index.html").await;
     let res = fetch(
         spa.local_addr(),
         "GET",
@@ -609,7 +573,7 @@ async fn serve_file_and_serve_content_in_handlers() {
     )
     .await
     .expect("serve");
-    let v = Validators::of(&server, "/report").await;
+    let v = Validators::of(server.local_addr(), "/report").await;
     let data = data();
     let cases: Vec<Case> = vec![
         (
@@ -691,7 +655,7 @@ async fn file_server_inside_axum() {
         .route("/api", axum::routing::get(|| async { "api" }))
         .nest_service("/static", file_server(site.path()));
     let server = serve("127.0.0.1:0", app).await.expect("serve axum");
-    let v = Validators::of(&server, "/static/hello.txt").await;
+    let v = Validators::of(server.local_addr(), "/static/hello.txt").await;
     let cases: Vec<Case> = vec![
         ("GET", "/api", vec![], expect(200).body("api")),
         ("GET", "/static/hello.txt", vec![], expect(200).body(HELLO)),

@@ -12,47 +12,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use httpstack::files::file_server;
 use httpstack::server::serve;
 use support::nginx::start_nginx;
 use support::raw_http::RawResponse;
-use support::static_files::{fetch, site};
-
-/// One server's validators for `target`, to fill `{etag}`, `{lm}`, `{before}`, `{after}`.
-struct Validators {
-    etag: String,
-    last_modified: String,
-    before: String,
-    after: String,
-}
-
-impl Validators {
-    async fn of(addr: std::net::SocketAddr, target: &str) -> Validators {
-        let res = fetch(addr, "GET", target, &[]).await;
-        let etag = res.header("etag").expect("etag").to_owned();
-        let last_modified = res
-            .header("last-modified")
-            .expect("last-modified")
-            .to_owned();
-        let time = httpdate::parse_http_date(&last_modified).expect("HTTP-date");
-        Validators {
-            etag,
-            before: httpdate::fmt_http_date(time - Duration::from_secs(1)),
-            after: httpdate::fmt_http_date(time + Duration::from_secs(1)),
-            last_modified,
-        }
-    }
-
-    fn fill(&self, value: &str) -> String {
-        value
-            .replace("{etag}", &self.etag)
-            .replace("{lm}", &self.last_modified)
-            .replace("{before}", &self.before)
-            .replace("{after}", &self.after)
-    }
-}
+use support::static_files::{fetch, site, Validators};
 
 type Case = (
     &'static str,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use super::raw_http::{connect, read_head, read_response, write, RawResponse};
 use super::within;
@@ -97,5 +98,42 @@ pub async fn fetch(
         }
     } else {
         within("response", read_response(&mut conn)).await
+    }
+}
+
+/// A file's validators, read from a first GET, and dates a second before and after its
+/// Last-Modified, substituted for `{etag}`, `{lm}`, `{before}` and `{after}` in the
+/// conditional-request cases.
+pub struct Validators {
+    pub etag: String,
+    pub last_modified: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Validators {
+    pub async fn of(addr: SocketAddr, target: &str) -> Validators {
+        let res = fetch(addr, "GET", target, &[]).await;
+        let etag = res.header("etag").expect("etag").to_owned();
+        let last_modified = res
+            .header("last-modified")
+            .expect("last-modified")
+            .to_owned();
+        let time = httpdate::parse_http_date(&last_modified).expect("HTTP-date");
+        Validators {
+            etag,
+            before: httpdate::fmt_http_date(time - Duration::from_secs(1)),
+            after: httpdate::fmt_http_date(time + Duration::from_secs(1)),
+            last_modified,
+        }
+    }
+
+    /// `value` with the placeholders filled in.
+    pub fn fill(&self, value: &str) -> String {
+        value
+            .replace("{etag}", &self.etag)
+            .replace("{lm}", &self.last_modified)
+            .replace("{before}", &self.before)
+            .replace("{after}", &self.after)
     }
 }
