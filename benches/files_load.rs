@@ -41,8 +41,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod load_support;
 
 use load_support::{
-    exit_when_stdin_closes, parse_wrk, percentile, pinned, run_bounded, runs, ChildGuard, Pinning,
-    Sample,
+    exit_when_stdin_closes, load_average, measured_secs, parse_wrk, percentile, pinned,
+    round_lengths, run_bounded, runs, ChildGuard, Pinning, Sample,
 };
 
 /// HTTP/1.1 connections.
@@ -454,39 +454,6 @@ async fn builtin_connection(
 // ---------------------------------------------------------------------------------------
 // The run.
 
-fn measured_secs() -> u64 {
-    match std::env::var("BENCH_SECS") {
-        Ok(text) => match text.trim().parse::<f64>() {
-            Ok(secs) if secs >= 0.5 && secs.is_finite() => secs.round() as u64,
-            _ => {
-                println!(
-                    "BENCH_SECS={text:?} is not a number of seconds ≥ 1; using {DEFAULT_SECS}"
-                );
-                DEFAULT_SECS
-            }
-        },
-        Err(_) => DEFAULT_SECS,
-    }
-}
-
-fn round_lengths(secs: u64) -> Vec<u64> {
-    let rounds = secs.clamp(1, MAX_ROUNDS);
-    (0..rounds)
-        .map(|i| secs / rounds + u64::from(i < secs % rounds))
-        .collect()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 #[derive(Default)]
 struct Tally {
     requests: u64,
@@ -502,8 +469,8 @@ impl Tally {
 }
 
 fn run_bench() {
-    let secs = measured_secs();
-    let rounds = round_lengths(secs);
+    let secs = measured_secs(DEFAULT_SECS);
+    let rounds = round_lengths(secs, MAX_ROUNDS);
     let tools = Tools::detect();
     println!(
         "files_load: GET {PATH} ({} KiB) at {CONNECTIONS} connections, {secs} s per server in \

@@ -64,8 +64,8 @@ use tokio::net::TcpListener;
 mod load_support;
 
 use load_support::{
-    exit_when_stdin_closes, parse_duration_us, parse_wrk, percentile, pinned, run_bounded, runs,
-    ChildGuard, Pinning, Sample,
+    exit_when_stdin_closes, load_average, measured_secs, parse_duration_us, parse_wrk, percentile,
+    pinned, round_lengths, run_bounded, runs, ChildGuard, Pinning, Sample,
 };
 
 /// HTTP/1.1 connections per cell.
@@ -796,41 +796,6 @@ async fn read_more(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Res
 // ---------------------------------------------------------------------------------------
 // The run.
 
-/// `BENCH_SECS` as a positive whole number of seconds, else [`DEFAULT_SECS`].
-fn measured_secs() -> u64 {
-    match std::env::var("BENCH_SECS") {
-        Ok(text) => match text.trim().parse::<f64>() {
-            Ok(secs) if secs >= 0.5 && secs.is_finite() => secs.round() as u64,
-            _ => {
-                println!(
-                    "BENCH_SECS={text:?} is not a number of seconds ≥ 1; using {DEFAULT_SECS}"
-                );
-                DEFAULT_SECS
-            }
-        },
-        Err(_) => DEFAULT_SECS,
-    }
-}
-
-/// `secs` split into at most [`MAX_ROUNDS`] rounds of whole seconds (5 → 2, 2, 1).
-fn round_lengths(secs: u64) -> Vec<u64> {
-    let rounds = secs.clamp(1, MAX_ROUNDS);
-    (0..rounds)
-        .map(|i| secs / rounds + u64::from(i < secs % rounds))
-        .collect()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// Accumulated results of one server in one cell.
 struct Tally {
     requests: u64,
@@ -846,8 +811,8 @@ struct Row {
 }
 
 fn run_bench() {
-    let secs = measured_secs();
-    let rounds = round_lengths(secs);
+    let secs = measured_secs(DEFAULT_SECS);
+    let rounds = round_lengths(secs, MAX_ROUNDS);
     let tools = Tools::detect();
     println!(
         "server_load: {secs} s per server per cell in rounds of {rounds:?} s, \

@@ -185,3 +185,37 @@ pub struct Sample {
     /// Failed requests: non-2xx responses, socket errors, failed streams.
     pub errors: u64,
 }
+
+/// `BENCH_SECS` as a positive whole number of seconds, else `default`.
+pub fn measured_secs(default: u64) -> u64 {
+    match std::env::var("BENCH_SECS") {
+        Ok(text) => match text.trim().parse::<f64>() {
+            Ok(secs) if secs >= 0.5 && secs.is_finite() => secs.round() as u64,
+            _ => {
+                println!("BENCH_SECS={text:?} is not a number of seconds ≥ 1; using {default}");
+                default
+            }
+        },
+        Err(_) => default,
+    }
+}
+
+/// `secs` split into at most `max_rounds` rounds of whole seconds (5, 3 → 2, 2, 1).
+pub fn round_lengths(secs: u64, max_rounds: u64) -> Vec<u64> {
+    let rounds = secs.clamp(1, max_rounds);
+    (0..rounds)
+        .map(|i| secs / rounds + u64::from(i < secs % rounds))
+        .collect()
+}
+
+/// The machine's 1, 5 and 15 minute load averages, for the report.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".into())
+}
