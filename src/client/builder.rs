@@ -644,3 +644,28 @@ impl ClientBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cloned_builder_keeps_its_setting_errors() {
+        // The source of an invalid setting's error is not clonable; the clone must still
+        // fail to build, with the same kind and message.
+        for builder in [
+            ClientBuilder::new().default_header("bad name", "x"),
+            ClientBuilder::new().proxy("ftp://nowhere:1"),
+        ] {
+            let cloned = builder.clone().build().unwrap_err();
+            let original = builder.build().unwrap_err();
+            assert!(cloned.is_invalid_input(), "{cloned}");
+            assert_eq!(original.kind(), cloned.kind());
+            assert!(
+                cloned.to_string().contains(&original.to_string())
+                    || original.to_string().contains(&cloned.to_string()),
+                "{original} / {cloned}"
+            );
+        }
+    }
+}
