@@ -2,7 +2,8 @@
 //! httpstack and by its peers, side by side, as ratios (DESIGN.md, "Tests and benchmarks").
 //!
 //! Run: `cargo bench --bench server_load` (`BENCH_SECS=2` for a quick look; default 5;
-//! `BENCH_HTTP1_LOAD=builtin` uses the built-in HTTP/1.1 generator even where wrk is).
+//! `BENCH_HTTP1_LOAD=builtin` uses the built-in HTTP/1.1 generator even where wrk is;
+//! `BENCH_CELLS=h1,p16` runs only the cells whose names contain one of those parts).
 //!
 //! Workload, the same bytes from every server: `GET /tiny` → 200 with an empty body,
 //! `GET /json` → a 209-byte JSON object, `GET /large` → 100 KiB. Servers, all on one
@@ -500,6 +501,17 @@ fn cells() -> Vec<Cell> {
     cells
 }
 
+/// The cells whose name contains one of `BENCH_CELLS`' comma-separated parts (all cells
+/// when it is unset), e.g. `BENCH_CELLS="h1 c64 /,p16"`.
+fn selected_cells() -> Vec<Cell> {
+    let filter = std::env::var("BENCH_CELLS").unwrap_or_default();
+    let parts: Vec<&str> = filter.split(',').filter(|part| !part.is_empty()).collect();
+    cells()
+        .into_iter()
+        .filter(|cell| parts.is_empty() || parts.iter().any(|part| cell.name.contains(part)))
+        .collect()
+}
+
 /// Shared by every run: tools, scratch files.
 struct Generator {
     tools: Tools,
@@ -851,7 +863,7 @@ fn run_bench() {
         tools,
         dir: tempfile::tempdir().expect("temporary directory"),
     };
-    let cells = cells();
+    let cells = selected_cells();
     warm_up(&generator, &port_of);
     let rows = measure(&generator, &cells, &rounds, &port_of);
     drop(servers);

@@ -22,6 +22,7 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::{Either, Empty};
 use pin_project_lite::pin_project;
+use tracing::Level;
 use tower::util::{Oneshot, ServiceExt};
 use tower::Service;
 
@@ -54,13 +55,15 @@ where
     type Future = ResponseFuture<S, Request<ReqBody>>;
 
     fn call(&self, req: Request<ReqBody>) -> Self::Future {
-        // Kept to say which request failed; both clones are cheap (no path copy).
-        let method = req.method().clone();
-        let uri = req.uri().clone();
+        // Kept to say which request failed, when an error would be logged at all: the
+        // clones are cheap, but not free on every request of a busy server.
+        let request = tracing::enabled!(Level::ERROR)
+            .then(|| (req.method().clone(), req.uri().clone()));
         // A service that is ready at once (most are) is called here, so the request is
         // not carried, moved and moved again, inside a `Oneshot`. Its readiness is asked
         // with a no-op waker: a `Pending` is asked again, with the task's waker, by the
-        // `Oneshot` it then waits in. Panics here are caught as in the future.
+        // `Oneshot` it then waits in (boxed: rare, and large). Panics here are caught as
+        // in the future.
         let mut inner = self.inner.clone();
         let started = panic::catch_unwind(AssertUnwindSafe(move || {
             let mut cx = Context::from_waker(noop_waker_ref());
@@ -72,14 +75,14 @@ where
                     failure: Some(Failure::Error(err.into())),
                 },
                 Poll::Pending => State::Waiting {
-                    future: inner.oneshot(req),
+                    future: Box::pin(inner.oneshot(req)),
                 },
             }
         }));
         let state = started.unwrap_or_else(|panic| State::Failed {
             failure: Some(Failure::Panic(panic)),
         });
-        ResponseFuture { state, method, uri }
+        ResponseFuture { state, request }
     }
 }
 
@@ -98,7 +101,7 @@ pin_project! {
         S: Service<R>,
     {
         Called { #[pin] future: S::Future },
-        Waiting { #[pin] future: Oneshot<S, R> },
+        Waiting { future: Pin<Box<Oneshot<S, R>>> },
         Failed { failure: Option<Failure> },
     }
 }
@@ -111,8 +114,9 @@ pin_project! {
     {
         #[pin]
         state: State<S, R>,
-        method: Method,
-        uri: Uri,
+        // The failed request's method and URI, for the log; `None` when errors are not
+        // logged.
+        request: Option<(Method, Uri)>,
     }
 }
 
@@ -132,7 +136,7 @@ where
                     .map(|poll| poll.map_err(Into::into))
             }
             StateProj::Waiting { future } => {
-                panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+                panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
                     .map(|poll| poll.map_err(Into::into))
             }
             StateProj::Failed { failure } => match failure.take() {
@@ -145,18 +149,20 @@ where
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => response.map(Either::Left),
             Ok(Poll::Ready(Err(err))) => {
+                let (method, path) = request_line(this.request.as_ref());
                 tracing::error!(
-                    method = %this.method,
-                    path = this.uri.path(),
+                    method,
+                    path,
                     error = %err,
                     "handler returned an error; answering 500"
                 );
                 internal_server_error()
             }
             Err(panic) => {
+                let (method, path) = request_line(this.request.as_ref());
                 tracing::error!(
-                    method = %this.method,
-                    path = this.uri.path(),
+                    method,
+                    path,
                     panic = panic_message(&*panic),
                     "handler panicked; answering 500"
                 );
@@ -165,6 +171,11 @@ where
         };
         Poll::Ready(Ok(response))
     }
+}
+
+/// The method and path to log, if they were kept.
+fn request_line(request: Option<&(Method, Uri)>) -> (&str, &str) {
+    request.map_or(("?", "?"), |(method, uri)| (method.as_str(), uri.path()))
 }
 
 fn internal_server_error<B: Body>() -> Response<ServedBody<B>> {

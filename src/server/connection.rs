@@ -40,7 +40,7 @@ use super::connection_count::ConnectionGuard;
 use super::connection_io::ConnectionIo;
 use super::connection_service::{ConnectionService, RequestLimits};
 use super::handle::Shared;
-use super::pipelining::{PipelineCounters, Pipelining};
+use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
 use super::request_framing::RequestFraming;
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
@@ -276,7 +276,8 @@ impl Connection<'_> {
             connection_write_timeout: options.timeouts.write.filter(|_| http1),
             stream_write_timeout: options.timeouts.write.filter(|_| http2),
         };
-        let service = ConnectionService::new(service, self.peer, activity, limits, pipeline);
+        let service =
+            ConnectionService::new(service, self.peer, activity, limits, pipeline.clone());
         let io = TokioIo::new(io);
         if http2 {
             let conn = self.config.http2.serve_connection(io, service);
@@ -288,7 +289,13 @@ impl Connection<'_> {
                 .http1
                 .serve_connection(io, service)
                 .with_upgrades();
-            until_done(conn, timers, self.peer, self.shared).await;
+            match pipeline {
+                Some(counters) => {
+                    let conn = FlushHeld::new(conn, counters);
+                    until_done(conn, timers, self.peer, self.shared).await;
+                }
+                None => until_done(conn, timers, self.peer, self.shared).await,
+            }
         }
     }
 }
@@ -460,6 +467,13 @@ where
     type Error = hyper::Error;
     fn graceful_shutdown(self: Pin<&mut Self>) {
         http1::UpgradeableConnection::graceful_shutdown(self);
+    }
+}
+
+impl<C: GracefulConnection> GracefulConnection for FlushHeld<C> {
+    type Error = C::Error;
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        self.conn().graceful_shutdown();
     }
 }
 

@@ -317,7 +317,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<I> {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if let Some(pipelining) = &mut this.pipelining {
-            if pipelining.flush_later(cx) {
+            if pipelining.flush_later() {
                 return Poll::Ready(Ok(()));
             }
             ready!(this.poll_drain(cx))?;

@@ -12,18 +12,22 @@
 //! - a held response is written when hyper flushes again without having written
 //!   anything since (its next request is not answered at once), when the hold would
 //!   pass [`HOLD_MAX`], and on shutdown. hyper writes only when it flushes, and flushes
-//!   on every poll; holding wakes the task, so there is a next poll;
+//!   on every poll; a poll of the connection that ends while bytes are held wakes the
+//!   task (see [`FlushHeld`]), so there is a next poll. That is one check per poll
+//!   rather than a wake-up per held response;
 //! - a request asking to switch protocols ends holding for the connection, so what is
 //!   handed over is never holding bytes.
 //!
 //! [`ConnectionIo`]: super::connection_io::ConnectionIo
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use pin_project_lite::pin_project;
 use tokio::io::AsyncWrite;
 
 /// The most response bytes held back per connection.
@@ -35,6 +39,8 @@ pub(crate) const HOLD_MAX: usize = 64 * 1024;
 pub(crate) struct PipelineCounters {
     started: AtomicU64,
     off: AtomicBool,
+    /// hyper's last flush left bytes held: the connection must be polled again.
+    flush_wanted: AtomicBool,
 }
 
 impl PipelineCounters {
@@ -124,12 +130,13 @@ impl Pipelining {
         self.wrote = true;
     }
 
-    /// On hyper's flush: `true` to hold on (the task is woken to flush again).
-    pub(crate) fn flush_later(&mut self, cx: &mut Context<'_>) -> bool {
+    /// On hyper's flush: `true` to hold on ([`FlushHeld`] then has the connection polled
+    /// again).
+    pub(crate) fn flush_later(&mut self) -> bool {
         let later = self.holds() && self.wrote && self.next_is_waiting();
         self.wrote = false;
-        if later {
-            cx.waker().wake_by_ref();
+        if later || self.counters.flush_wanted.load(Ordering::Relaxed) {
+            self.counters.flush_wanted.store(later, Ordering::Relaxed);
         }
         later
     }
@@ -161,6 +168,40 @@ impl Pipelining {
     /// Whether bytes are held (for a read to write them first).
     pub(crate) fn is_holding(&self) -> bool {
         self.holds()
+    }
+}
+
+pin_project! {
+    /// An HTTP/1 connection future whose IO holds responses: a poll that ends with bytes
+    /// held wakes the task, so hyper flushes them on the next poll.
+    pub(crate) struct FlushHeld<C> {
+        #[pin]
+        conn: C,
+        counters: Arc<PipelineCounters>,
+    }
+}
+
+impl<C> FlushHeld<C> {
+    pub(crate) fn new(conn: C, counters: Arc<PipelineCounters>) -> Self {
+        FlushHeld { conn, counters }
+    }
+
+    pub(crate) fn conn(self: Pin<&mut Self>) -> Pin<&mut C> {
+        self.project().conn
+    }
+}
+
+impl<C: Future> Future for FlushHeld<C> {
+    type Output = C::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C::Output> {
+        let this = self.project();
+        let polled = this.conn.poll(cx);
+        if polled.is_pending() && this.counters.flush_wanted.load(Ordering::Relaxed) {
+            this.counters.flush_wanted.store(false, Ordering::Relaxed);
+            cx.waker().wake_by_ref();
+        }
+        polled
     }
 }
 
@@ -229,13 +270,10 @@ mod tests {
         assert!(p.hold(10));
         assert!(!p.hold(HOLD_MAX + 1));
         p.push(&[b'x'; 10]);
-        let waker = futures_util::task::noop_waker_ref();
-        let mut cx = Context::from_waker(waker);
-        assert!(p.flush_later(&mut cx), "wrote, and the next head waits");
-        assert!(
-            !p.flush_later(&mut cx),
-            "flushed again with nothing new: write"
-        );
+        assert!(p.flush_later(), "wrote, and the next head waits");
+        assert!(counters.flush_wanted.load(Ordering::Relaxed));
+        assert!(!p.flush_later(), "flushed again with nothing new: write");
+        assert!(!counters.flush_wanted.load(Ordering::Relaxed));
         counters.request_started(true);
         assert!(!p.hold(10), "an upgrade ends holding");
     }
