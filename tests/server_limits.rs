@@ -12,8 +12,10 @@ mod support;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, PeerAddr, Server, Stream};
@@ -308,6 +310,128 @@ async fn h2_bodies_over_max_body_bytes_get_413() {
             assert_eq!(body.to_bytes(), "10");
         }
     }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
+    let limit = 10;
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let mut sender = h2c(server.local_addr()).await;
+    for (pieces, expected, body) in [
+        // Exactly the limit, over several frames: served whole.
+        (vec![&b"0123"[..], b"456", b"789"], StatusCode::OK, "10"),
+        // One byte more: the handler's read fails, the client gets 413.
+        (
+            vec![&b"01234"[..], b"56789", b"X"],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+        // Over within one frame.
+        (
+            vec![&b"0123456789AB"[..]],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+        // An empty body is not relayed at all.
+        (vec![], StatusCode::OK, "0"),
+    ] {
+        let request = Request::post("http://x/")
+            .body(unsized_body(pieces.clone()))
+            .expect("request");
+        within("ready", sender.ready()).await.expect("ready");
+        let response = within("h2 request", sender.send_request(request))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), expected, "pieces {pieces:?}");
+        let got = within("body", response.into_body().collect())
+            .await
+            .expect("body");
+        assert_eq!(got.to_bytes(), body, "pieces {pieces:?}");
+    }
+    assert_eq!(counting.calls.load(Ordering::SeqCst), 4);
+    assert_eq!(counting.body_errors.load(Ordering::SeqCst), 2);
+    // The connection is still good after the 413s.
+    let request = Request::post("http://x/")
+        .body(unsized_body(vec![b"ok"]))
+        .expect("request");
+    within("ready", sender.ready()).await.expect("ready");
+    let response = within("h2 request", sender.send_request(request))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
+async fn h2_request_bodies_keep_their_trailers_and_fail_past_read_timeout() {
+    // The handler answers with the body's length and its `x-sum` trailer, or 408 when
+    // reading the body failed.
+    let server = Server::bind("127.0.0.1:0")
+        .read_timeout(Duration::from_millis(300))
+        .serve(handler_fn(|req: Request<Incoming>| async move {
+            match req.into_body().collect().await {
+                Ok(body) => {
+                    let trailer = body
+                        .trailers()
+                        .and_then(|t| t.get("x-sum"))
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none")
+                        .to_owned();
+                    let len = body.to_bytes().len();
+                    Response::new(format!("{len} {trailer}"))
+                }
+                Err(_) => {
+                    let mut response = Response::new(String::new());
+                    *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+                    response
+                }
+            }
+        }))
+        .await
+        .expect("serve");
+    let mut sender = h2c(server.local_addr()).await;
+
+    // Data, then trailers: both reach the handler.
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-sum", "42".parse().expect("value"));
+    let frames = vec![
+        Ok::<_, Infallible>(Frame::data(Bytes::from_static(b"hello"))),
+        Ok(Frame::trailers(trailers)),
+    ];
+    let request = Request::post("http://x/")
+        .body(BodyExt::boxed(StreamBody::new(futures_util::stream::iter(
+            frames,
+        ))))
+        .expect("request");
+    within("ready", sender.ready()).await.expect("ready");
+    let response = within("h2 request", sender.send_request(request))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let got = within("body", response.into_body().collect())
+        .await
+        .expect("body");
+    assert_eq!(got.to_bytes(), "5 42");
+
+    // A body that stops arriving: the handler's read fails at read_timeout.
+    let stalled = futures_util::stream::iter(vec![Ok::<_, Infallible>(Frame::data(
+        Bytes::from_static(b"part"),
+    ))])
+    .chain(futures_util::stream::pending());
+    let request = Request::post("http://x/")
+        .body(BodyExt::boxed(StreamBody::new(stalled)))
+        .expect("request");
+    within("ready", sender.ready()).await.expect("ready");
+    let response = within("h2 request", sender.send_request(request))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
     within("close", server.close()).await;
 }
 

@@ -59,6 +59,8 @@ pub struct ServerBuilder<A> {
     idle_timeout: Option<Duration>,
     max_header_bytes: usize,
     max_body_bytes: Option<u64>,
+    /// Set by [`listen`](Self::listen): the stream handler bounds its own body.
+    stream_handler: bool,
     backlog: u32,
     reuseaddr: bool,
     connection_filter: Option<ConnectionFilter>,
@@ -94,6 +96,7 @@ impl<A> ServerBuilder<A> {
             idle_timeout: None,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_body_bytes: None,
+            stream_handler: false,
             backlog: DEFAULT_BACKLOG,
             reuseaddr: false,
             connection_filter: None,
@@ -157,9 +160,9 @@ impl<A> ServerBuilder<A> {
     /// [`read_header_timeout`](Self::read_header_timeout), and stands in for
     /// [`idle_timeout`](Self::idle_timeout) when that is unset, as in Go.
     ///
-    /// HTTP/1: enforced on the connection's bytes, so a plain request handler's
-    /// `Incoming` body fails too. HTTP/2: enforced on the body a [`Stream`](super::Stream)
-    /// reads; a request handler's `Incoming` is hyper's own and is not bounded.
+    /// HTTP/1: enforced on the connection's bytes. HTTP/2: enforced on the stream's body —
+    /// a request handler gets a relayed `Incoming` that fails past the deadline, a
+    /// [`Stream`](super::Stream) bounds its reads itself.
     ///
     /// Default: none (HTTP.jl `read_timeout_ns=0`).
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -233,9 +236,11 @@ impl<A> ServerBuilder<A> {
     /// bytes are fine, `n + 1` are not. HTTP/1 then closes the connection.
     ///
     /// Both protocols check `Content-Length`. A chunked HTTP/1 body is counted on the
-    /// connection's bytes, so a request handler's `Incoming` fails too; an HTTP/2 body
-    /// without a length is counted where a [`Stream`](super::Stream) reads it — a request
-    /// handler's `Incoming` is hyper's own there, so bound it in the handler.
+    /// connection's bytes. An HTTP/2 body without a length is counted on its way to the
+    /// handler: a request handler gets a relayed `Incoming` that ends in an error after
+    /// byte `n` (hyper's own HTTP/2 body cannot be cut, so the body passes through an
+    /// in-memory HTTP/1.1 hop, for such requests only), a [`Stream`](super::Stream)
+    /// counts what it reads.
     ///
     /// Default: none (HTTP.jl has no such limit).
     pub fn max_body_bytes(mut self, n: u64) -> Self {
@@ -410,6 +415,7 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
             max_body_bytes: self.max_body_bytes,
             http2_keep_alive_interval: self.http2_keep_alive_interval,
             http2_keep_alive_timeout: self.http2_keep_alive_timeout,
+            relay_http2_bodies: !self.stream_handler,
         };
         let config = Arc::new(ConnectionConfig::new(
             protocols,
@@ -445,7 +451,8 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
     /// # Errors
     ///
     /// As [`serve`](Self::serve).
-    pub async fn listen<H: StreamHandler>(self, handler: H) -> Result<Server, Error> {
+    pub async fn listen<H: StreamHandler>(mut self, handler: H) -> Result<Server, Error> {
+        self.stream_handler = true;
         let limits = StreamLimits {
             max_body_bytes: self.max_body_bytes,
             read_timeout: self.read_timeout.filter(|timeout| !timeout.is_zero()),

@@ -22,9 +22,9 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::{Either, Empty};
 use pin_project_lite::pin_project;
-use tracing::Level;
 use tower::util::{Oneshot, ServiceExt};
 use tower::Service;
+use tracing::Level;
 
 use crate::BoxError;
 
@@ -57,8 +57,8 @@ where
     fn call(&self, req: Request<ReqBody>) -> Self::Future {
         // Kept to say which request failed, when an error would be logged at all: the
         // clones are cheap, but not free on every request of a busy server.
-        let request = tracing::enabled!(Level::ERROR)
-            .then(|| (req.method().clone(), req.uri().clone()));
+        let request =
+            tracing::enabled!(Level::ERROR).then(|| (req.method().clone(), req.uri().clone()));
         // A service that is ready at once (most are) is called here, so the request is
         // not carried, moved and moved again, inside a `Oneshot`. Its readiness is asked
         // with a no-op waker: a `Pending` is asked again, with the task's waker, by the

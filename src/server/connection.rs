@@ -41,6 +41,7 @@ use super::connection_io::ConnectionIo;
 use super::connection_service::{ConnectionService, RequestLimits};
 use super::handle::Shared;
 use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
+use super::relayed_body::RelayBounds;
 use super::request_framing::RequestFraming;
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
@@ -63,6 +64,9 @@ pub(crate) struct ConnectionOptions {
     pub(crate) max_body_bytes: Option<u64>,
     pub(crate) http2_keep_alive_interval: Option<Duration>,
     pub(crate) http2_keep_alive_timeout: Option<Duration>,
+    /// HTTP/2 request bodies are relayed to bound them (off for stream handlers, whose
+    /// [`Stream`](super::Stream) bounds its body itself).
+    pub(crate) relay_http2_bodies: bool,
 }
 
 /// What every connection of one server is served with.
@@ -275,6 +279,13 @@ impl Connection<'_> {
             max_body_bytes: options.max_body_bytes,
             connection_write_timeout: options.timeouts.write.filter(|_| http1),
             stream_write_timeout: options.timeouts.write.filter(|_| http2),
+            relay: (http2
+                && options.relay_http2_bodies
+                && (options.max_body_bytes.is_some() || options.timeouts.read.is_some()))
+            .then_some(RelayBounds {
+                max_body_bytes: options.max_body_bytes,
+                read_timeout: options.timeouts.read,
+            }),
         };
         let service =
             ConnectionService::new(service, self.peer, activity, limits, pipeline.clone());

@@ -12,11 +12,15 @@
 //! - on HTTP/2, bounds the stream by `write_timeout`: a handler that has not answered,
 //!   or a body not finished, by then gets the stream reset. (HTTP/1 bounds the whole
 //!   connection instead, in its timers.)
+//! - on HTTP/2, hands the handler a body bounded by `max_body_bytes` and `read_timeout`
+//!   (see [`relayed_body`](super::relayed_body)), and answers 413 when it overflowed.
+//!   (HTTP/1 bounds the connection's bytes instead, in `connection_io`.)
 
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -33,6 +37,7 @@ use super::activity::{Activity, InFlight};
 use super::catch_failure::{self, CatchFailure, ServedBody};
 use super::peer_addr::PeerAddr;
 use super::pipelining::PipelineCounters;
+use super::relayed_body::{self, RelayBounds};
 use crate::BoxError;
 
 /// What a connection's requests are bounded by.
@@ -43,6 +48,9 @@ pub(crate) struct RequestLimits {
     pub(crate) connection_write_timeout: Option<Duration>,
     /// HTTP/2: `write_timeout`, enforced per stream here.
     pub(crate) stream_write_timeout: Option<Duration>,
+    /// HTTP/2 with `max_body_bytes` or `read_timeout`, for request handlers: the bounds
+    /// of a relayed body. (A stream handler's [`Stream`](super::Stream) bounds its own.)
+    pub(crate) relay: Option<RelayBounds>,
 }
 
 /// See the module docs.
@@ -95,7 +103,7 @@ where
 {
     type Response = Response<ConnectionBody<B>>;
     type Error = WriteTimedOut;
-    type Future = ResponseFuture<S, Request<Incoming>>;
+    type Future = ResponseFuture<S>;
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         if let Some(pipeline) = &self.pipeline {
@@ -116,10 +124,11 @@ where
             None => (None, 0),
         };
         let close = req.version() < Version::HTTP_2;
-        let too_large = self
+        let length = self
             .limits
             .max_body_bytes
-            .is_some_and(|max| content_length(&req).is_some_and(|len| len > max));
+            .and_then(|max| content_length(&req).map(|len| (len, max)));
+        let too_large = length.is_some_and(|(len, max)| len > max);
         if too_large {
             // The handler never sees it; the body stays unread, so HTTP/1 closes after
             // answering (RFC 9110 §15.5.14) and lingers to avoid a reset.
@@ -128,6 +137,8 @@ where
             }
             return ResponseFuture {
                 inner: None,
+                relaying: None,
+                overflowed: None,
                 in_flight,
                 deadline: None,
                 request,
@@ -143,8 +154,32 @@ where
             .limits
             .stream_write_timeout
             .map(|timeout| Box::pin(tokio::time::sleep(timeout)));
+        let relay = self.limits.relay.filter(|bounds| {
+            req.version() == Version::HTTP_2 && bounds.needs_relay(&req, length.map(|(len, _)| len))
+        });
+        if let Some(bounds) = relay {
+            let overflowed = Arc::new(AtomicBool::new(false));
+            let (parts, body) = req.into_parts();
+            let relaying = Relaying {
+                body: Box::pin(relayed_body::relay(body, bounds, overflowed.clone())),
+                parts: Some(parts),
+                service: self.inner.clone(),
+            };
+            return ResponseFuture {
+                inner: None,
+                relaying: Some(Box::new(relaying)),
+                overflowed: Some(overflowed),
+                in_flight,
+                deadline,
+                request,
+                upgrade,
+                close,
+            };
+        }
         ResponseFuture {
             inner: Some(hyper::service::Service::call(&self.inner, req)),
+            relaying: None,
+            overflowed: None,
             in_flight,
             deadline,
             request,
@@ -152,6 +187,13 @@ where
             close,
         }
     }
+}
+
+/// An HTTP/2 request waiting for its relayed body before its handler is called.
+struct Relaying<S> {
+    body: Pin<Box<dyn Future<Output = Result<Incoming, hyper::Error>> + Send>>,
+    parts: Option<http::request::Parts>,
+    service: CatchFailure<S>,
 }
 
 /// The request's `Content-Length`, when it has a valid one.
@@ -167,13 +209,16 @@ fn content_length<B>(req: &Request<B>) -> Option<u64> {
 
 pin_project! {
     /// The response future of [`ConnectionService`].
-    pub(crate) struct ResponseFuture<S, R>
+    pub(crate) struct ResponseFuture<S>
     where
-        S: Service<R>,
+        S: Service<Request<Incoming>>,
     {
-        // `None`: answered 413 from the request head.
+        // `None`: answered 413 from the request head, or still relaying.
         #[pin]
-        inner: Option<catch_failure::ResponseFuture<S, R>>,
+        inner: Option<catch_failure::ResponseFuture<S, Request<Incoming>>>,
+        relaying: Option<Box<Relaying<S>>>,
+        // HTTP/2, relayed: set when the body went past `max_body_bytes`.
+        overflowed: Option<Arc<AtomicBool>>,
         in_flight: Option<InFlight>,
         deadline: Option<Pin<Box<Sleep>>>,
         request: u64,
@@ -184,16 +229,46 @@ pin_project! {
     }
 }
 
-impl<S, R, B> Future for ResponseFuture<S, R>
+impl<S, B> Future for ResponseFuture<S>
 where
-    S: Service<R, Response = Response<B>>,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone,
     S::Error: Into<BoxError>,
     B: Body,
 {
     type Output = Result<Response<ConnectionBody<B>>, WriteTimedOut>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
+        if let Some(relaying) = this.relaying.as_mut() {
+            let body = match relaying.body.as_mut().poll(cx) {
+                Poll::Ready(body) => body,
+                Poll::Pending => {
+                    if let Some(deadline) = this.deadline {
+                        ready!(deadline.as_mut().poll(cx));
+                        return Poll::Ready(Err(WriteTimedOut));
+                    }
+                    return Poll::Pending;
+                }
+            };
+            let (parts, service) = (relaying.parts.take(), relaying.service.clone());
+            *this.relaying = None;
+            match (body, parts) {
+                (Ok(body), Some(parts)) => {
+                    let req = Request::from_parts(parts, body);
+                    this.inner
+                        .set(Some(hyper::service::Service::call(&service, req)));
+                }
+                (body, _) => {
+                    let error = body.err().map(|err| err.to_string());
+                    tracing::error!(
+                        ?error,
+                        "relaying an HTTP/2 request body failed; answering 500"
+                    );
+                    let status = StatusCode::INTERNAL_SERVER_ERROR;
+                    return Poll::Ready(Ok(empty(status, this.in_flight.take(), false)));
+                }
+            }
+        }
         let Some(inner) = this.inner.as_pin_mut() else {
             return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
         };
@@ -209,7 +284,12 @@ where
                 return Poll::Pending;
             }
         };
+        let relay_overflowed = this
+            .overflowed
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Acquire));
         let overflowed = match this.in_flight.as_ref().map(InFlight::activity) {
+            _ if relay_overflowed => true,
             Some(activity) if activity.body_overflowed(*this.request) => true,
             Some(activity) => {
                 if let Some(connect) = *this.upgrade {
@@ -239,12 +319,21 @@ where
 
 /// An empty `413 Content Too Large`.
 fn too_large<B: Body>(in_flight: Option<InFlight>, close: bool) -> Response<ConnectionBody<B>> {
+    empty(StatusCode::PAYLOAD_TOO_LARGE, in_flight, close)
+}
+
+/// An empty response with `status`; `close`: with `Connection: close`.
+fn empty<B: Body>(
+    status: StatusCode,
+    in_flight: Option<InFlight>,
+    close: bool,
+) -> Response<ConnectionBody<B>> {
     let mut response = Response::new(ConnectionBody {
         inner: Either::Right(Empty::new()),
         in_flight,
         deadline: None,
     });
-    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    *response.status_mut() = status;
     if close {
         response
             .headers_mut()

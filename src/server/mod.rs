@@ -85,12 +85,12 @@
 //!
 //! | option | HTTP/1.1 | HTTP/2 |
 //! |---|---|---|
-//! | [`read_timeout`](ServerBuilder::read_timeout) | head and body of each request | the body a [`Stream`] reads; bounds the TLS handshake and preface |
+//! | [`read_timeout`](ServerBuilder::read_timeout) | head and body of each request | each request body; bounds the TLS handshake and preface |
 //! | [`read_header_timeout`](ServerBuilder::read_header_timeout) | each request head; the first from accept | TLS handshake and preface |
 //! | [`write_timeout`](ServerBuilder::write_timeout) | connection dropped past it | stream reset past it |
 //! | [`idle_timeout`](ServerBuilder::idle_timeout) | graceful close when idle | GOAWAY when no stream is open |
 //! | [`max_header_bytes`](ServerBuilder::max_header_bytes) | 431, raw head bytes | 431, SETTINGS_MAX_HEADER_LIST_SIZE |
-//! | [`max_body_bytes`](ServerBuilder::max_body_bytes) | 413: `Content-Length` and chunked | 413: `Content-Length`, and bodies a [`Stream`] reads |
+//! | [`max_body_bytes`](ServerBuilder::max_body_bytes) | 413: `Content-Length` and chunked | 413: `Content-Length` and bodies without one |
 //! | [`http2_keep_alive_interval`](ServerBuilder::http2_keep_alive_interval) | — | PINGs against dead peers |
 //! | [`backlog`](ServerBuilder::backlog), [`reuseaddr`](ServerBuilder::reuseaddr), [`connection_filter`](ServerBuilder::connection_filter), [`max_connections`](ServerBuilder::max_connections) | the listener: both | |
 //!
@@ -138,6 +138,7 @@ mod listener;
 pub mod multipart;
 mod peer_addr;
 mod pipelining;
+mod relayed_body;
 mod request_framing;
 mod serve;
 mod shutdown;
