@@ -88,3 +88,60 @@ async fn many_pipelined_requests_with_large_responses_arrive_in_order() {
     drop(conn);
     within("close", server.close()).await;
 }
+
+/// hyper's own `pipeline_flush` skips flushing while a pipelined request is buffered, so
+/// a streaming response ahead of one would not reach the client until it ended. Here
+/// the head and first chunk of a streaming response arrive while it is still open, with
+/// the next request already sent behind it.
+#[tokio::test]
+async fn a_streaming_response_ahead_of_a_pipelined_request_streams() {
+    use tokio::io::AsyncBufReadExt;
+    let second_chunk = Arc::new(Notify::new());
+    let handler_second_chunk = second_chunk.clone();
+    let server = serve(
+        "127.0.0.1:0",
+        handler_fn(move |req: Request<Incoming>| {
+            let second_chunk = handler_second_chunk.clone();
+            async move {
+                if req.uri().path() != "/stream" {
+                    return Response::new(Body::from("next\n"));
+                }
+                let (tx, body) = Body::channel(1);
+                tokio::spawn(async move {
+                    let _ = tx.send("first-chunk").await;
+                    second_chunk.notified().await;
+                    let _ = tx.send("second-chunk").await;
+                });
+                Response::new(body)
+            }
+        }),
+    )
+    .await
+    .expect("serve");
+    let mut conn = connect(server.local_addr()).await;
+    write(
+        &mut conn,
+        b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
+    // The second chunk is only sent once the first has arrived.
+    let mut seen = String::new();
+    while !seen.contains("first-chunk") {
+        let mut line = String::new();
+        let n = within("the first chunk", conn.read_line(&mut line)).await;
+        assert!(n.expect("read") > 0, "closed early; read so far: {seen:?}");
+        seen.push_str(&line);
+    }
+    assert!(seen.starts_with("HTTP/1.1 200 OK"), "{seen:?}");
+    second_chunk.notify_one();
+    let mut rest = String::new();
+    while !rest.contains("next") {
+        let mut line = String::new();
+        let n = within("the rest", conn.read_line(&mut line)).await;
+        assert!(n.expect("read") > 0, "closed early; read so far: {rest:?}");
+        rest.push_str(&line);
+    }
+    assert!(rest.contains("second-chunk"), "{rest:?}");
+    drop(conn);
+    within("close", server.close()).await;
+}
