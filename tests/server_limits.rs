@@ -554,7 +554,7 @@ async fn reuseaddr_lets_two_servers_share_a_port_and_backlog_binds() {
 }
 
 #[tokio::test]
-async fn every_request_carries_the_peer_address() {
+async fn with_peer_addr_every_request_carries_the_peer_address() {
     let peer_of = handler_fn(|req: Request<Incoming>| async move {
         let peer = req
             .extensions()
@@ -562,7 +562,17 @@ async fn every_request_carries_the_peer_address() {
             .map(|PeerAddr(addr)| addr.to_string());
         Response::new(peer.unwrap_or_default())
     });
+    // Off by default.
     let server = Server::bind("127.0.0.1:0")
+        .serve(peer_of)
+        .await
+        .expect("serve");
+    let response = exchange(server.local_addr(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(response.text(), "", "no PeerAddr unless asked for");
+    within("close", server.close()).await;
+
+    let server = Server::bind("127.0.0.1:0")
+        .peer_addr(true)
         .serve(peer_of)
         .await
         .expect("serve");

@@ -1,5 +1,5 @@
-//! [`CatchFailure`]: the served service as a hyper service, turning a handler's panic or
-//! error into a `500 Internal Server Error`.
+//! [`CatchFailure`]: the served service, its handler's panic or error caught and logged,
+//! for the connection's service to answer `500 Internal Server Error`.
 //!
 //! HTTP.jl catches an exception thrown by a handler, logs it and answers 500 with an empty
 //! body, and the server keeps serving. Here a panic (in `poll_ready`, `call` or the
@@ -11,14 +11,13 @@
 //! is called at once, without the `Oneshot`.
 
 use std::any::Any;
-use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::task::noop_waker_ref;
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, Uri};
 use http_body::Body;
 use http_body_util::{Either, Empty};
 use pin_project_lite::pin_project;
@@ -31,8 +30,8 @@ use crate::BoxError;
 /// The body of a served response: the service's own, or the empty body of a 500.
 pub(crate) type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 
-/// Wraps the served tower service; as a hyper service its error is `Infallible`, because
-/// every failure has become a 500 response.
+/// Wraps the served tower service: its response future ends in `Some(response)`, or in
+/// `None` when the service failed (logged here; the connection's service answers 500).
 #[derive(Clone, Debug)]
 pub(crate) struct CatchFailure<S> {
     inner: S,
@@ -44,21 +43,21 @@ impl<S> CatchFailure<S> {
     }
 }
 
-impl<S, ReqBody, B> hyper::service::Service<Request<ReqBody>> for CatchFailure<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: Body,
-{
-    type Response = Response<ServedBody<B>>;
-    type Error = Infallible;
-    type Future = ResponseFuture<S, Request<ReqBody>>;
-
-    fn call(&self, req: Request<ReqBody>) -> Self::Future {
+impl<S> CatchFailure<S> {
+    /// Calls the service, catching what it throws.
+    #[inline]
+    pub(crate) fn call<ReqBody, B>(
+        &self,
+        req: Request<ReqBody>,
+    ) -> ResponseFuture<S, Request<ReqBody>>
+    where
+        S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
+        S::Error: Into<BoxError>,
+    {
         // Kept to say which request failed, when an error would be logged at all: the
         // clones are cheap, but not free on every request of a busy server.
-        let request =
-            tracing::enabled!(Level::ERROR).then(|| (req.method().clone(), req.uri().clone()));
+        let request = tracing::enabled!(Level::ERROR)
+            .then(|| Box::new((req.method().clone(), req.uri().clone())));
         // A service that is ready at once (most are) is called here, so the request is
         // not carried, moved and moved again, inside a `Oneshot`. Its readiness is asked
         // with a no-op waker: a `Pending` is asked again, with the task's waker, by the
@@ -116,7 +115,8 @@ pin_project! {
         state: State<S, R>,
         // The failed request's method and URI, for the log; `None` when errors are not
         // logged.
-        request: Option<(Method, Uri)>,
+        // Boxed: it is rare, and the future is moved about on every request.
+        request: Option<Box<(Method, Uri)>>,
     }
 }
 
@@ -126,8 +126,9 @@ where
     S::Error: Into<BoxError>,
     B: Body,
 {
-    type Output = Result<Response<ServedBody<B>>, Infallible>;
+    type Output = Option<Response<B>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let polled: Result<Poll<Result<Response<B>, BoxError>>, _> = match this.state.project() {
@@ -147,41 +148,35 @@ where
         };
         let response = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Ok(response))) => response.map(Either::Left),
+            Ok(Poll::Ready(Ok(response))) => Some(response),
             Ok(Poll::Ready(Err(err))) => {
-                let (method, path) = request_line(this.request.as_ref());
+                let (method, path) = request_line(this.request.as_deref());
                 tracing::error!(
                     method,
                     path,
                     error = %err,
                     "handler returned an error; answering 500"
                 );
-                internal_server_error()
+                None
             }
             Err(panic) => {
-                let (method, path) = request_line(this.request.as_ref());
+                let (method, path) = request_line(this.request.as_deref());
                 tracing::error!(
                     method,
                     path,
                     panic = panic_message(&*panic),
                     "handler panicked; answering 500"
                 );
-                internal_server_error()
+                None
             }
         };
-        Poll::Ready(Ok(response))
+        Poll::Ready(response)
     }
 }
 
 /// The method and path to log, if they were kept.
 fn request_line(request: Option<&(Method, Uri)>) -> (&str, &str) {
     request.map_or(("?", "?"), |(method, uri)| (method.as_str(), uri.path()))
-}
-
-fn internal_server_error<B: Body>() -> Response<ServedBody<B>> {
-    let mut response = Response::new(Either::Right(Empty::new()));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response
 }
 
 /// The message of a panic payload (`panic!("...")` gives a `&str` or a `String`).
@@ -199,7 +194,7 @@ pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
 mod tests {
     use std::task::Poll;
 
-    use hyper::service::Service as _;
+    use http::StatusCode;
 
     use super::*;
 
@@ -255,11 +250,13 @@ mod tests {
             (PanicInFuture, StatusCode::INTERNAL_SERVER_ERROR),
         ] {
             let service = CatchFailure::new(case);
-            let response = service
+            let status = service
                 .call(Request::new(()))
                 .await
-                .unwrap_or_else(|never| match never {});
-            assert_eq!(response.status(), expected, "case {}", case as u8);
+                .map_or(StatusCode::INTERNAL_SERVER_ERROR, |response| {
+                    response.status()
+                });
+            assert_eq!(status, expected, "case {}", case as u8);
         }
     }
 

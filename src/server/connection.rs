@@ -67,6 +67,8 @@ pub(crate) struct ConnectionOptions {
     /// HTTP/2 request bodies are relayed to bound them (off for stream handlers, whose
     /// [`Stream`](super::Stream) bounds its body itself).
     pub(crate) relay_http2_bodies: bool,
+    /// Every request gets a [`PeerAddr`](super::PeerAddr) extension.
+    pub(crate) peer_addr: bool,
 }
 
 /// What every connection of one server is served with.
@@ -287,8 +289,8 @@ impl Connection<'_> {
                 read_timeout: options.timeouts.read,
             }),
         };
-        let service =
-            ConnectionService::new(service, self.peer, activity, limits, pipeline.clone());
+        let peer = options.peer_addr.then_some(self.peer);
+        let service = ConnectionService::new(service, peer, activity, limits, pipeline.clone());
         let io = TokioIo::new(io);
         if http2 {
             let conn = self.config.http2.serve_connection(io, service);
@@ -405,6 +407,9 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         gate: Arc<Gate>,
+        // The waker last handed to `gate`: registering again is two atomic swaps per
+        // poll, and a spawned task's waker does not change.
+        registered: Option<Waker>,
     }
 }
 
@@ -434,6 +439,7 @@ impl<F> Gated<F> {
         Gated {
             inner,
             gate: Arc::new(gate),
+            registered: None,
         }
     }
 }
@@ -443,11 +449,24 @@ impl<F: Future> Future for Gated<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        // Registered before the flag is read, so a wake-up in between is not lost.
-        this.gate.task.register(cx.waker());
-        if !this.gate.woken.swap(false, Ordering::AcqRel) {
+        // Registered before the flag is read, so a wake-up in between is not lost. A wake-up
+        // takes the registered waker and sets the flag, so while the flag is clear the
+        // waker registered last is still there.
+        let woken = this.gate.woken.load(Ordering::Acquire);
+        if woken
+            || !this
+                .registered
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()))
+        {
+            this.gate.task.register(cx.waker());
+            *this.registered = Some(cx.waker().clone());
+        }
+        // A wake-up after this load wakes the task again, so a plain load will do here.
+        if !this.gate.woken.load(Ordering::Acquire) {
             return Poll::Pending;
         }
+        this.gate.woken.store(false, Ordering::Release);
         let waker = Waker::from(this.gate.clone());
         this.inner.poll(&mut Context::from_waker(&waker))
     }

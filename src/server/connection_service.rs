@@ -2,7 +2,7 @@
 //! (already made failure-proof by [`CatchFailure`]).
 //!
 //! Per request it
-//! - puts the client's address in the extensions as [`PeerAddr`];
+//! - puts the client's address in the extensions as [`PeerAddr`], when asked to;
 //! - answers `413 Content Too Large` (RFC 9110 §15.5.14) without calling the handler
 //!   when `Content-Length` is over `max_body_bytes`, and replaces the handler's response
 //!   with a 413 when the body turned out too large while being read (HTTP/1 chunked, see
@@ -57,7 +57,8 @@ pub(crate) struct RequestLimits {
 #[derive(Debug)]
 pub(crate) struct ConnectionService<S> {
     inner: CatchFailure<S>,
-    peer: SocketAddr,
+    /// `Some` when requests carry a [`PeerAddr`].
+    peer: Option<SocketAddr>,
     activity: Option<Arc<Activity>>,
     limits: RequestLimits,
     /// HTTP/1: the requests started, for the IO's [`Pipelining`](super::pipelining).
@@ -67,7 +68,7 @@ pub(crate) struct ConnectionService<S> {
 impl<S> ConnectionService<S> {
     pub(crate) fn new(
         inner: S,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
         activity: Option<Arc<Activity>>,
         limits: RequestLimits,
         pipeline: Option<Arc<PipelineCounters>>,
@@ -105,6 +106,7 @@ where
     type Error = WriteTimedOut;
     type Future = ResponseFuture<S>;
 
+    #[inline]
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         if let Some(pipeline) = &self.pipeline {
             // hyper gives a request asking to switch protocols its `OnUpgrade`.
@@ -115,7 +117,9 @@ where
                     .is_some();
             pipeline.request_started(upgrade);
         }
-        req.extensions_mut().insert(PeerAddr(self.peer));
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(PeerAddr(peer));
+        }
         let (in_flight, request) = match &self.activity {
             Some(activity) => {
                 let request = activity.request_started(self.limits.connection_write_timeout);
@@ -177,7 +181,7 @@ where
             };
         }
         ResponseFuture {
-            inner: Some(hyper::service::Service::call(&self.inner, req)),
+            inner: Some(self.inner.call(req)),
             relaying: None,
             overflowed: None,
             in_flight,
@@ -237,6 +241,7 @@ where
 {
     type Output = Result<Response<ConnectionBody<B>>, WriteTimedOut>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         if let Some(relaying) = this.relaying.as_mut() {
@@ -255,8 +260,7 @@ where
             match (body, parts) {
                 (Ok(body), Some(parts)) => {
                     let req = Request::from_parts(parts, body);
-                    this.inner
-                        .set(Some(hyper::service::Service::call(&service, req)));
+                    this.inner.set(Some(service.call(req)));
                 }
                 (body, _) => {
                     let error = body.err().map(|err| err.to_string());
@@ -273,8 +277,8 @@ where
             return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
         };
         let response = match inner.poll(cx) {
-            Poll::Ready(Ok(response)) => response,
-            Poll::Ready(Err(never)) => match never {},
+            // `None`: the handler failed (logged), it gets a 500.
+            Poll::Ready(response) => response,
             Poll::Pending => {
                 if let Some(deadline) = this.deadline {
                     ready!(deadline.as_mut().poll(cx));
@@ -293,7 +297,9 @@ where
             Some(activity) if activity.body_overflowed(*this.request) => true,
             Some(activity) => {
                 if let Some(connect) = *this.upgrade {
-                    let status = response.status();
+                    let status = response
+                        .as_ref()
+                        .map_or(StatusCode::INTERNAL_SERVER_ERROR, Response::status);
                     if status == StatusCode::SWITCHING_PROTOCOLS || (connect && status.is_success())
                     {
                         activity.mark_upgraded();
@@ -309,8 +315,12 @@ where
             // The handler answered after its body failed: the client gets the 413.
             return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
         }
+        let Some(response) = response else {
+            let status = StatusCode::INTERNAL_SERVER_ERROR;
+            return Poll::Ready(Ok(empty(status, this.in_flight.take(), false)));
+        };
         Poll::Ready(Ok(response.map(|body| ConnectionBody {
-            inner: body,
+            inner: Either::Left(body),
             in_flight: this.in_flight.take(),
             deadline: this.deadline.take(),
         })))

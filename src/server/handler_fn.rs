@@ -67,6 +67,7 @@ where
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn call(&mut self, req: Request<Incoming>) -> Self::Future {
         ResponseFuture {
             future: (self.f)(req),
@@ -95,6 +96,7 @@ where
 {
     type Output = Result<Response<B>, Infallible>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Poll::Ready(Ok(ready!(self.project().future.poll(cx))))
     }

@@ -10,8 +10,9 @@
 //! Any `tower::Service<http::Request<Incoming>>` can be served: a closure through
 //! [`handler_fn`], an httpstack router, an axum `Router`. A connection speaks HTTP/1.1 with
 //! keep-alive, HTTP/2 when TLS ALPN picks `h2`, or h2c when a plaintext client opens with
-//! the HTTP/2 preface (prior knowledge, RFC 9113 §3.3). Every request carries the client's
-//! address as a [`PeerAddr`] extension. As in HTTP.jl, a handler that fails — here:
+//! the HTTP/2 preface (prior knowledge, RFC 9113 §3.3). Requests carry the client's
+//! address as a [`PeerAddr`] extension when [`ServerBuilder::peer_addr`] asks for it. As
+//! in HTTP.jl, a handler that fails — here:
 //! panics, or its service returns `Err` — gets its client an empty
 //! `500 Internal Server Error`, the failure is logged with `tracing`, and the server keeps
 //! serving.

@@ -1,8 +1,10 @@
-//! [`PeerAddr`]: the client's address, carried by every request the server hands over.
+//! [`PeerAddr`]: the client's address, carried by the requests the server hands over.
 
-/// The address of the client that sent a request: the server puts it in every request's
-/// extensions, for handlers, the access log and the router to read (HTTP.jl's
-/// `$remote_addr` / `$remote_port`, Go's `Request.RemoteAddr`).
+/// The address of the client that sent a request: with
+/// [`ServerBuilder::peer_addr`](super::ServerBuilder::peer_addr) (and always with an access
+/// log or a stream handler) the server puts it in every request's extensions, for
+/// handlers and the access log to read (HTTP.jl's `$remote_addr` / `$remote_port`, Go's
+/// `Request.RemoteAddr`).
 ///
 /// ```
 /// use httpstack::server::{handler_fn, PeerAddr};
