@@ -32,6 +32,7 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::WaitForCancellationFuture;
 use tower::Service;
 
 use super::activity::Activity;
@@ -353,67 +354,79 @@ async fn until_done<C: GracefulConnection>(
     shared: &Shared,
 ) {
     tokio::pin!(conn);
-    // The close signals wake the task rarely, but the task wakes for every request:
-    // gated, they are only polled when they woke it.
-    let killed = Gated::new(shared.killing.cancelled());
-    let closed = Gated::new(shared.closing.cancelled());
-    tokio::pin!(killed, closed);
+    let mut signals = Signals::new(shared);
     let mut draining = false;
-    loop {
-        tokio::select! {
-            biased;
+    std::future::poll_fn(move |cx| loop {
+        match signals.poll_next(cx) {
             // Dropping `conn` closes the socket and drops the in-flight handler futures.
-            () = &mut killed => return,
-            () = &mut closed, if !draining => {
+            Poll::Ready(Signal::Kill) => return Poll::Ready(()),
+            Poll::Ready(Signal::Close) => {
                 // HTTP/1: finish the current response, then close instead of keeping
                 // alive; HTTP/2: GOAWAY, then finish the open streams.
-                conn.as_mut().graceful_shutdown();
-                draining = true;
+                if !draining {
+                    conn.as_mut().graceful_shutdown();
+                    draining = true;
+                }
             }
-            served = conn.as_mut() => {
-                if let Err(err) = served {
-                    // Peers reset and vanish all the time; not worth more than debug.
-                    tracing::debug!(%peer, error = %err, "connection ended with an error");
-                }
-                return;
-            }
-            // After the connection, so the phase changes it made are seen.
-            action = next_timer(&mut timers) => match action {
-                TimerAction::Idle => {
-                    tracing::debug!(%peer, "idle_timeout: closing the connection");
-                    if !draining {
-                        conn.as_mut().graceful_shutdown();
-                        draining = true;
-                    }
-                }
-                TimerAction::HeaderTimeout => {
-                    tracing::debug!(%peer, "read_header_timeout: dropping the connection");
-                    return;
-                }
-                TimerAction::WriteTimeout => {
-                    tracing::debug!(%peer, "write_timeout: dropping the connection");
-                    return;
-                }
-            },
+            Poll::Pending => {}
         }
-    }
+        if let Poll::Ready(served) = conn.as_mut().poll(cx) {
+            if let Err(err) = served {
+                // Peers reset and vanish all the time; not worth more than debug.
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            }
+            return Poll::Ready(());
+        }
+        // After the connection, so the phase changes it made are seen.
+        let Some(timers) = timers.as_mut() else {
+            return Poll::Pending;
+        };
+        match Pin::new(timers).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(TimerAction::Idle) => {
+                tracing::debug!(%peer, "idle_timeout: closing the connection");
+                if !draining {
+                    conn.as_mut().graceful_shutdown();
+                    draining = true;
+                }
+                // Polled again, for the shutdown to start.
+            }
+            Poll::Ready(TimerAction::HeaderTimeout) => {
+                tracing::debug!(%peer, "read_header_timeout: dropping the connection");
+                return Poll::Ready(());
+            }
+            Poll::Ready(TimerAction::WriteTimeout) => {
+                tracing::debug!(%peer, "write_timeout: dropping the connection");
+                return Poll::Ready(());
+            }
+        }
+    })
+    .await;
 }
 
-pin_project_lite::pin_project! {
-    /// A future polled only after it woke the task (and on the first poll): polling a
-    /// cancellation future locks its token, which the connection task would otherwise
-    /// do for both tokens on every wake-up.
-    struct Gated<F> {
-        #[pin]
-        inner: F,
-        gate: Arc<Gate>,
-        // The waker last handed to `gate`: registering again is two atomic swaps per
-        // poll, and a spawned task's waker does not change.
-        registered: Option<Waker>,
-    }
+/// What the server asks of its connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signal {
+    /// Finish gracefully.
+    Close,
+    /// Stop now.
+    Kill,
 }
 
-/// Whether a [`Gated`] future woke, and the task to wake then.
+/// The server's close and kill signals, for one connection. They wake its task rarely,
+/// but the task wakes for every request: they are polled only after one of them woke it
+/// (and on the first poll), as polling a cancellation future locks its token.
+struct Signals<'a> {
+    killed: Pin<Box<WaitForCancellationFuture<'a>>>,
+    /// `None` once reported.
+    closed: Option<Pin<Box<WaitForCancellationFuture<'a>>>>,
+    gate: Arc<Gate>,
+    // The waker last handed to `gate`: registering again is two atomic swaps per poll,
+    // and a spawned task's waker does not change.
+    registered: Option<Waker>,
+}
+
+/// Whether a signal woke, and the task to wake then.
 struct Gate {
     woken: AtomicBool,
     task: AtomicWaker,
@@ -430,52 +443,52 @@ impl Wake for Gate {
     }
 }
 
-impl<F> Gated<F> {
-    fn new(inner: F) -> Self {
+impl<'a> Signals<'a> {
+    fn new(shared: &'a Shared) -> Self {
         let gate = Gate {
             woken: AtomicBool::new(true),
             task: AtomicWaker::new(),
         };
-        Gated {
-            inner,
+        Signals {
+            killed: Box::pin(shared.killing.cancelled()),
+            closed: Some(Box::pin(shared.closing.cancelled())),
             gate: Arc::new(gate),
             registered: None,
         }
     }
-}
 
-impl<F: Future> Future for Gated<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
+    /// The next signal: `Close` at most once, then `Kill`.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Signal> {
         // Registered before the flag is read, so a wake-up in between is not lost. A wake-up
         // takes the registered waker and sets the flag, so while the flag is clear the
         // waker registered last is still there.
-        let woken = this.gate.woken.load(Ordering::Acquire);
+        let woken = self.gate.woken.load(Ordering::Acquire);
         if woken
-            || !this
+            || !self
                 .registered
                 .as_ref()
                 .is_some_and(|waker| waker.will_wake(cx.waker()))
         {
-            this.gate.task.register(cx.waker());
-            *this.registered = Some(cx.waker().clone());
+            self.gate.task.register(cx.waker());
+            self.registered = Some(cx.waker().clone());
         }
         // A wake-up after this load wakes the task again, so a plain load will do here.
-        if !this.gate.woken.load(Ordering::Acquire) {
+        if !self.gate.woken.load(Ordering::Acquire) {
             return Poll::Pending;
         }
-        this.gate.woken.store(false, Ordering::Release);
-        let waker = Waker::from(this.gate.clone());
-        this.inner.poll(&mut Context::from_waker(&waker))
-    }
-}
-
-async fn next_timer(timers: &mut Option<ConnectionTimers>) -> TimerAction {
-    match timers {
-        Some(timers) => timers.await,
-        None => std::future::pending().await,
+        self.gate.woken.store(false, Ordering::Release);
+        let waker = Waker::from(self.gate.clone());
+        let mut gated = Context::from_waker(&waker);
+        if self.killed.as_mut().poll(&mut gated).is_ready() {
+            return Poll::Ready(Signal::Kill);
+        }
+        if let Some(closed) = &mut self.closed {
+            if closed.as_mut().poll(&mut gated).is_ready() {
+                self.closed = None;
+                return Poll::Ready(Signal::Close);
+            }
+        }
+        Poll::Pending
     }
 }
 
