@@ -130,3 +130,25 @@ async fn many_h2_websockets_at_once() {
     }
     server.close().await;
 }
+
+/// An HTTP/2 WebSocket is the CONNECT stream itself, not a request body: the server's
+/// body bounds (which relay HTTP/2 request bodies) leave it alone.
+#[tokio::test]
+async fn h2_websockets_pass_the_server_body_bounds() {
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(16)
+        .read_timeout(std::time::Duration::from_secs(30))
+        .serve(ws::echo())
+        .await
+        .unwrap();
+    let url = format!("ws://{}/bounded", server.local_addr());
+    let mut ws = within("open over h2c", ws::connect(&url).http2(true).open())
+        .await
+        .unwrap();
+    assert_eq!(ws.response().version(), Version::HTTP_2);
+    let message = Message::from(vec![9u8; 1 << 20]);
+    ws.send(message.clone()).await.unwrap();
+    assert_eq!(within("echo", ws.receive()).await.unwrap(), message);
+    within("close", ws.close(1000, "bye")).await.unwrap();
+    server.close().await;
+}
