@@ -20,6 +20,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, PeerAddr, Server, Stream};
 use hyper::body::{Frame, Incoming};
+use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::h2c::h2c;
 use support::raw_http::{connect, exchange, read_response, write};
@@ -63,6 +64,22 @@ impl Counting {
             }
         })
     }
+}
+
+/// Sends `request` once the h2 connection is ready; every wait bounded.
+async fn h2_send<B>(sender: &mut SendRequest<B>, request: Request<B>) -> Response<Incoming>
+where
+    B: http_body::Body + 'static,
+{
+    within("ready", sender.ready()).await.expect("ready");
+    within("h2 request", sender.send_request(request))
+        .await
+        .expect("response")
+}
+
+/// A POST to `/` with `body`.
+fn post<B>(body: B) -> Request<B> {
+    Request::post("http://x/").body(body).expect("request")
 }
 
 /// A GET whose head is exactly `len` bytes (request line, headers, blank line).
@@ -126,10 +143,7 @@ async fn h2_request_heads_over_max_header_bytes_get_431() {
             .header("x-fill", "a".repeat(fill))
             .body(Full::new(Bytes::new()))
             .expect("request");
-        within("h2 ready", sender.ready()).await.expect("ready");
-        let response = within("h2 request", sender.send_request(request))
-            .await
-            .expect("h2 response");
+        let response = h2_send(&mut sender, request).await;
         assert_eq!(response.status(), expected, "fill {fill}");
     }
     within("close", server.close()).await;
@@ -265,10 +279,7 @@ async fn h2_bodies_over_max_body_bytes_get_413() {
             .header("content-length", len)
             .body(Full::new(Bytes::from(vec![b'h'; len as usize])))
             .expect("request");
-        within("ready", sender.ready()).await.expect("ready");
-        let response = within("h2 request", sender.send_request(request))
-            .await
-            .expect("response");
+        let response = h2_send(&mut sender, request).await;
         assert_eq!(
             response.status(),
             expected,
@@ -295,13 +306,8 @@ async fn h2_bodies_over_max_body_bytes_get_413() {
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
     ] {
-        let request = Request::post("http://x/")
-            .body(unsized_body(pieces))
-            .expect("request");
-        within("ready", sender.ready()).await.expect("ready");
-        let response = within("h2 request", sender.send_request(request))
-            .await
-            .expect("response");
+        let request = post(unsized_body(pieces));
+        let response = h2_send(&mut sender, request).await;
         assert_eq!(response.status(), expected);
         if expected == StatusCode::OK {
             let body = within("body", response.into_body().collect())
@@ -341,13 +347,8 @@ async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
         // An empty body is not relayed at all.
         (vec![], StatusCode::OK, "0"),
     ] {
-        let request = Request::post("http://x/")
-            .body(unsized_body(pieces.clone()))
-            .expect("request");
-        within("ready", sender.ready()).await.expect("ready");
-        let response = within("h2 request", sender.send_request(request))
-            .await
-            .expect("response");
+        let request = post(unsized_body(pieces.clone()));
+        let response = h2_send(&mut sender, request).await;
         assert_eq!(response.status(), expected, "pieces {pieces:?}");
         let got = within("body", response.into_body().collect())
             .await
@@ -357,13 +358,8 @@ async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
     assert_eq!(counting.calls.load(Ordering::SeqCst), 4);
     assert_eq!(counting.body_errors.load(Ordering::SeqCst), 2);
     // The connection is still good after the 413s.
-    let request = Request::post("http://x/")
-        .body(unsized_body(vec![b"ok"]))
-        .expect("request");
-    within("ready", sender.ready()).await.expect("ready");
-    let response = within("h2 request", sender.send_request(request))
-        .await
-        .expect("response");
+    let request = post(unsized_body(vec![b"ok"]));
+    let response = h2_send(&mut sender, request).await;
     assert_eq!(response.status(), StatusCode::OK);
     within("close", server.close()).await;
 }
@@ -404,15 +400,10 @@ async fn h2_request_bodies_keep_their_trailers_and_fail_past_read_timeout() {
         Ok::<_, Infallible>(Frame::data(Bytes::from_static(b"hello"))),
         Ok(Frame::trailers(trailers)),
     ];
-    let request = Request::post("http://x/")
-        .body(BodyExt::boxed(StreamBody::new(futures_util::stream::iter(
-            frames,
-        ))))
-        .expect("request");
-    within("ready", sender.ready()).await.expect("ready");
-    let response = within("h2 request", sender.send_request(request))
-        .await
-        .expect("response");
+    let request = post(BodyExt::boxed(StreamBody::new(futures_util::stream::iter(
+        frames,
+    ))));
+    let response = h2_send(&mut sender, request).await;
     assert_eq!(response.status(), StatusCode::OK);
     let got = within("body", response.into_body().collect())
         .await
@@ -424,13 +415,8 @@ async fn h2_request_bodies_keep_their_trailers_and_fail_past_read_timeout() {
         Bytes::from_static(b"part"),
     ))])
     .chain(futures_util::stream::pending());
-    let request = Request::post("http://x/")
-        .body(BodyExt::boxed(StreamBody::new(stalled)))
-        .expect("request");
-    within("ready", sender.ready()).await.expect("ready");
-    let response = within("h2 request", sender.send_request(request))
-        .await
-        .expect("response");
+    let request = post(BodyExt::boxed(StreamBody::new(stalled)));
+    let response = h2_send(&mut sender, request).await;
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
     within("close", server.close()).await;
 }
