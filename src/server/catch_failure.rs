@@ -18,17 +18,12 @@ use std::task::{Context, Poll};
 
 use futures_util::task::noop_waker_ref;
 use http::{Method, Request, Response, Uri};
-use http_body::Body;
-use http_body_util::{Either, Empty};
 use pin_project_lite::pin_project;
 use tower::util::{Oneshot, ServiceExt};
 use tower::Service;
 use tracing::Level;
 
 use crate::BoxError;
-
-/// The body of a served response: the service's own, or the empty body of a 500.
-pub(crate) type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 
 /// Wraps the served tower service: its response future ends in `Some(response)`, or in
 /// `None` when the service failed (logged here; the connection's service answers 500).
@@ -41,9 +36,7 @@ impl<S> CatchFailure<S> {
     pub(crate) fn new(inner: S) -> Self {
         CatchFailure { inner }
     }
-}
 
-impl<S> CatchFailure<S> {
     /// Calls the service, catching what it throws.
     #[inline]
     pub(crate) fn call<ReqBody, B>(
@@ -124,7 +117,6 @@ impl<S, R, B> Future for ResponseFuture<S, R>
 where
     S: Service<R, Response = Response<B>>,
     S::Error: Into<BoxError>,
-    B: Body,
 {
     type Output = Option<Response<B>>;
 

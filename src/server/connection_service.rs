@@ -34,7 +34,7 @@ use tokio::time::Sleep;
 use tower::Service;
 
 use super::activity::{Activity, InFlight};
-use super::catch_failure::{self, CatchFailure, ServedBody};
+use super::catch_failure::{self, CatchFailure};
 use super::peer_addr::PeerAddr;
 use super::pipelining::PipelineCounters;
 use super::relayed_body::{self, RelayBounds};
@@ -351,6 +351,9 @@ fn empty<B: Body>(
     }
     response
 }
+
+/// The body of a served response: the service's own, or the empty body of a 500 or 413.
+type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 
 pin_project! {
     /// A served response body: ends the request's in-flight mark when finished or
