@@ -459,10 +459,10 @@ impl<'a> Signals<'a> {
 
     /// The next signal: `Close` at most once, then `Kill`.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Signal> {
-        // Registered before the flag is read, so a wake-up in between is not lost. A wake-up
-        // takes the registered waker and sets the flag, so while the flag is clear the
-        // waker registered last is still there.
-        let woken = self.gate.woken.load(Ordering::Acquire);
+        // A wake-up takes the registered waker and sets the flag, so while the flag is clear
+        // the waker registered last is still there: it is registered again only after a
+        // wake-up or when the task's waker changed.
+        let mut woken = self.gate.woken.load(Ordering::Acquire);
         if woken
             || !self
                 .registered
@@ -471,9 +471,12 @@ impl<'a> Signals<'a> {
         {
             self.gate.task.register(cx.waker());
             self.registered = Some(cx.waker().clone());
+            // Read again: a wake-up before this registration went to the old waker.
+            woken = self.gate.woken.load(Ordering::Acquire);
         }
-        // A wake-up after this load wakes the task again, so a plain load will do here.
-        if !self.gate.woken.load(Ordering::Acquire) {
+        // Not registered anew: a wake-up after the load finds this task's waker still
+        // registered and wakes it again, so the next poll sees it.
+        if !woken {
             return Poll::Pending;
         }
         self.gate.woken.store(false, Ordering::Release);

@@ -172,11 +172,26 @@ async fn read_relay_head(io: &mut DuplexStream) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes `data` as one chunk (RFC 9112 §7.1): its size in hex, the data, a line end.
 async fn write_chunk(io: &mut DuplexStream, data: &Bytes) -> std::io::Result<()> {
-    io.write_all(format!("{:x}\r\n", data.len()).as_bytes())
-        .await?;
+    let mut head = [0u8; 18];
+    let len = chunk_head(data.len(), &mut head);
+    io.write_all(&head[..len]).await?;
     io.write_all(data).await?;
     io.write_all(b"\r\n").await
+}
+
+/// Puts `size` in hex and a line end into `out`; returns the length. No allocation per
+/// frame.
+fn chunk_head(size: usize, out: &mut [u8; 18]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (usize::BITS - size.leading_zeros()).div_ceil(4).max(1) as usize;
+    for (i, slot) in out[..digits].iter_mut().enumerate() {
+        let shift = 4 * (digits - 1 - i);
+        *slot = HEX[(size >> shift) & 0xf];
+    }
+    out[digits..digits + 2].copy_from_slice(b"\r\n");
+    digits + 2
 }
 
 /// The last chunk with `trailers` (RFC 9112 §7.1.2).
@@ -195,6 +210,21 @@ fn last_chunk(trailers: &HeaderMap) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_heads_are_hex_sizes() {
+        for (size, expected) in [
+            (0, "0\r\n"),
+            (1, "1\r\n"),
+            (255, "ff\r\n"),
+            (16_384, "4000\r\n"),
+            (usize::MAX, "ffffffffffffffff\r\n"),
+        ] {
+            let mut head = [0u8; 18];
+            let len = chunk_head(size, &mut head);
+            assert_eq!(&head[..len], expected.as_bytes(), "size {size}");
+        }
+    }
 
     #[test]
     fn last_chunk_carries_the_trailers() {
