@@ -365,6 +365,42 @@ async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
 }
 
 #[tokio::test]
+async fn a_relayed_h2_body_the_client_resets_leaves_the_server_serving() {
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(1 << 20)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let mut sender = h2c(server.local_addr()).await;
+    // Some data, then the client's body fails: hyper's client resets the stream.
+    let broken = futures_util::stream::iter(vec![
+        Ok(Frame::data(Bytes::from_static(b"part"))),
+        Err(std::io::Error::other("client gave up")),
+    ]);
+    let request = post(BodyExt::boxed(StreamBody::new(broken)));
+    within("ready", sender.ready()).await.expect("ready");
+    let sent = within("h2 request", sender.send_request(request)).await;
+    assert!(sent.is_err(), "the reset stream gets no response");
+    // hyper drops the reset stream's handler; the relay ends with it. The server goes on
+    // serving, on that connection and a new one, and closes without waiting on anything.
+    let response = h2_send(
+        &mut sender,
+        post(BodyExt::boxed(
+            unsized_body(vec![b"ok"]).map_err(std::io::Error::other),
+        )),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut fresh = h2c(server.local_addr()).await;
+    let response = h2_send(&mut fresh, post(unsized_body(vec![b"ok"]))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(counting.body_errors.load(Ordering::SeqCst), 0);
+    drop((sender, fresh));
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
 async fn h2_request_bodies_keep_their_trailers_and_fail_past_read_timeout() {
     // The handler answers with the body's length and its `x-sum` trailer, or 408 when
     // reading the body failed.
