@@ -429,6 +429,62 @@ async fn write_timeout_resets_a_slow_h2_stream_only() {
     within("close", server.close()).await;
 }
 
+/// Sends once when dropped.
+struct SignalOnDrop(mpsc::Sender<()>);
+
+impl Drop for SignalOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.try_send(());
+    }
+}
+
+#[tokio::test]
+async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
+    // An endless body the client never reads: once the stream's flow-control window is
+    // full, hyper waits for a WINDOW_UPDATE and no longer polls the body, so only the
+    // stream's own deadline can end it.
+    let (dropped_tx, mut dropped) = mpsc::channel(1);
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT)
+        .serve(handler_fn(move |req: Request<Incoming>| {
+            let dropped = SignalOnDrop(dropped_tx.clone());
+            async move {
+                if req.uri().path() != "/endless" {
+                    return Response::new(Body::from("ok"));
+                }
+                Response::new(Body::from_stream(futures_util::stream::repeat_with(
+                    move || {
+                        let _ = &dropped;
+                        Ok::<_, Infallible>(Bytes::from_static(&[b'x'; 64 * 1024]))
+                    },
+                )))
+            }
+        }))
+        .await
+        .expect("serve");
+    let mut sender = h2c(server.local_addr()).await;
+    let get = |path: &str| {
+        Request::get(format!("http://x{path}"))
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let response = within("h2 /endless", sender.send_request(get("/endless")))
+        .await
+        .expect("response head");
+    assert_eq!(response.status(), StatusCode::OK);
+    // Dropped with its stream, at the deadline.
+    let signal = within("the stalled body is dropped", dropped.recv()).await;
+    assert!(signal.is_some());
+    let read = within("read the reset stream", response.into_body().collect()).await;
+    assert!(read.is_err(), "the stream was reset, not ended");
+    // The connection lives on.
+    let response = within("h2 /", sender.send_request(get("/")))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    within("close", server.close()).await;
+}
+
 #[tokio::test]
 async fn responses_within_write_timeout_are_served_and_idle_time_does_not_count() {
     let server = Server::bind("127.0.0.1:0")

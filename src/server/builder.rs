@@ -193,10 +193,12 @@ impl<A> ServerBuilder<A> {
     /// having been read to its response having been written, body included.
     ///
     /// HTTP/1: past it the connection is dropped — whether the handler is slow or the
-    /// client does not read. HTTP/2: the stream is reset if its handler has not answered,
-    /// or its body is still running, by then; a stream stalled by the client's flow
-    /// control waits (use [`http2_keep_alive_interval`](Self::http2_keep_alive_interval)
-    /// against dead peers).
+    /// client does not read. HTTP/2: the stream is reset (`CANCEL`) if by then its
+    /// handler has not answered, its body is still running, or the client's flow control
+    /// still holds back a chunk of it; the connection's other streams go on. Only a
+    /// body's last chunk, once handed to HTTP/2, waits on the client's window unbounded
+    /// (use [`http2_keep_alive_interval`](Self::http2_keep_alive_interval) against dead
+    /// peers).
     ///
     /// Default: none (HTTP.jl `write_timeout_ns=0`).
     pub fn write_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {

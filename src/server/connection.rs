@@ -26,7 +26,7 @@ use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
@@ -44,6 +44,7 @@ use super::handle::Shared;
 use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
 use super::relayed_body::RelayBounds;
 use super::request_framing::RequestFraming;
+use super::stream_deadline::StreamExecutor;
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
 
@@ -76,7 +77,7 @@ pub(crate) struct ConnectionOptions {
 pub(crate) struct ConnectionConfig {
     protocols: Protocols,
     http1: http1::Builder,
-    http2: http2::Builder<TokioExecutor>,
+    http2: http2::Builder<StreamExecutor>,
     tls: Option<TlsAcceptor>,
     options: ConnectionOptions,
     pub(crate) connection_filter: Option<ConnectionFilter>,
@@ -99,7 +100,7 @@ impl ConnectionConfig {
         if options.max_header_bytes > HYPER_MAX_BUF_SIZE {
             http1.max_buf_size(options.max_header_bytes);
         }
-        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        let mut http2 = http2::Builder::new(StreamExecutor);
         // h2 refuses a header list whose size is >= its setting, where RFC 9113 §6.5.2
         // makes the setting the largest accepted: one more makes `max_header_bytes` the
         // largest accepted. HTTP/2 keep-alive pings only run with a timer.
@@ -523,14 +524,14 @@ impl<C: GracefulConnection> GracefulConnection for FlushHeld<C> {
     }
 }
 
-impl<I, S, B> GracefulConnection for http2::Connection<I, S, TokioExecutor>
+impl<I, S, B> GracefulConnection for http2::Connection<I, S, StreamExecutor>
 where
     S: hyper::service::HttpService<Incoming, ResBody = B>,
     S::Error: Into<BoxError>,
     B: Body + 'static,
     B::Error: Into<BoxError>,
     I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    TokioExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+    StreamExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
 {
     type Error = hyper::Error;
     fn graceful_shutdown(self: Pin<&mut Self>) {

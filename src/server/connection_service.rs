@@ -9,13 +9,14 @@
 //!   `request_framing`);
 //! - marks the request in flight on the connection's [`Activity`] until its response
 //!   body is finished, which the idle and write timeouts go by, and notes upgrades;
-//! - on HTTP/2, bounds the stream by `write_timeout`: a handler that has not answered,
-//!   or a body not finished, by then gets the stream reset. (HTTP/1 bounds the whole
-//!   connection instead, in its timers.)
+//! - on HTTP/2, arms `write_timeout` for the request's stream (see
+//!   [`stream_deadline`](super::stream_deadline)). (HTTP/1 bounds the whole connection
+//!   instead, in its timers.)
 //! - on HTTP/2, hands the handler a body bounded by `max_body_bytes` and `read_timeout`
 //!   (see [`relayed_body`](super::relayed_body)), and answers 413 when it overflowed.
 //!   (HTTP/1 bounds the connection's bytes instead, in `connection_io`.)
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,7 +31,6 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
 use tower::Service;
 
 use super::activity::{Activity, InFlight};
@@ -38,6 +38,7 @@ use super::catch_failure::{self, CatchFailure};
 use super::peer_addr::PeerAddr;
 use super::pipelining::PipelineCounters;
 use super::relayed_body::{self, RelayBounds};
+use super::stream_deadline;
 use crate::BoxError;
 
 /// What a connection's requests are bounded by.
@@ -46,7 +47,7 @@ pub(crate) struct RequestLimits {
     pub(crate) max_body_bytes: Option<u64>,
     /// HTTP/1: `write_timeout`, started per request here, enforced by the timers.
     pub(crate) connection_write_timeout: Option<Duration>,
-    /// HTTP/2: `write_timeout`, enforced per stream here.
+    /// HTTP/2: `write_timeout`, armed per stream here.
     pub(crate) stream_write_timeout: Option<Duration>,
     /// HTTP/2 with `max_body_bytes` or `read_timeout`, for request handlers: the bounds
     /// of a relayed body. (A stream handler's [`Stream`](super::Stream) bounds its own.)
@@ -83,19 +84,6 @@ impl<S> ConnectionService<S> {
     }
 }
 
-/// The error that resets an HTTP/2 stream (or closes an HTTP/1 connection) whose
-/// response missed `write_timeout`.
-#[derive(Debug)]
-pub(crate) struct WriteTimedOut;
-
-impl fmt::Display for WriteTimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("response not written within the server's write_timeout")
-    }
-}
-
-impl std::error::Error for WriteTimedOut {}
-
 impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
 where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone,
@@ -103,7 +91,7 @@ where
     B: Body,
 {
     type Response = Response<ConnectionBody<B>>;
-    type Error = WriteTimedOut;
+    type Error = Infallible;
     type Future = ResponseFuture<S>;
 
     #[inline]
@@ -128,6 +116,9 @@ where
             None => (None, 0),
         };
         let close = req.version() < Version::HTTP_2;
+        if let (false, Some(timeout)) = (close, self.limits.stream_write_timeout) {
+            stream_deadline::arm(timeout);
+        }
         let length = self
             .limits
             .max_body_bytes
@@ -144,7 +135,6 @@ where
                 relaying: None,
                 overflowed: None,
                 in_flight,
-                deadline: None,
                 request,
                 upgrade: None,
                 close,
@@ -154,10 +144,6 @@ where
             let connect = req.method() == Method::CONNECT;
             (connect || req.headers().contains_key(header::UPGRADE)).then_some(connect)
         });
-        let deadline = self
-            .limits
-            .stream_write_timeout
-            .map(|timeout| Box::pin(tokio::time::sleep(timeout)));
         let relay = self.limits.relay.filter(|bounds| {
             req.version() == Version::HTTP_2 && bounds.needs_relay(&req, length.map(|(len, _)| len))
         });
@@ -174,7 +160,6 @@ where
                 relaying: Some(Box::new(relaying)),
                 overflowed: Some(overflowed),
                 in_flight,
-                deadline,
                 request,
                 upgrade,
                 close,
@@ -185,7 +170,6 @@ where
             relaying: None,
             overflowed: None,
             in_flight,
-            deadline,
             request,
             upgrade,
             close,
@@ -224,7 +208,6 @@ pin_project! {
         // HTTP/2, relayed: set when the body went past `max_body_bytes`.
         overflowed: Option<Arc<AtomicBool>>,
         in_flight: Option<InFlight>,
-        deadline: Option<Pin<Box<Sleep>>>,
         request: u64,
         // `Some(is_connect)` for a request asking to switch protocols.
         upgrade: Option<bool>,
@@ -239,22 +222,13 @@ where
     S::Error: Into<BoxError>,
     B: Body,
 {
-    type Output = Result<Response<ConnectionBody<B>>, WriteTimedOut>;
+    type Output = Result<Response<ConnectionBody<B>>, Infallible>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         if let Some(relaying) = this.relaying.as_mut() {
-            let body = match relaying.body.as_mut().poll(cx) {
-                Poll::Ready(body) => body,
-                Poll::Pending => {
-                    if let Some(deadline) = this.deadline {
-                        ready!(deadline.as_mut().poll(cx));
-                        return Poll::Ready(Err(WriteTimedOut));
-                    }
-                    return Poll::Pending;
-                }
-            };
+            let body = ready!(relaying.body.as_mut().poll(cx));
             let (parts, service) = (relaying.parts.take(), relaying.service.clone());
             *this.relaying = None;
             match (body, parts) {
@@ -276,18 +250,8 @@ where
         let Some(inner) = this.inner.as_pin_mut() else {
             return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
         };
-        let response = match inner.poll(cx) {
-            // `None`: the handler failed (logged), it gets a 500.
-            Poll::Ready(response) => response,
-            Poll::Pending => {
-                if let Some(deadline) = this.deadline {
-                    ready!(deadline.as_mut().poll(cx));
-                    tracing::debug!("no response within write_timeout; resetting the stream");
-                    return Poll::Ready(Err(WriteTimedOut));
-                }
-                return Poll::Pending;
-            }
-        };
+        // `None`: the handler failed (logged), it gets a 500.
+        let response = ready!(inner.poll(cx));
         let relay_overflowed = this
             .overflowed
             .as_ref()
@@ -322,7 +286,6 @@ where
         Poll::Ready(Ok(response.map(|body| ConnectionBody {
             inner: Either::Left(body),
             in_flight: this.in_flight.take(),
-            deadline: this.deadline.take(),
         })))
     }
 }
@@ -341,7 +304,6 @@ fn empty<B: Body>(
     let mut response = Response::new(ConnectionBody {
         inner: Either::Right(Empty::new()),
         in_flight,
-        deadline: None,
     });
     *response.status_mut() = status;
     if close {
@@ -357,12 +319,11 @@ type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 
 pin_project! {
     /// A served response body: ends the request's in-flight mark when finished or
-    /// dropped, and (HTTP/2) fails once past `write_timeout`.
+    /// dropped.
     pub(crate) struct ConnectionBody<B: Body> {
         #[pin]
         inner: ServedBody<B>,
         in_flight: Option<InFlight>,
-        deadline: Option<Pin<Box<Sleep>>>,
     }
 }
 
@@ -391,13 +352,7 @@ where
                 Poll::Ready(None)
             }
             Poll::Ready(Some(frame)) => Poll::Ready(Some(frame)),
-            Poll::Pending => {
-                if let Some(deadline) = this.deadline {
-                    ready!(deadline.as_mut().poll(cx));
-                    return Poll::Ready(Some(Err(Box::new(WriteTimedOut))));
-                }
-                Poll::Pending
-            }
+            Poll::Pending => Poll::Pending,
         }
     }
 

@@ -144,6 +144,7 @@ mod request_framing;
 mod serve;
 mod shutdown;
 mod stream;
+mod stream_deadline;
 mod stream_handler;
 mod stream_service;
 mod timeouts;
