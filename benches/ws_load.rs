@@ -7,7 +7,8 @@
 //! httpstack's client with the raw server, to measure the client alone; `BENCH_WARMUP=0`
 //! skips the warm-up and `BENCH_VERBOSE=1` prints message counts, for profiler runs such
 //! as `valgrind --tool=callgrind`, where instructions per message are steadier than
-//! wall-clock rates on a shared machine).
+//! wall-clock rates on a shared machine; for those, `BENCH_MESSAGES=N` also ends each
+//! round after N messages and `BENCH_STACK=httpstack` or `tungstenite` runs one stack).
 //!
 //! Cells (the client sends or receives for the measured time):
 //!
@@ -26,6 +27,12 @@
 //! A sending cell ends with a `done` message the server answers with its count, so only
 //! messages the server received are counted. Traffic goes to 127.0.0.1 only; every loop
 //! ends at its deadline.
+//!
+//! Besides the rates, each cell prints the CPU time (user and system, of client and
+//! server together: the process's, while that stack's rounds ran) per message, and its
+//! ratio (tungstenite's ÷ httpstack's: above 1 means httpstack spends less). On a shared
+//! machine it is steadier than the rates, which also move with how often each end sleeps
+//! and is woken.
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -91,11 +98,11 @@ enum Stack {
 }
 
 /// The server's commands, as the first text message of a connection:
-/// `sink` (count until `done`, answer the count), `push SIZE MILLIS` (send until the
-/// deadline, then `end`), `echo` (send every message back).
-fn command(cell: Cell, millis: u128) -> String {
+/// `sink` (count until `done`, answer the count), `push SIZE MILLIS MAX` (send until the
+/// deadline or MAX messages, then `end`), `echo` (send every message back).
+fn command(cell: Cell, millis: u128, max: u64) -> String {
     match cell {
-        Cell::Push16 => format!("push {} {millis}", cell.size()),
+        Cell::Push16 => format!("push {} {millis} {max}", cell.size()),
         Cell::Echo64k => "echo".to_owned(),
         _ => "sink".to_owned(),
     }
@@ -131,12 +138,15 @@ async fn httpstack_server() -> ws::WsServer {
             Some("push") => {
                 let size: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(16);
                 let millis: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+                let max: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
                 let message = Message::from("x".repeat(size));
                 let deadline = Instant::now() + Duration::from_millis(millis);
-                while Instant::now() < deadline {
+                let mut sent = 0;
+                while Instant::now() < deadline && sent < max {
                     for _ in 0..64 {
                         ws.send(message.clone()).await?;
                     }
+                    sent += 64;
                 }
                 ws.send("end").await?;
                 let _ = ws.receive().await;
@@ -187,9 +197,12 @@ async fn tungstenite_server() -> SocketAddr {
                     Some("push") => {
                         let size: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(16);
                         let millis: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+                        let max: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
                         let text: tungstenite::Utf8Bytes = "x".repeat(size).into();
                         let deadline = Instant::now() + Duration::from_millis(millis);
-                        while Instant::now() < deadline {
+                        let mut sent = 0;
+                        while Instant::now() < deadline && sent < max {
+                            sent += 64;
                             for _ in 0..64 {
                                 if ws
                                     .send(tungstenite::Message::Text(text.clone()))
@@ -263,11 +276,17 @@ impl Conn for Raw {
     }
 }
 
-/// Runs one cell for `time` on `conn`; returns (messages, bytes, elapsed).
-async fn run_cell<C: Conn>(conn: &mut C, cell: Cell, time: Duration) -> (u64, u64, Duration) {
+/// Runs one cell for `time`, or until `max` messages, on `conn`; returns (messages,
+/// bytes, elapsed).
+async fn run_cell<C: Conn>(
+    conn: &mut C,
+    cell: Cell,
+    time: Duration,
+    max: u64,
+) -> (u64, u64, Duration) {
     let started = Instant::now();
     let deadline = started + time;
-    conn.send(Message::from(command(cell, time.as_millis())))
+    conn.send(Message::from(command(cell, time.as_millis(), max)))
         .await;
     let size = cell.size() as u64;
     let message = payload(cell);
@@ -284,7 +303,7 @@ async fn run_cell<C: Conn>(conn: &mut C, cell: Cell, time: Duration) -> (u64, u6
         }
         Cell::Echo64k => {
             let mut count = 0;
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && count < max {
                 conn.send(message.clone()).await;
                 let echoed = conn.receive().await;
                 assert_eq!(echoed.len() as u64, size);
@@ -294,7 +313,7 @@ async fn run_cell<C: Conn>(conn: &mut C, cell: Cell, time: Duration) -> (u64, u6
         }
         _ => {
             let mut sent = 0u64;
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && sent < max {
                 for _ in 0..16 {
                     conn.send(message.clone()).await;
                 }
@@ -321,11 +340,15 @@ async fn client_cell(
     cell: Cell,
     time: Duration,
 ) -> (u64, u64, Duration) {
+    let max = std::env::var("BENCH_MESSAGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX);
     let url = format!("ws://{addr}/bench");
     match stack {
         Stack::Httpstack => {
             let mut ws = ws::open(&url).await.expect("open");
-            let result = run_cell(&mut ws, cell, time).await;
+            let result = run_cell(&mut ws, cell, time, max).await;
             let _ = ws.close(1000, "").await;
             result
         }
@@ -336,11 +359,31 @@ async fn client_cell(
                 .await
                 .expect("handshake");
             let mut raw = Raw(stream);
-            let result = run_cell(&mut raw, cell, time).await;
+            let result = run_cell(&mut raw, cell, time, max).await;
             let _ = raw.0.close(None).await;
             result
         }
     }
+}
+
+/// The CPU time (user and system) this process has used so far, from `/proc/self/stat`
+/// (in clock ticks of 10 ms); zero where that is not readable.
+fn process_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which ends with the last ')': state is the first,
+    // utime the 12th and stime the 13th (proc(5)).
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map_or(Vec::new(), |(_, rest)| rest.split(' ').collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn pin(core: usize) {
@@ -391,8 +434,8 @@ fn main() {
         .expect("client runtime");
     println!("ws_load: {ROUNDS} rounds x {round:?} per stack per cell");
     println!(
-        "{:<10} {:>16} {:>16} {:>8}",
-        "cell", "httpstack", "tungstenite", "ratio"
+        "{:<10} {:>16} {:>16} {:>8} {:>12} {:>12} {:>8}",
+        "cell", "httpstack", "tungstenite", "ratio", "cpu/msg ours", "cpu/msg raw", "ratio"
     );
     rt.block_on(async {
         // Warm-up: every cell once, briefly, on both stacks (`BENCH_WARMUP=0`: none, for
@@ -404,21 +447,32 @@ fn main() {
             }
         }
         let only = std::env::var("BENCH_CELLS").unwrap_or_default();
+        let only_stack = match std::env::var("BENCH_STACK").as_deref() {
+            Ok("httpstack") => Some(0),
+            Ok("tungstenite") => Some(1),
+            _ => None,
+        };
         for cell in Cell::ALL {
             if !only.is_empty() && !only.split(',').any(|c| c == cell.name()) {
                 continue;
             }
             let mut totals = [(0u64, 0u64, Duration::ZERO); 2];
+            let mut cpu = [Duration::ZERO; 2];
             for r in 0..ROUNDS {
                 // Alternate which stack goes first.
                 let order = if r % 2 == 0 { [0, 1] } else { [1, 0] };
-                for i in order {
+                for i in order
+                    .into_iter()
+                    .filter(|&i| only_stack.is_none_or(|s| s == i))
+                {
                     let (stack, addr) = if i == 0 {
                         (Stack::Httpstack, ours)
                     } else {
                         (Stack::Tungstenite, raw)
                     };
+                    let cpu_before = process_cpu();
                     let (m, b, t) = client_cell(stack, addr, cell, round).await;
+                    cpu[i] += process_cpu().saturating_sub(cpu_before);
                     totals[i].0 += m;
                     totals[i].1 += b;
                     totals[i].2 += t;
@@ -439,14 +493,19 @@ fn main() {
             }
             let (a, b) = (rate(totals[0]), rate(totals[1]));
             let unit = if cell.per_message() { "msg/s" } else { "MB/s" };
+            let per_message = |i: usize| cpu[i].as_secs_f64() * 1e6 / totals[i].0.max(1) as f64;
+            let (cpu_a, cpu_b) = (per_message(0), per_message(1));
             println!(
-                "{:<10} {:>10.0} {:<5} {:>10.0} {:<5} {:>7.2}x",
+                "{:<10} {:>10.0} {:<5} {:>10.0} {:<5} {:>7.2}x {:>9.2} µs {:>9.2} µs {:>7.2}x",
                 cell.name(),
                 a,
                 unit,
                 b,
                 unit,
-                a / b
+                a / b,
+                cpu_a,
+                cpu_b,
+                cpu_b / cpu_a
             );
         }
     });
