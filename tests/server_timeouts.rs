@@ -406,6 +406,13 @@ async fn write_timeout_drops_an_http1_client_that_does_not_read() {
     within("close", server.close()).await;
 }
 
+/// An HTTP/2 GET of `path`, with an empty body.
+fn h2_get(path: &str) -> Request<Full<Bytes>> {
+    Request::get(format!("http://x{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+}
+
 #[tokio::test]
 async fn write_timeout_resets_a_slow_h2_stream_only() {
     let server = Server::bind("127.0.0.1:0")
@@ -414,15 +421,10 @@ async fn write_timeout_resets_a_slow_h2_stream_only() {
         .await
         .expect("serve");
     let mut sender = h2c(server.local_addr()).await;
-    let get = |path: &str| {
-        Request::get(format!("http://x{path}"))
-            .body(Full::new(Bytes::new()))
-            .expect("request")
-    };
-    let hung = within("h2 /hang", sender.send_request(get("/hang"))).await;
+    let hung = within("h2 /hang", sender.send_request(h2_get("/hang"))).await;
     assert!(hung.is_err(), "the stream is reset: {hung:?}");
     // The connection lives on.
-    let response = within("h2 /", sender.send_request(get("/")))
+    let response = within("h2 /", sender.send_request(h2_get("/")))
         .await
         .expect("response");
     assert_eq!(response.status(), StatusCode::OK);
@@ -463,12 +465,7 @@ async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
         .await
         .expect("serve");
     let mut sender = h2c(server.local_addr()).await;
-    let get = |path: &str| {
-        Request::get(format!("http://x{path}"))
-            .body(Full::new(Bytes::new()))
-            .expect("request")
-    };
-    let response = within("h2 /endless", sender.send_request(get("/endless")))
+    let response = within("h2 /endless", sender.send_request(h2_get("/endless")))
         .await
         .expect("response head");
     assert_eq!(response.status(), StatusCode::OK);
@@ -478,7 +475,7 @@ async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
     let read = within("read the reset stream", response.into_body().collect()).await;
     assert!(read.is_err(), "the stream was reset, not ended");
     // The connection lives on.
-    let response = within("h2 /", sender.send_request(get("/")))
+    let response = within("h2 /", sender.send_request(h2_get("/")))
         .await
         .expect("response");
     assert_eq!(response.status(), StatusCode::OK);
