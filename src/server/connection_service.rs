@@ -115,10 +115,11 @@ where
             }
             None => (None, 0),
         };
-        let close = req.version() < Version::HTTP_2;
-        if let (false, Some(timeout)) = (close, self.limits.stream_write_timeout) {
+        // Set on HTTP/2 connections only, where hyper spawns this request's stream next.
+        if let Some(timeout) = self.limits.stream_write_timeout {
             stream_deadline::arm(timeout);
         }
+        let close = req.version() < Version::HTTP_2;
         let length = self
             .limits
             .max_body_bytes
