@@ -483,6 +483,62 @@ async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
 }
 
 #[tokio::test]
+async fn write_timeout_resets_an_h2_stream_whose_one_piece_body_the_client_stops_reading() {
+    // A body in one piece, past the client's 2 MiB stream window: hyper hands h2 all of
+    // it as the stream's last frame, and h2 sends what the window allows. The stream is
+    // still bounded: its body lives (and is dropped) with the stream's task, which waits
+    // for that frame to go out. (`map_frame` drops the size hint: the bodies read back
+    // whole are plain, to check their `Content-Length` too.)
+    let (dropped_tx, mut dropped) = mpsc::channel(1);
+    let server = Server::bind("127.0.0.1:0")
+        .write_timeout(SHORT)
+        .serve(handler_fn(move |req: Request<Incoming>| {
+            let dropped = SignalOnDrop(dropped_tx.clone());
+            async move {
+                let body = match req.uri().path() {
+                    "/small" => return Response::new(Body::from("xx")),
+                    "/big" => return Response::new(Body::from(vec![b'x'; 4 << 20])),
+                    _ => Full::new(Bytes::from(vec![b'x'; 4 << 20])),
+                };
+                Response::new(Body::wrap(body.map_frame(move |frame| {
+                    let _ = &dropped;
+                    frame
+                })))
+            }
+        }))
+        .await
+        .expect("serve");
+    let mut sender = h2c(server.local_addr()).await;
+    let response = within("h2 /whole", sender.send_request(h2_get("/whole")))
+        .await
+        .expect("response head");
+    assert_eq!(response.status(), StatusCode::OK);
+    // Without the bound, the body is dropped at once and reading it completes.
+    let signal = within("the stalled body is dropped", dropped.recv()).await;
+    assert!(signal.is_some());
+    let read = within("read the reset stream", response.into_body().collect()).await;
+    assert!(read.is_err(), "the stream was reset, not ended");
+    // The connection lives on; bodies the client reads arrive whole, at their length.
+    for (path, size) in [("/small", 2), ("/big", 4 << 20)] {
+        let response = within(path, sender.send_request(h2_get(path)))
+            .await
+            .expect("response");
+        let length = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .cloned();
+        assert_eq!(length, Some(size.into()), "{path}");
+        let body = within(path, response.into_body().collect()).await;
+        let body = body.expect("body").to_bytes();
+        assert!(
+            body.len() == size && body.iter().all(|&b| b == b'x'),
+            "{path}"
+        );
+    }
+    within("close", server.close()).await;
+}
+
+#[tokio::test]
 async fn responses_within_write_timeout_are_served_and_idle_time_does_not_count() {
     let server = Server::bind("127.0.0.1:0")
         .write_timeout(SHORT * 2)

@@ -15,8 +15,11 @@
 //! the same thread, and [`StreamExecutor`] takes the armed deadline with it. Anything else
 //! spawned (an RFC 8441 WebSocket's tunnel after its `200`) runs unbounded.
 //!
-//! What it does not bound: the last chunk of a body, once hyper has handed it to h2 and
-//! the stream's task has ended, waits for the client's window like any other HTTP/2 data.
+//! hyper ends a stream's task once it has handed h2 the body's last frame, whatever of it
+//! the client's window still holds back; so with a deadline armed, the response body
+//! hands over its last frame in two (see
+//! [`ConnectionBody`](super::connection_service::ConnectionBody)), and the task waits for
+//! the client to take in the first part before it ends.
 
 use std::cell::Cell;
 use std::future::Future;
