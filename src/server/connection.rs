@@ -44,7 +44,7 @@ use super::handle::Shared;
 use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
 use super::relayed_body::RelayBounds;
 use super::request_framing::RequestFraming;
-use super::stream_deadline::StreamExecutor;
+use super::stream_deadline::{SplitEndService, StreamExecutor};
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
 
@@ -295,6 +295,7 @@ impl Connection<'_> {
         let service = ConnectionService::new(service, peer, activity, limits, pipeline.clone());
         let io = TokioIo::new(io);
         if http2 {
+            let service = SplitEndService::new(service, options.timeouts.write.is_some());
             let conn = self.config.http2.serve_connection(io, service);
             until_done(conn, timers, self.peer, self.shared).await;
         } else {

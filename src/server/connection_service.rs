@@ -19,7 +19,6 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +26,6 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{Either, Empty};
@@ -118,7 +116,6 @@ where
             None => (None, 0),
         };
         // Set on HTTP/2 connections only, where hyper spawns this request's stream next.
-        let split_end = self.limits.stream_write_timeout.is_some();
         if let Some(timeout) = self.limits.stream_write_timeout {
             stream_deadline::arm(timeout);
         }
@@ -142,7 +139,6 @@ where
                 request,
                 upgrade: None,
                 close,
-                split_end,
             };
         }
         let upgrade = self.activity.is_some().then_some(()).and_then(|()| {
@@ -168,7 +164,6 @@ where
                 request,
                 upgrade,
                 close,
-                split_end,
             };
         }
         ResponseFuture {
@@ -179,7 +174,6 @@ where
             request,
             upgrade,
             close,
-            split_end,
         }
     }
 }
@@ -220,8 +214,6 @@ pin_project! {
         upgrade: Option<bool>,
         // HTTP/1: a 413 also closes the connection.
         close: bool,
-        // HTTP/2 with `write_timeout`: the body's last frame is split (see [`ConnectionBody`]).
-        split_end: bool,
     }
 }
 
@@ -295,8 +287,6 @@ where
         Poll::Ready(Ok(response.map(|body| ConnectionBody {
             inner: Either::Left(body),
             in_flight: this.in_flight.take(),
-            split_end: *this.split_end,
-            tail: None,
         })))
     }
 }
@@ -315,8 +305,6 @@ fn empty<B: Body>(
     let mut response = Response::new(ConnectionBody {
         inner: Either::Right(Empty::new()),
         in_flight,
-        split_end: false,
-        tail: None,
     });
     *response.status_mut() = status;
     if close {
@@ -333,21 +321,10 @@ type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 pin_project! {
     /// A served response body: ends the request's in-flight mark when finished or
     /// dropped.
-    ///
-    /// HTTP/2 with `write_timeout`: the body's last data frame goes to hyper in two, all
-    /// but its last byte and then that byte. hyper waits for the client's flow control to
-    /// take in what it sent a stream before it sends more, but not after the frame it
-    /// sends as the last; and a stream's task ends with that frame, so nothing would
-    /// bound how long the client keeps the rest of it waiting. Split, that wait is inside
-    /// the task, which [`stream_deadline`](super::stream_deadline) bounds. (A last data
-    /// frame followed by trailers is not known to be the last in time to split it.)
     pub(crate) struct ConnectionBody<B: Body> {
         #[pin]
         inner: ServedBody<B>,
         in_flight: Option<InFlight>,
-        split_end: bool,
-        // The last byte of the last data frame, to send next.
-        tail: Option<B::Data>,
     }
 }
 
@@ -362,108 +339,29 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    type Data = ServedData<B::Data>;
+    type Data = B::Data;
     type Error = BoxError;
 
-    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, BoxError>>> {
-        let mut this = self.project();
-        if let Some(tail) = this.tail.take() {
-            return Poll::Ready(Some(Ok(Frame::data(ServedData::Whole(tail)))));
-        }
-        match this.inner.as_mut().poll_frame(cx) {
+    ) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
+        let this = self.project();
+        match this.inner.poll_frame(cx) {
             Poll::Ready(None) => {
                 this.in_flight.take();
                 Poll::Ready(None)
             }
-            Poll::Ready(Some(Ok(frame))) => {
-                let frame = match frame.into_data() {
-                    Ok(mut data)
-                        if *this.split_end
-                            && data.remaining() > 1
-                            && this.inner.is_end_stream() =>
-                    {
-                        let front = data.copy_to_bytes(data.remaining() - 1);
-                        *this.tail = Some(data);
-                        Frame::data(ServedData::Front(front))
-                    }
-                    Ok(data) => Frame::data(ServedData::Whole(data)),
-                    Err(frame) => frame.map_data(ServedData::Whole),
-                };
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err))),
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame)),
             Poll::Pending => Poll::Pending,
         }
     }
 
-    #[inline]
     fn is_end_stream(&self) -> bool {
-        self.tail.is_none() && self.inner.is_end_stream()
+        self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        let mut hint = self.inner.size_hint();
-        if let Some(tail) = &self.tail {
-            let tail = tail.remaining() as u64;
-            hint.set_lower(hint.lower().saturating_add(tail));
-            if let Some(upper) = hint.upper() {
-                hint.set_upper(upper.saturating_add(tail));
-            }
-        }
-        hint
-    }
-}
-
-/// A served body's data: as the service made it, or the front of a split last frame (see
-/// [`ConnectionBody`]).
-#[derive(Debug)]
-pub(crate) enum ServedData<D> {
-    Whole(D),
-    Front(Bytes),
-}
-
-impl<D: Buf> Buf for ServedData<D> {
-    #[inline]
-    fn remaining(&self) -> usize {
-        match self {
-            ServedData::Whole(data) => data.remaining(),
-            ServedData::Front(bytes) => bytes.remaining(),
-        }
-    }
-
-    #[inline]
-    fn chunk(&self) -> &[u8] {
-        match self {
-            ServedData::Whole(data) => data.chunk(),
-            ServedData::Front(bytes) => bytes.chunk(),
-        }
-    }
-
-    #[inline]
-    fn advance(&mut self, cnt: usize) {
-        match self {
-            ServedData::Whole(data) => data.advance(cnt),
-            ServedData::Front(bytes) => bytes.advance(cnt),
-        }
-    }
-
-    #[inline]
-    fn chunks_vectored<'a>(&'a self, dst: &mut [io::IoSlice<'a>]) -> usize {
-        match self {
-            ServedData::Whole(data) => data.chunks_vectored(dst),
-            ServedData::Front(bytes) => bytes.chunks_vectored(dst),
-        }
-    }
-
-    #[inline]
-    fn copy_to_bytes(&mut self, len: usize) -> Bytes {
-        match self {
-            ServedData::Whole(data) => data.copy_to_bytes(len),
-            ServedData::Front(bytes) => bytes.copy_to_bytes(len),
-        }
+        self.inner.size_hint()
     }
 }

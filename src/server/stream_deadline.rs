@@ -17,16 +17,21 @@
 //!
 //! hyper ends a stream's task once it has handed h2 the body's last frame, whatever of it
 //! the client's window still holds back; so with a deadline armed, the response body
-//! hands over its last frame in two (see
-//! [`ConnectionBody`](super::connection_service::ConnectionBody)), and the task waits for
-//! the client to take in the first part before it ends.
+//! hands over its last frame in two (see [`SplitEnd`]), and the task waits for the client
+//! to take in the first part before it ends.
 
 use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use bytes::{Buf, Bytes};
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 
@@ -93,6 +98,188 @@ impl<F: Future> Future for Deadlined<F> {
     }
 }
 
+/// HTTP/2's connection service: `inner`'s responses, their bodies in [`SplitEnd`] when
+/// `split` (the server has a `write_timeout`). HTTP/1 does without: its connection timers
+/// see a blocked write, and [`SplitData`] would cost each of its responses.
+#[derive(Debug)]
+pub(crate) struct SplitEndService<T> {
+    inner: T,
+    split: bool,
+}
+
+impl<T> SplitEndService<T> {
+    pub(crate) fn new(inner: T, split: bool) -> Self {
+        SplitEndService { inner, split }
+    }
+}
+
+impl<T, B> hyper::service::Service<Request<Incoming>> for SplitEndService<T>
+where
+    T: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
+    B: Body,
+{
+    type Response = Response<SplitEnd<B>>;
+    type Error = T::Error;
+    type Future = SplitEndFuture<T::Future>;
+
+    #[inline]
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        SplitEndFuture {
+            inner: self.inner.call(req),
+            split: self.split,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`SplitEndService`].
+    pub(crate) struct SplitEndFuture<F> {
+        #[pin]
+        inner: F,
+        split: bool,
+    }
+}
+
+impl<F, B, E> Future for SplitEndFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+{
+    type Output = Result<Response<SplitEnd<B>>, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let split = *this.split;
+        let response = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(response.map(|body| SplitEnd {
+            body,
+            split,
+            tail: None,
+        })))
+    }
+}
+
+pin_project! {
+    /// An HTTP/2 response body whose last data frame, with `split`, goes to hyper in two:
+    /// all but its last byte, then that byte. hyper waits for the client's flow control
+    /// to take in what it sent a stream before it sends more, but not after the frame it
+    /// sends as the last; and the stream's task ends with that frame, so nothing would
+    /// bound how long the client keeps the rest of it waiting. Split, that wait is inside
+    /// the task, which [`StreamExecutor`] bounds. The cost: one `DATA` frame (10 bytes)
+    /// more per response. (A last data frame followed by trailers is not known to be the
+    /// last in time to split it; hyper does not wait for it either.)
+    pub(crate) struct SplitEnd<B: Body> {
+        #[pin]
+        body: B,
+        split: bool,
+        // The last byte of the last data frame, to hand over next.
+        tail: Option<B::Data>,
+    }
+}
+
+impl<B: Body> fmt::Debug for SplitEnd<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SplitEnd")
+            .field("split", &self.split)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Body> Body for SplitEnd<B> {
+    type Data = SplitData<B::Data>;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, B::Error>>> {
+        let mut this = self.project();
+        if let Some(tail) = this.tail.take() {
+            return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(tail)))));
+        }
+        let frame = match ready!(this.body.as_mut().poll_frame(cx)) {
+            Some(Ok(frame)) => frame,
+            Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+            None => return Poll::Ready(None),
+        };
+        if !(*this.split && this.body.is_end_stream()) {
+            return Poll::Ready(Some(Ok(frame.map_data(SplitData::Whole))));
+        }
+        let frame = match frame.into_data() {
+            Ok(mut data) if data.remaining() > 1 => {
+                let front = data.copy_to_bytes(data.remaining() - 1);
+                *this.tail = Some(data);
+                Frame::data(SplitData::Front(front))
+            }
+            Ok(data) => Frame::data(SplitData::Whole(data)),
+            Err(frame) => frame.map_data(SplitData::Whole),
+        };
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.tail.is_none() && self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let mut hint = self.body.size_hint();
+        if let Some(tail) = &self.tail {
+            let tail = tail.remaining() as u64;
+            // The upper bound first: a lower one above it panics.
+            if let Some(upper) = hint.upper() {
+                hint.set_upper(upper.saturating_add(tail));
+            }
+            hint.set_lower(hint.lower().saturating_add(tail));
+        }
+        hint
+    }
+}
+
+/// A [`SplitEnd`] body's data: as the body made it, or the front of its last frame.
+#[derive(Debug)]
+pub(crate) enum SplitData<D> {
+    Whole(D),
+    Front(Bytes),
+}
+
+impl<D: Buf> Buf for SplitData<D> {
+    fn remaining(&self) -> usize {
+        match self {
+            SplitData::Whole(data) => data.remaining(),
+            SplitData::Front(bytes) => bytes.remaining(),
+        }
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self {
+            SplitData::Whole(data) => data.chunk(),
+            SplitData::Front(bytes) => bytes.chunk(),
+        }
+    }
+
+    fn advance(&mut self, cnt: usize) {
+        match self {
+            SplitData::Whole(data) => data.advance(cnt),
+            SplitData::Front(bytes) => bytes.advance(cnt),
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [io::IoSlice<'a>]) -> usize {
+        match self {
+            SplitData::Whole(data) => data.chunks_vectored(dst),
+            SplitData::Front(bytes) => bytes.chunks_vectored(dst),
+        }
+    }
+
+    fn copy_to_bytes(&mut self, len: usize) -> Bytes {
+        match self {
+            SplitData::Whole(data) => data.copy_to_bytes(len),
+            SplitData::Front(bytes) => bytes.copy_to_bytes(len),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +325,64 @@ mod tests {
             let _ = done_tx.send(());
         });
         assert!(done.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn split_end_hands_over_the_last_frame_in_two_and_keeps_the_length() {
+        use http_body_util::{BodyExt, Full, StreamBody};
+        fn split<B: Body>(body: B) -> SplitEnd<B> {
+            SplitEnd {
+                body,
+                split: true,
+                tail: None,
+            }
+        }
+        let mut body = split(Full::new(Bytes::from_static(b"hello")));
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let front = body
+            .frame()
+            .await
+            .and_then(Result::ok)
+            .and_then(|f| f.into_data().ok());
+        assert_eq!(
+            front.map(|mut d| d.copy_to_bytes(d.remaining())),
+            Some(Bytes::from_static(b"hell"))
+        );
+        assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(1));
+        let tail = body
+            .frame()
+            .await
+            .and_then(Result::ok)
+            .and_then(|f| f.into_data().ok());
+        assert_eq!(
+            tail.map(|mut d| d.copy_to_bytes(d.remaining())),
+            Some(Bytes::from_static(b"o"))
+        );
+        assert!(body.is_end_stream());
+        assert!(body.frame().await.is_none());
+        // One byte, frames before the last, and an unsplit body go as they are.
+        let chunks = [Bytes::from_static(b"ab"), Bytes::from_static(b"c")];
+        let stream = futures_util::stream::iter(
+            chunks.map(|chunk| Ok::<_, std::convert::Infallible>(Frame::data(chunk))),
+        );
+        let collected = split(StreamBody::new(stream))
+            .collect()
+            .await
+            .map(|c| c.to_bytes());
+        assert_eq!(collected.ok(), Some(Bytes::from_static(b"abc")));
+        let mut whole = SplitEnd {
+            body: Full::new(Bytes::from_static(b"hello")),
+            split: false,
+            tail: None,
+        };
+        let data = whole
+            .frame()
+            .await
+            .and_then(Result::ok)
+            .and_then(|f| f.into_data().ok());
+        assert_eq!(data.map(|d| d.remaining()), Some(5));
+        assert!(whole.is_end_stream());
     }
 
     #[tokio::test(start_paused = true)]
