@@ -31,7 +31,11 @@
 //! every cell and server in turn, so slow drift of the machine spreads over all of them.
 //!
 //! Reported per cell and server: requests per second (all rounds' responses over all
-//! rounds' time) and p99 latency, the mean of the rounds' p99s. The p99 comes from wrk's
+//! rounds' time), p99 latency, the mean of the rounds' p99s, and the server's CPU time
+//! (user and system, from `/proc`) per request. When the load generator, not the server,
+//! is the ceiling (wrk at 64 connections often is, on two cores), the rates of fast servers
+//! converge and the CPU per request still tells them apart; it is also steadier on a
+//! shared machine. The p99 comes from wrk's
 //! `--latency` distribution (not for the pipelined cell, where wrk's is unreliable), from
 //! h2load's per-request `--log-file`, or from the built-in generator's own samples (timed
 //! from the write of the request, or of its batch when pipelined).
@@ -66,7 +70,7 @@ mod load_support;
 
 use load_support::{
     exit_when_stdin_closes, load_average, measured_secs, parse_duration_us, parse_wrk, percentile,
-    pinned, round_lengths, run_bounded, runs, ChildGuard, Pinning, Sample,
+    pinned, process_cpu, round_lengths, run_bounded, runs, ChildGuard, Pinning, Sample,
 };
 
 /// HTTP/1.1 connections per cell.
@@ -292,6 +296,7 @@ async fn bind() -> TcpListener {
 /// A running server child; dropping it ends the child.
 struct ServerProcess {
     port: u16,
+    pid: u32,
     // Field order: the pipe closes before the guard kills, so the child may exit first.
     _stdin: Option<ChildStdin>,
     _child: ChildGuard,
@@ -305,6 +310,7 @@ impl ServerProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = ChildGuard(command.spawn().map_err(|e| format!("spawn: {e}"))?);
+        let pid = child.0.id();
         let stdin = child.0.stdin.take();
         let stdout = child.0.stdout.take().ok_or("no stdout pipe")?;
         let (tx, rx) = mpsc::channel();
@@ -322,6 +328,7 @@ impl ServerProcess {
             .ok_or_else(|| format!("expected `READY <port>`, got {line:?}"))?;
         Ok(ServerProcess {
             port,
+            pid,
             _stdin: stdin,
             _child: child,
         })
@@ -812,6 +819,8 @@ async fn read_more(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Res
 struct Tally {
     requests: u64,
     secs: f64,
+    /// The server's CPU time over the runs.
+    cpu: Duration,
     p99s: Vec<f64>,
     errors: u64,
 }
@@ -851,12 +860,15 @@ fn run_bench() {
             Err(error) => println!("  {:11} not started: {error}", peer.name()),
         }
     }
-    let port_of = |peer: Peer| -> Result<u16, String> {
+    let server_of = |peer: Peer| -> Result<(u16, u32), String> {
         let (_, server) = servers
             .iter()
             .find(|(p, _)| *p == peer)
             .expect("every peer");
-        server.as_ref().map(|s| s.port).map_err(Clone::clone)
+        server
+            .as_ref()
+            .map(|s| (s.port, s.pid))
+            .map_err(Clone::clone)
     };
 
     let generator = Generator {
@@ -864,8 +876,8 @@ fn run_bench() {
         dir: tempfile::tempdir().expect("temporary directory"),
     };
     let cells = selected_cells();
-    warm_up(&generator, &port_of);
-    let rows = measure(&generator, &cells, &rounds, &port_of);
+    warm_up(&generator, &server_of);
+    let rows = measure(&generator, &cells, &rounds, &server_of);
     drop(servers);
 
     print_table(&cells, &rows);
@@ -902,9 +914,11 @@ fn report_tools(tools: &Tools) {
 }
 
 /// One unmeasured second per server and protocol.
-fn warm_up(generator: &Generator, port_of: &dyn Fn(Peer) -> Result<u16, String>) {
+fn warm_up(generator: &Generator, server_of: &dyn Fn(Peer) -> Result<(u16, u32), String>) {
     for peer in Peer::ALL {
-        let Ok(port) = port_of(peer) else { continue };
+        let Ok((port, _)) = server_of(peer) else {
+            continue;
+        };
         for load in [Load::Http1 { pipeline: 1 }, Load::H2c] {
             if load == Load::H2c && !generator.tools.h2load {
                 continue;
@@ -922,7 +936,7 @@ fn measure(
     generator: &Generator,
     cells: &[Cell],
     rounds: &[u64],
-    port_of: &dyn Fn(Peer) -> Result<u16, String>,
+    server_of: &dyn Fn(Peer) -> Result<(u16, u32), String>,
 ) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     for (cell_index, cell) in cells.iter().enumerate() {
@@ -930,9 +944,10 @@ fn measure(
             let result = if cell.load == Load::H2c && !generator.tools.h2load {
                 Err("h2load not installed".into())
             } else {
-                port_of(peer).map(|_| Tally {
+                server_of(peer).map(|_| Tally {
                     requests: 0,
                     secs: 0.0,
+                    cpu: Duration::ZERO,
                     p99s: Vec::new(),
                     errors: 0,
                 })
@@ -954,11 +969,18 @@ fn measure(
                     .find(|row| row.cell == cell_index && row.peer == peer)
                     .expect("a row per cell and peer");
                 let Ok(tally) = &mut row.result else { continue };
-                let Ok(port) = port_of(peer) else { continue };
+                let Ok((port, pid)) = server_of(peer) else {
+                    continue;
+                };
+                let cpu_before = process_cpu(Some(pid));
                 let outcome = generator.run(cell.load, port, cell.path, secs);
+                let cpu = process_cpu(Some(pid)).saturating_sub(cpu_before);
                 print_run(cell, peer, &outcome);
                 match outcome {
-                    Ok(sample) => add(tally, sample),
+                    Ok(sample) => {
+                        add(tally, sample);
+                        tally.cpu += cpu;
+                    }
                     Err(error) => row.result = Err(error),
                 }
             }
@@ -1016,6 +1038,19 @@ fn rate(tally: &Tally) -> Option<f64> {
     (tally.secs > 0.0).then(|| tally.requests as f64 / tally.secs)
 }
 
+/// The server's CPU time per request, in µs; `None` without requests or without `/proc`.
+fn cpu_per_request(tally: &Tally) -> Option<f64> {
+    (tally.requests > 0 && !tally.cpu.is_zero())
+        .then(|| tally.cpu.as_secs_f64() * 1e6 / tally.requests as f64)
+}
+
+fn cpu_of(rows: &[Row], cell: usize, peer: Peer) -> Option<f64> {
+    rows.iter()
+        .find(|row| row.cell == cell && row.peer == peer)
+        .and_then(|row| row.result.as_ref().ok())
+        .and_then(cpu_per_request)
+}
+
 fn rate_of(rows: &[Row], cell: usize, peer: Peer) -> Option<f64> {
     rows.iter()
         .find(|row| row.cell == cell && row.peer == peer)
@@ -1037,7 +1072,10 @@ fn print_table(cells: &[Cell], rows: &[Row]) {
     for base in bases {
         let _ = write!(header, " {:>14}", format!("vs {}", base.name()));
     }
-    println!("{header} {:>7}", "errors");
+    println!(
+        "{header} {:>7} {:>9} {:>14}",
+        "errors", "cpu/req", "cpu vs hyper"
+    );
     for row in rows {
         let cell = &cells[row.cell];
         let mut line = format!("{:<22} {:<11}", cell.name, row.peer.name());
@@ -1053,6 +1091,14 @@ fn print_table(cells: &[Cell], rows: &[Row]) {
                     let _ = write!(line, " {text:>14}");
                 }
                 let _ = write!(line, " {:>7}", tally.errors);
+                let cpu = cpu_per_request(tally);
+                let cpu_text = cpu.map_or("-".into(), |us| format!("{us:.2}us"));
+                // hyper's CPU per request over this server's: above 1, this one spends less.
+                let cpu_ratio = cpu_of(rows, row.cell, Peer::Hyper)
+                    .zip(cpu)
+                    .filter(|(_, ours)| *ours > 0.0)
+                    .map_or("-".into(), |(base, ours)| format!("{:.2}", base / ours));
+                let _ = write!(line, " {cpu_text:>9} {cpu_ratio:>14}");
             }
             Err(error) => {
                 let _ = write!(line, " skipped: {error}");

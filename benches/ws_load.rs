@@ -45,6 +45,11 @@ use httpstack::ws::{self, Message, WebSocket};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite;
 
+#[path = "load_support/mod.rs"]
+mod load_support;
+
+use load_support::process_cpu;
+
 const DEFAULT_SECS: u64 = 3;
 const ROUNDS: u32 = 3;
 
@@ -366,26 +371,6 @@ async fn client_cell(
     }
 }
 
-/// The CPU time (user and system) this process has used so far, from `/proc/self/stat`
-/// (in clock ticks of 10 ms); zero where that is not readable.
-fn process_cpu() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // Fields after the command name, which ends with the last ')': state is the first,
-    // utime the 12th and stime the 13th (proc(5)).
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .map_or(Vec::new(), |(_, rest)| rest.split(' ').collect());
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
-}
-
 fn pin(core: usize) {
     if let Some(ids) = core_affinity::get_core_ids() {
         if let Some(id) = ids.get(core % ids.len().max(1)) {
@@ -470,9 +455,9 @@ fn main() {
                     } else {
                         (Stack::Tungstenite, raw)
                     };
-                    let cpu_before = process_cpu();
+                    let cpu_before = process_cpu(None);
                     let (m, b, t) = client_cell(stack, addr, cell, round).await;
-                    cpu[i] += process_cpu().saturating_sub(cpu_before);
+                    cpu[i] += process_cpu(None).saturating_sub(cpu_before);
                     totals[i].0 += m;
                     totals[i].1 += b;
                     totals[i].2 += t;

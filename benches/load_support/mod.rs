@@ -1,5 +1,6 @@
-//! What the load benchmarks (`server_load`, `files_load`) share: child processes pinned
-//! to a core and killed on drop, commands run with a time bound, and wrk's output parsed.
+//! What the load benchmarks (`server_load`, `files_load`, `ws_load`) share: child
+//! processes pinned to a core and killed on drop, commands run with a time bound, wrk's
+//! output parsed, and a process's CPU time.
 //! Each bench includes it with `#[path = "load_support/mod.rs"] mod load_support;`, so
 //! not every bench uses every item.
 #![allow(dead_code)]
@@ -218,4 +219,28 @@ pub fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The CPU time (user and system, all threads) a process has used so far: `None` for this
+/// process, else the child with that id. Zero where `/proc` cannot tell (not Linux).
+pub fn process_cpu(pid: Option<u32>) -> Duration {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".into(),
+        |pid| format!("/proc/{pid}/stat"),
+    );
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which ends with the last ')': state is the first,
+    // utime the 12th and stime the 13th, in clock ticks of 10 ms (proc(5)).
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map_or(Vec::new(), |(_, rest)| rest.split(' ').collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
