@@ -483,42 +483,58 @@ async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
 }
 
 #[tokio::test]
-async fn write_timeout_resets_an_h2_stream_whose_one_piece_body_the_client_stops_reading() {
-    // A body in one piece, past the client's 2 MiB stream window: hyper hands h2 all of
-    // it as the stream's last frame, and h2 sends what the window allows. The stream is
-    // still bounded: its body lives (and is dropped) with the stream's task, which waits
-    // for that frame to go out. (`map_frame` drops the size hint: the bodies read back
-    // whole are plain, to check their `Content-Length` too.)
+async fn write_timeout_resets_an_h2_stream_whose_last_chunk_the_client_stops_reading() {
+    // A body in one piece (`/whole`), or in one piece and trailers (`/trailers`), past
+    // the client's 2 MiB stream window: hyper hands h2 the piece as the stream's last
+    // data, and h2 sends what the window allows. The stream is still bounded: its body
+    // lives (and is dropped) with the stream's task, which waits for that data to go out.
+    // (`map_frame` drops the size hint: the bodies read back whole are plain, to check
+    // their `Content-Length` too.)
     let (dropped_tx, mut dropped) = mpsc::channel(1);
     let server = Server::bind("127.0.0.1:0")
         .write_timeout(SHORT)
         .serve(handler_fn(move |req: Request<Incoming>| {
             let dropped = SignalOnDrop(dropped_tx.clone());
             async move {
-                let body = match req.uri().path() {
-                    "/small" => return Response::new(Body::from("xx")),
-                    "/big" => return Response::new(Body::from(vec![b'x'; 4 << 20])),
-                    _ => Full::new(Bytes::from(vec![b'x'; 4 << 20])),
-                };
-                Response::new(Body::wrap(body.map_frame(move |frame| {
+                let piece = Bytes::from(vec![b'x'; 4 << 20]);
+                let signal = move |frame| {
                     let _ = &dropped;
                     frame
-                })))
+                };
+                Response::new(match req.uri().path() {
+                    "/small" => Body::from("xx"),
+                    "/big" => Body::from(piece),
+                    "/trailers" => {
+                        let trailers = [("x-checksum", "abc")].into_iter().map(|(k, v)| {
+                            (
+                                http::HeaderName::from_static(k),
+                                http::HeaderValue::from_static(v),
+                            )
+                        });
+                        let frames = [Frame::data(piece), Frame::trailers(trailers.collect())];
+                        let frames = futures_util::stream::iter(frames.map(Ok::<_, Infallible>));
+                        Body::wrap(StreamBody::new(frames).map_frame(signal))
+                    }
+                    _ => Body::wrap(Full::new(piece).map_frame(signal)),
+                })
             }
         }))
         .await
         .expect("serve");
+    for path in ["/whole", "/trailers"] {
+        let mut stalled = h2c(server.local_addr()).await;
+        let response = within(path, stalled.send_request(h2_get(path)))
+            .await
+            .expect("response head");
+        assert_eq!(response.status(), StatusCode::OK);
+        // Without the bound, the body is dropped at once and reading it completes.
+        let signal = within("the stalled body is dropped", dropped.recv()).await;
+        assert!(signal.is_some());
+        let read = within("read the reset stream", response.into_body().collect()).await;
+        assert!(read.is_err(), "{path}: the stream was reset, not ended");
+    }
+    // The server lives on; bodies the client reads arrive whole, at their length.
     let mut sender = h2c(server.local_addr()).await;
-    let response = within("h2 /whole", sender.send_request(h2_get("/whole")))
-        .await
-        .expect("response head");
-    assert_eq!(response.status(), StatusCode::OK);
-    // Without the bound, the body is dropped at once and reading it completes.
-    let signal = within("the stalled body is dropped", dropped.recv()).await;
-    assert!(signal.is_some());
-    let read = within("read the reset stream", response.into_body().collect()).await;
-    assert!(read.is_err(), "the stream was reset, not ended");
-    // The connection lives on; bodies the client reads arrive whole, at their length.
     for (path, size) in [("/small", 2), ("/big", 4 << 20)] {
         let response = within(path, sender.send_request(h2_get(path)))
             .await

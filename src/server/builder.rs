@@ -195,11 +195,11 @@ impl<A> ServerBuilder<A> {
     /// HTTP/1: past it the connection is dropped — whether the handler is slow or the
     /// client does not read. HTTP/2: the stream is reset (`CANCEL`) if by then its
     /// handler has not answered, its body is still running, or the client's flow control
-    /// still holds back any of it; the connection's other streams go on. (So that hyper
-    /// waits for a body's last chunk inside the bound, the chunk's last byte goes in a
-    /// `DATA` frame of its own: 10 bytes more per response. Not so for the last chunk
-    /// before trailers, which hyper does not wait for: that one the client's window can
-    /// hold back unbounded.)
+    /// still holds back any of it; the connection's other streams go on. To keep a
+    /// body's last chunk inside that bound, the server sends the chunk's last byte in a
+    /// `DATA` frame of its own (10 bytes more per response). The exception is a last
+    /// chunk whose trailers are not ready with it: that one the client's flow control can
+    /// hold back with no bound.
     ///
     /// Default: none (HTTP.jl `write_timeout_ns=0`).
     pub fn write_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {

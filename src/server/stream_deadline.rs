@@ -152,11 +152,7 @@ where
         let this = self.project();
         let split = *this.split;
         let response = ready!(this.inner.poll(cx))?;
-        Poll::Ready(Ok(response.map(|body| SplitEnd {
-            body,
-            split,
-            tail: None,
-        })))
+        Poll::Ready(Ok(response.map(|body| SplitEnd::new(body, split))))
     }
 }
 
@@ -164,17 +160,37 @@ pin_project! {
     /// An HTTP/2 response body whose last data frame, with `split`, goes to hyper in two:
     /// all but its last byte, then that byte. hyper waits for the client's flow control
     /// to take in what it sent a stream before it sends more, but not after the frame it
-    /// sends as the last; and the stream's task ends with that frame, so nothing would
-    /// bound how long the client keeps the rest of it waiting. Split, that wait is inside
-    /// the task, which [`StreamExecutor`] bounds. The cost: one `DATA` frame (10 bytes)
-    /// more per response. (A last data frame followed by trailers is not known to be the
-    /// last in time to split it; hyper does not wait for it either.)
+    /// sends as the last (the last data, or the data before the trailers); and the
+    /// stream's task ends with that frame, so nothing would bound how long the client
+    /// keeps the rest of it waiting. Split, that wait is inside the task, which
+    /// [`StreamExecutor`] bounds. The cost: one `DATA` frame (10 bytes) more per response;
+    /// the split copies nothing when the data is `Bytes`.
+    ///
+    /// A data frame is known to be the last when the body says it has ended, or when the
+    /// next frame, polled at once, is the trailers or the end. A body whose trailers are
+    /// not ready with its last data (they come later) has that data sent whole, unbounded.
     pub(crate) struct SplitEnd<B: Body> {
         #[pin]
         body: B,
         split: bool,
-        // The last byte of the last data frame, to hand over next.
+        // Taken from `body` and not handed over yet, in this order: the last byte of a
+        // split frame, and a frame polled ahead.
         tail: Option<B::Data>,
+        ahead: Option<Result<Frame<B::Data>, B::Error>>,
+        // `body` returned its end while polled ahead.
+        ended: bool,
+    }
+}
+
+impl<B: Body> SplitEnd<B> {
+    pub(crate) fn new(body: B, split: bool) -> Self {
+        SplitEnd {
+            body,
+            split,
+            tail: None,
+            ahead: None,
+            ended: false,
+        }
     }
 }
 
@@ -198,39 +214,69 @@ impl<B: Body> Body for SplitEnd<B> {
         if let Some(tail) = this.tail.take() {
             return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(tail)))));
         }
-        let frame = match ready!(this.body.as_mut().poll_frame(cx)) {
-            Some(Ok(frame)) => frame,
-            Some(Err(err)) => return Poll::Ready(Some(Err(err))),
-            None => return Poll::Ready(None),
+        let frame = match this.ahead.take() {
+            Some(frame) => frame,
+            None if *this.ended => return Poll::Ready(None),
+            None => match ready!(this.body.as_mut().poll_frame(cx)) {
+                Some(frame) => frame,
+                None => {
+                    *this.ended = true;
+                    return Poll::Ready(None);
+                }
+            },
         };
-        if !(*this.split && this.body.is_end_stream()) {
+        let frame = frame?;
+        if !*this.split {
             return Poll::Ready(Some(Ok(frame.map_data(SplitData::Whole))));
         }
-        let frame = match frame.into_data() {
-            Ok(mut data) if data.remaining() > 1 => {
-                let front = data.copy_to_bytes(data.remaining() - 1);
-                *this.tail = Some(data);
-                Frame::data(SplitData::Front(front))
-            }
-            Ok(data) => Frame::data(SplitData::Whole(data)),
-            Err(frame) => frame.map_data(SplitData::Whole),
+        let mut data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => return Poll::Ready(Some(Ok(frame.map_data(SplitData::Whole)))),
         };
-        Poll::Ready(Some(Ok(frame)))
+        let last = *this.ended
+            || this.body.is_end_stream()
+            || match this.body.as_mut().poll_frame(cx) {
+                Poll::Ready(None) => {
+                    *this.ended = true;
+                    true
+                }
+                Poll::Ready(Some(next)) => {
+                    let trailers = matches!(&next, Ok(frame) if frame.is_trailers());
+                    *this.ahead = Some(next);
+                    trailers
+                }
+                Poll::Pending => false,
+            };
+        if !last || data.remaining() <= 1 {
+            return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(data)))));
+        }
+        let front = data.copy_to_bytes(data.remaining() - 1);
+        *this.tail = Some(data);
+        Poll::Ready(Some(Ok(Frame::data(SplitData::Front(front)))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.tail.is_none() && self.body.is_end_stream()
+        self.tail.is_none() && self.ahead.is_none() && (self.ended || self.body.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
-        let mut hint = self.body.size_hint();
-        if let Some(tail) = &self.tail {
-            let tail = tail.remaining() as u64;
+        let mut hint = if self.ended {
+            SizeHint::with_exact(0)
+        } else {
+            self.body.size_hint()
+        };
+        let held = self.tail.as_ref().map_or(0, Buf::remaining)
+            + match &self.ahead {
+                Some(Ok(frame)) => frame.data_ref().map_or(0, Buf::remaining),
+                _ => 0,
+            };
+        if held > 0 {
+            let held = held as u64;
             // The upper bound first: a lower one above it panics.
             if let Some(upper) = hint.upper() {
-                hint.set_upper(upper.saturating_add(tail));
+                hint.set_upper(upper.saturating_add(held));
             }
-            hint.set_lower(hint.lower().saturating_add(tail));
+            hint.set_lower(hint.lower().saturating_add(held));
         }
         hint
     }
@@ -327,62 +373,69 @@ mod tests {
         assert!(done.await.is_ok());
     }
 
+    /// The frames `body` hands over: data as bytes, trailers as `None`.
+    async fn frames<B: Body<Data = SplitData<D>> + Unpin, D: Buf>(
+        mut body: B,
+    ) -> Vec<Option<Bytes>> {
+        use http_body_util::BodyExt;
+        let mut frames = Vec::new();
+        while let Some(Ok(frame)) = body.frame().await {
+            frames.push(
+                frame
+                    .into_data()
+                    .ok()
+                    .map(|mut data| data.copy_to_bytes(data.remaining())),
+            );
+        }
+        frames
+    }
+
+    fn stream_of(
+        frames: Vec<Frame<Bytes>>,
+    ) -> impl Body<Data = Bytes, Error = std::convert::Infallible> {
+        let frames = frames.into_iter().map(Ok);
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+    }
+
     #[tokio::test]
     async fn split_end_hands_over_the_last_frame_in_two_and_keeps_the_length() {
-        use http_body_util::{BodyExt, Full, StreamBody};
-        fn split<B: Body>(body: B) -> SplitEnd<B> {
-            SplitEnd {
-                body,
-                split: true,
-                tail: None,
-            }
-        }
-        let mut body = split(Full::new(Bytes::from_static(b"hello")));
+        use http_body_util::{BodyExt, Full};
+        let bytes = Bytes::from_static;
+        let mut body = SplitEnd::new(Full::new(bytes(b"hello")), true);
         assert_eq!(body.size_hint().exact(), Some(5));
-        let front = body
-            .frame()
-            .await
-            .and_then(Result::ok)
-            .and_then(|f| f.into_data().ok());
-        assert_eq!(
-            front.map(|mut d| d.copy_to_bytes(d.remaining())),
-            Some(Bytes::from_static(b"hell"))
-        );
+        let front = body.frame().await.and_then(Result::ok);
+        assert_eq!(front.map(|f| f.is_data()), Some(true));
         assert!(!body.is_end_stream());
-        assert_eq!(body.size_hint().exact(), Some(1));
-        let tail = body
-            .frame()
-            .await
-            .and_then(Result::ok)
-            .and_then(|f| f.into_data().ok());
         assert_eq!(
-            tail.map(|mut d| d.copy_to_bytes(d.remaining())),
-            Some(Bytes::from_static(b"o"))
+            body.size_hint().exact(),
+            Some(1),
+            "the tail is still to come"
         );
-        assert!(body.is_end_stream());
-        assert!(body.frame().await.is_none());
-        // One byte, frames before the last, and an unsplit body go as they are.
-        let chunks = [Bytes::from_static(b"ab"), Bytes::from_static(b"c")];
-        let stream = futures_util::stream::iter(
-            chunks.map(|chunk| Ok::<_, std::convert::Infallible>(Frame::data(chunk))),
-        );
-        let collected = split(StreamBody::new(stream))
-            .collect()
-            .await
-            .map(|c| c.to_bytes());
-        assert_eq!(collected.ok(), Some(Bytes::from_static(b"abc")));
-        let mut whole = SplitEnd {
-            body: Full::new(Bytes::from_static(b"hello")),
-            split: false,
-            tail: None,
-        };
-        let data = whole
-            .frame()
-            .await
-            .and_then(Result::ok)
-            .and_then(|f| f.into_data().ok());
-        assert_eq!(data.map(|d| d.remaining()), Some(5));
-        assert!(whole.is_end_stream());
+        assert_eq!(frames(body).await, [Some(bytes(b"o"))]);
+        // The last data before trailers, or before an end the body did not announce.
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-checksum", http::HeaderValue::from_static("abc"));
+        let body = stream_of(vec![
+            Frame::data(bytes(b"ab")),
+            Frame::data(bytes(b"cd")),
+            Frame::trailers(trailers),
+        ]);
+        let expected = [
+            Some(bytes(b"ab")),
+            Some(bytes(b"c")),
+            Some(bytes(b"d")),
+            None,
+        ];
+        assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
+        let body = stream_of(vec![Frame::data(bytes(b"ab")), Frame::data(bytes(b"cd"))]);
+        let expected = [Some(bytes(b"ab")), Some(bytes(b"c")), Some(bytes(b"d"))];
+        assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
+        // A last frame of one byte, and a body that is not split, go as they are.
+        let body = stream_of(vec![Frame::data(bytes(b"ab")), Frame::data(bytes(b"c"))]);
+        let expected = [Some(bytes(b"ab")), Some(bytes(b"c"))];
+        assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
+        let whole = SplitEnd::new(Full::new(bytes(b"hello")), false);
+        assert_eq!(frames(whole).await, [Some(bytes(b"hello"))]);
     }
 
     #[tokio::test(start_paused = true)]
