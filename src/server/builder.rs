@@ -196,10 +196,10 @@ impl<A> ServerBuilder<A> {
     /// client does not read. HTTP/2: the stream is reset (`CANCEL`) if by then its
     /// handler has not answered, its body is still running, or the client's flow control
     /// still holds back any of it; the connection's other streams go on. To keep a
-    /// body's last chunk inside that bound, the server sends the chunk's last byte in a
-    /// `DATA` frame of its own (10 bytes more per response). The exception is a last
-    /// chunk whose trailers are not ready with it: that one the client's flow control can
-    /// hold back with no bound.
+    /// body's last chunk inside that bound too, the server sends the last byte of a last
+    /// chunk over 16 KiB in a `DATA` frame of its own. What the client's flow control
+    /// holds back of a smaller last chunk, or of one whose trailers are not ready with it,
+    /// waits with no bound.
     ///
     /// Default: none (HTTP.jl `write_timeout_ns=0`).
     pub fn write_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {

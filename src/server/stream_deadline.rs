@@ -17,8 +17,11 @@
 //!
 //! hyper ends a stream's task once it has handed h2 the body's last frame, whatever of it
 //! the client's window still holds back; so with a deadline armed, the response body
-//! hands over its last frame in two (see [`SplitEnd`]), and the task waits for the client
-//! to take in the first part before it ends.
+//! hands over a large last frame in two (see [`SplitEnd`]), and the task waits for the
+//! client to take in the first part before it ends.
+//!
+//! Cost, by callgrind (h2load, 16 × 10 streams, a 19-byte body): 27,907 instructions per
+//! request without `write_timeout`, 28,578 with it (the deadline's timer).
 
 use std::cell::Cell;
 use std::fmt;
@@ -156,6 +159,10 @@ where
     }
 }
 
+/// The largest last data frame [`SplitEnd`] hands over whole: one `DATA` frame at h2's
+/// default `SETTINGS_MAX_FRAME_SIZE`.
+const SPLIT_ABOVE: usize = 16 * 1024;
+
 pin_project! {
     /// An HTTP/2 response body whose last data frame, with `split`, goes to hyper in two:
     /// all but its last byte, then that byte. hyper waits for the client's flow control
@@ -163,8 +170,10 @@ pin_project! {
     /// sends as the last (the last data, or the data before the trailers); and the
     /// stream's task ends with that frame, so nothing would bound how long the client
     /// keeps the rest of it waiting. Split, that wait is inside the task, which
-    /// [`StreamExecutor`] bounds. The cost: one `DATA` frame (10 bytes) more per response;
-    /// the split copies nothing when the data is `Bytes`.
+    /// [`StreamExecutor`] bounds. The split copies nothing when the data is `Bytes`, but
+    /// the extra `DATA` frame costs h2 about 3,000 instructions (11 % of a small response,
+    /// by callgrind), so a last frame of up to [`SPLIT_ABOVE`] bytes goes whole: of that,
+    /// what the client's window holds back waits unbounded.
     ///
     /// A data frame is known to be the last when the body says it has ended, or when the
     /// next frame, polled at once, is the trailers or the end. A body whose trailers are
@@ -233,6 +242,10 @@ impl<B: Body> Body for SplitEnd<B> {
             Ok(data) => data,
             Err(frame) => return Poll::Ready(Some(Ok(frame.map_data(SplitData::Whole)))),
         };
+        // Small enough for what the client's window holds back of it not to matter: as is.
+        if data.remaining() <= SPLIT_ABOVE {
+            return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(data)))));
+        }
         let last = *this.ended
             || this.body.is_end_stream()
             || match this.body.as_mut().poll_frame(cx) {
@@ -247,7 +260,7 @@ impl<B: Body> Body for SplitEnd<B> {
                 }
                 Poll::Pending => false,
             };
-        if !last || data.remaining() <= 1 {
+        if !last {
             return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(data)))));
         }
         let front = data.copy_to_bytes(data.remaining() - 1);
@@ -373,19 +386,14 @@ mod tests {
         assert!(done.await.is_ok());
     }
 
-    /// The frames `body` hands over: data as bytes, trailers as `None`.
+    /// The frames `body` hands over: data as its length, trailers as `None`.
     async fn frames<B: Body<Data = SplitData<D>> + Unpin, D: Buf>(
         mut body: B,
-    ) -> Vec<Option<Bytes>> {
+    ) -> Vec<Option<usize>> {
         use http_body_util::BodyExt;
         let mut frames = Vec::new();
         while let Some(Ok(frame)) = body.frame().await {
-            frames.push(
-                frame
-                    .into_data()
-                    .ok()
-                    .map(|mut data| data.copy_to_bytes(data.remaining())),
-            );
+            frames.push(frame.into_data().ok().map(|data| data.remaining()));
         }
         frames
     }
@@ -398,44 +406,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn split_end_hands_over_the_last_frame_in_two_and_keeps_the_length() {
+    async fn split_end_hands_over_a_large_last_frame_in_two_and_keeps_the_length() {
         use http_body_util::{BodyExt, Full};
-        let bytes = Bytes::from_static;
-        let mut body = SplitEnd::new(Full::new(bytes(b"hello")), true);
-        assert_eq!(body.size_hint().exact(), Some(5));
+        const BIG: usize = SPLIT_ABOVE + 10;
+        let piece = |len: usize| Frame::data(Bytes::from(vec![b'x'; len]));
+        let mut body = SplitEnd::new(Full::new(Bytes::from(vec![b'x'; BIG])), true);
+        assert_eq!(body.size_hint().exact(), Some(BIG as u64));
         let front = body.frame().await.and_then(Result::ok);
-        assert_eq!(front.map(|f| f.is_data()), Some(true));
+        assert_eq!(
+            front
+                .and_then(|f| f.into_data().ok())
+                .map(|d| d.remaining()),
+            Some(BIG - 1)
+        );
         assert!(!body.is_end_stream());
         assert_eq!(
             body.size_hint().exact(),
             Some(1),
             "the tail is still to come"
         );
-        assert_eq!(frames(body).await, [Some(bytes(b"o"))]);
+        assert_eq!(frames(body).await, [Some(1)]);
         // The last data before trailers, or before an end the body did not announce.
         let mut trailers = http::HeaderMap::new();
         trailers.insert("x-checksum", http::HeaderValue::from_static("abc"));
-        let body = stream_of(vec![
-            Frame::data(bytes(b"ab")),
-            Frame::data(bytes(b"cd")),
-            Frame::trailers(trailers),
-        ]);
-        let expected = [
-            Some(bytes(b"ab")),
-            Some(bytes(b"c")),
-            Some(bytes(b"d")),
-            None,
-        ];
+        let body = stream_of(vec![piece(BIG), piece(BIG), Frame::trailers(trailers)]);
+        let expected = [Some(BIG), Some(BIG - 1), Some(1), None];
         assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
-        let body = stream_of(vec![Frame::data(bytes(b"ab")), Frame::data(bytes(b"cd"))]);
-        let expected = [Some(bytes(b"ab")), Some(bytes(b"c")), Some(bytes(b"d"))];
+        let body = stream_of(vec![piece(BIG), piece(BIG)]);
+        let expected = [Some(BIG), Some(BIG - 1), Some(1)];
         assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
-        // A last frame of one byte, and a body that is not split, go as they are.
-        let body = stream_of(vec![Frame::data(bytes(b"ab")), Frame::data(bytes(b"c"))]);
-        let expected = [Some(bytes(b"ab")), Some(bytes(b"c"))];
+        // A small last frame, and a body that is not split, go as they are.
+        let body = stream_of(vec![piece(BIG), piece(SPLIT_ABOVE)]);
+        let expected = [Some(BIG), Some(SPLIT_ABOVE)];
         assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
-        let whole = SplitEnd::new(Full::new(bytes(b"hello")), false);
-        assert_eq!(frames(whole).await, [Some(bytes(b"hello"))]);
+        let whole = SplitEnd::new(Full::new(Bytes::from(vec![b'x'; BIG])), false);
+        assert_eq!(frames(whole).await, [Some(BIG)]);
     }
 
     #[tokio::test(start_paused = true)]
