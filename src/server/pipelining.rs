@@ -6,9 +6,14 @@
 //! holds a response back while another request head is known to be waiting, up to
 //! [`HOLD_MAX`] bytes, and writes what it holds with the next response:
 //!
-//! - the heads read are counted here from the bytes read (a blank line ends a head; a
-//!   body that holds one only makes a response wait for the next poll), the requests
-//!   started are counted by the connection's service;
+//! - the connection's service counts the requests started. hyper reads only once no
+//!   complete request head is left unstarted in its buffer, so after each read the heads
+//!   waiting are the blank lines in the bytes just read (a blank line ends a head; one in
+//!   a body only makes a response wait for the next poll);
+//! - those bytes are scanned only once the connection has pipelined: once a request
+//!   started with no read since the one before (it was read with that one). A connection
+//!   that never pipelines costs a counter per read; the first batch of one that does is
+//!   not held;
 //! - a held response is written when hyper flushes again without having written
 //!   anything since (its next request is not answered at once), when the hold would
 //!   pass [`HOLD_MAX`], and on shutdown. hyper writes only when it flushes, and flushes
@@ -33,11 +38,19 @@ use tokio::io::AsyncWrite;
 /// The most response bytes held back per connection.
 pub(crate) const HOLD_MAX: usize = 64 * 1024;
 
-/// What the connection's service tells its IO: requests started, and whether holding
-/// is over (an upgrade or CONNECT was asked for).
+/// What the connection's service and its IO tell each other: reads and requests
+/// started, whether the connection has pipelined, and whether holding is over (an upgrade
+/// or CONNECT was asked for). (Atomics only for `Sync`: both sides run in the connection's
+/// task.)
 #[derive(Debug, Default)]
 pub(crate) struct PipelineCounters {
     started: AtomicU64,
+    /// Reads that returned bytes.
+    reads: AtomicU64,
+    /// `reads` when the last request started.
+    reads_at_start: AtomicU64,
+    /// A request was read together with the one before: scan reads for heads.
+    pipelined: AtomicBool,
     off: AtomicBool,
     /// hyper's last flush left bytes held: the connection must be polled again.
     flush_wanted: AtomicBool,
@@ -49,6 +62,10 @@ impl PipelineCounters {
         if upgrade {
             self.off.store(true, Ordering::Relaxed);
         }
+        let reads = self.reads.load(Ordering::Relaxed);
+        if self.reads_at_start.swap(reads, Ordering::Relaxed) == reads {
+            self.pipelined.store(true, Ordering::Relaxed);
+        }
         self.started.fetch_add(1, Ordering::Release);
     }
 }
@@ -57,6 +74,7 @@ impl PipelineCounters {
 #[derive(Debug)]
 pub(crate) struct Pipelining {
     counters: Arc<PipelineCounters>,
+    /// The requests started plus the heads waiting, as of the last scanned read.
     heads: u64,
     /// The last two bytes read, for a blank line split across reads.
     last: [u8; 2],
@@ -79,12 +97,27 @@ impl Pipelining {
         }
     }
 
-    /// Counts the request heads that `bytes`, just read, complete: the blank lines, each
-    /// found at its `\n` — eight bytes at a time, for every `\n` of a word at once.
+    /// After a read of `bytes`: once the connection has pipelined, the heads they hold.
     pub(crate) fn read(&mut self, bytes: &[u8]) {
         let Some(last) = bytes.len().checked_sub(1) else {
             return;
         };
+        let counters = &self.counters;
+        let reads = counters.reads.load(Ordering::Relaxed);
+        counters.reads.store(reads + 1, Ordering::Relaxed);
+        if counters.pipelined.load(Ordering::Relaxed) {
+            let waiting = self.count_heads(bytes);
+            self.heads = counters.started.load(Ordering::Acquire) + waiting;
+        }
+        self.last = match last {
+            0 => [self.last[1], bytes[0]],
+            _ => [bytes[last - 1], bytes[last]],
+        };
+    }
+
+    /// The request heads that `bytes`, just read, complete: the blank lines, each found
+    /// at its `\n` — eight bytes at a time, for every `\n` of a word at once.
+    fn count_heads(&self, bytes: &[u8]) -> u64 {
         // The byte `back` before `bytes[i]`, from the previous reads at the start.
         let before = |i: usize, back: usize| match i.checked_sub(back) {
             Some(j) => bytes[j],
@@ -114,8 +147,7 @@ impl Pipelining {
                 heads += 1;
             }
         }
-        self.last = [before(last, 1), bytes[last]];
-        self.heads += heads;
+        heads
     }
 
     /// Whether a complete request head is read and not yet handed to the service.
@@ -234,44 +266,90 @@ fn newlines(word: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    /// A connection's IO that has pipelined already, and its counters.
+    fn pipelined() -> (Pipelining, Arc<PipelineCounters>) {
+        let counters = Arc::new(PipelineCounters::default());
+        counters.pipelined.store(true, Ordering::Relaxed);
+        (Pipelining::new(counters.clone()), counters)
+    }
+
+    /// The heads waiting after each read of `reads` (no request is started between).
+    fn heads_per_read(p: &mut Pipelining, reads: &[&[u8]]) -> u64 {
+        reads
+            .iter()
+            .map(|bytes| {
+                p.read(bytes);
+                p.heads - p.counters.started.load(Ordering::Acquire)
+            })
+            .sum()
+    }
+
     #[test]
     fn counts_heads_across_reads_and_line_endings() {
-        let counters = Arc::new(PipelineCounters::default());
-        let mut p = Pipelining::new(counters.clone());
+        let (mut p, counters) = pipelined();
         p.read(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n\r");
         assert_eq!(p.heads, 1);
+        // hyper reads again once the head it has is started.
+        counters.request_started(false);
         p.read(b"\n");
         assert_eq!(p.heads, 2);
-        p.read(b"GET / HTTP/1.1\nHost: a\n\n");
-        assert_eq!(p.heads, 3);
-        // Split everywhere: the count does not depend on how the bytes arrive.
-        let stream: &[u8] = b"GET /a HTTP/1.1\r\nHost: example.com\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
-        for split in 0..stream.len() {
-            let mut q = Pipelining::new(counters.clone());
-            q.read(&stream[..split]);
-            q.read(&stream[split..]);
-            assert_eq!(q.heads, 2, "split at {split}");
-        }
-        // A `\v` right after a `\n` is not a line end.
-        let mut v = Pipelining::new(counters.clone());
-        v.read(b"GET / HTTP/1.1\r\nX: a\n\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\r\n\r\n");
-        assert_eq!(v.heads, 1);
-        let mut q = Pipelining::new(counters.clone());
-        for byte in stream {
-            q.read(std::slice::from_ref(byte));
-        }
-        assert_eq!(q.heads, 2, "byte by byte");
+        counters.request_started(false);
+        p.read(b"GET / HTTP/1.1\nHost: a\n\nGET / HTTP/1.1\n\n");
+        assert_eq!(p.heads, 4);
         counters.request_started(false);
         assert!(p.next_is_waiting());
         counters.request_started(false);
+        assert!(!p.next_is_waiting());
+        // Split everywhere: the count does not depend on how the bytes arrive.
+        let stream: &[u8] = b"GET /a HTTP/1.1\r\nHost: example.com\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        for split in 0..stream.len() {
+            let (mut q, _) = pipelined();
+            let heads = heads_per_read(&mut q, &[&stream[..split], &stream[split..]]);
+            assert_eq!(heads, 2, "split at {split}");
+        }
+        let (mut q, _) = pipelined();
+        let bytes: Vec<&[u8]> = stream.iter().map(std::slice::from_ref).collect();
+        assert_eq!(heads_per_read(&mut q, &bytes), 2, "byte by byte");
+        // A `\v` right after a `\n` is not a line end.
+        let (mut v, _) = pipelined();
+        v.read(b"GET / HTTP/1.1\r\nX: a\n\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\r\n\r\n");
+        assert_eq!(v.heads, 1);
+    }
+
+    #[test]
+    fn reads_are_scanned_once_two_requests_came_in_one_read() {
+        let counters = Arc::new(PipelineCounters::default());
+        let mut p = Pipelining::new(counters.clone());
+        p.read(b"GET / HTTP/1.1\r\n\r\n");
+        counters.request_started(false);
+        p.read(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        counters.request_started(false);
+        assert!(
+            !p.next_is_waiting(),
+            "one request per read so far: not scanned"
+        );
+        // The second request of that read starts with no read in between.
+        counters.request_started(false);
+        p.read(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        counters.request_started(false);
+        assert!(p.next_is_waiting(), "pipelined: the next head is seen");
         counters.request_started(false);
         assert!(!p.next_is_waiting());
+        // A blank line in a body makes one response wait, not every one after it.
+        p.read(b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n\r\n\r\n");
+        counters.request_started(false);
+        assert!(
+            p.next_is_waiting(),
+            "the body's blank line looks like a head"
+        );
+        p.read(b"GET / HTTP/1.1\r\n\r\n");
+        counters.request_started(false);
+        assert!(!p.next_is_waiting(), "counted afresh at the next read");
     }
 
     #[test]
     fn holds_only_while_a_head_waits_and_up_to_the_cap() {
-        let counters = Arc::new(PipelineCounters::default());
-        let mut p = Pipelining::new(counters.clone());
+        let (mut p, counters) = pipelined();
         assert!(!p.hold(10), "nothing waits");
         p.read(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
         counters.request_started(false);
