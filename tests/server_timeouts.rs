@@ -442,52 +442,12 @@ impl Drop for SignalOnDrop {
 
 #[tokio::test]
 async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
-    // An endless body the client never reads: once the stream's flow-control window is
-    // full, hyper waits for a WINDOW_UPDATE and no longer polls the body, so only the
-    // stream's own deadline can end it.
-    let (dropped_tx, mut dropped) = mpsc::channel(1);
-    let server = Server::bind("127.0.0.1:0")
-        .write_timeout(SHORT)
-        .serve(handler_fn(move |req: Request<Incoming>| {
-            let dropped = SignalOnDrop(dropped_tx.clone());
-            async move {
-                if req.uri().path() != "/endless" {
-                    return Response::new(Body::from("ok"));
-                }
-                Response::new(Body::from_stream(futures_util::stream::repeat_with(
-                    move || {
-                        let _ = &dropped;
-                        Ok::<_, Infallible>(Bytes::from_static(&[b'x'; 64 * 1024]))
-                    },
-                )))
-            }
-        }))
-        .await
-        .expect("serve");
-    let mut sender = h2c(server.local_addr()).await;
-    let response = within("h2 /endless", sender.send_request(h2_get("/endless")))
-        .await
-        .expect("response head");
-    assert_eq!(response.status(), StatusCode::OK);
-    // Dropped with its stream, at the deadline.
-    let signal = within("the stalled body is dropped", dropped.recv()).await;
-    assert!(signal.is_some());
-    let read = within("read the reset stream", response.into_body().collect()).await;
-    assert!(read.is_err(), "the stream was reset, not ended");
-    // The connection lives on.
-    let response = within("h2 /", sender.send_request(h2_get("/")))
-        .await
-        .expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    within("close", server.close()).await;
-}
-
-#[tokio::test]
-async fn write_timeout_resets_an_h2_stream_whose_last_chunk_the_client_stops_reading() {
-    // A body in one piece (`/whole`), or in one piece and trailers (`/trailers`), past
-    // the client's 2 MiB stream window: hyper hands h2 the piece as the stream's last
-    // data, and h2 sends what the window allows. The stream is still bounded: its body
-    // lives (and is dropped) with the stream's task, which waits for that data to go out.
+    // Bodies the client never reads, past its 2 MiB stream window. `/endless` streams for
+    // ever: once the window is full, hyper waits for a WINDOW_UPDATE and no longer polls
+    // the body, so only the stream's own deadline can end it. `/whole` is one piece, and
+    // `/trailers` one piece and trailers: hyper hands h2 the piece as the stream's last
+    // data, and h2 sends what the window allows; the stream is still bounded, as its task
+    // waits for that data to go out. Each body is dropped with its stream's task.
     // (`map_frame` drops the size hint: the bodies read back whole are plain, to check
     // their `Content-Length` too.)
     let (dropped_tx, mut dropped) = mpsc::channel(1);
@@ -515,19 +475,26 @@ async fn write_timeout_resets_an_h2_stream_whose_last_chunk_the_client_stops_rea
                         let frames = futures_util::stream::iter(frames.map(Ok::<_, Infallible>));
                         Body::wrap(StreamBody::new(frames).map_frame(signal))
                     }
+                    "/endless" => {
+                        let chunks = futures_util::stream::repeat_with(|| {
+                            Ok::<_, Infallible>(Frame::data(Bytes::from_static(&[b'x'; 64 * 1024])))
+                        });
+                        Body::wrap(StreamBody::new(chunks).map_frame(signal))
+                    }
                     _ => Body::wrap(Full::new(piece).map_frame(signal)),
                 })
             }
         }))
         .await
         .expect("serve");
-    for path in ["/whole", "/trailers"] {
+    for path in ["/endless", "/whole", "/trailers"] {
         let mut stalled = h2c(server.local_addr()).await;
         let response = within(path, stalled.send_request(h2_get(path)))
             .await
             .expect("response head");
         assert_eq!(response.status(), StatusCode::OK);
-        // Without the bound, the body is dropped at once and reading it completes.
+        // Dropped at the deadline. (Without the bound, `/endless` is never dropped, and
+        // the others are dropped at once and read whole.)
         let signal = within("the stalled body is dropped", dropped.recv()).await;
         assert!(signal.is_some());
         let read = within("read the reset stream", response.into_body().collect()).await;
