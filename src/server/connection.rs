@@ -176,7 +176,28 @@ pub(crate) async fn serve_connection<S, B>(
         // Boxed: a TLS session and its handshake are several KB, which every connection's
         // task would otherwise carry. With HTTP/2's state boxed too (see `serve`), a
         // plaintext HTTP/1 connection's task is 2.5 KB rather than 10.3 KB.
-        Some(acceptor) => Box::pin(connection.serve_tls(stream, acceptor, service)).await,
+        Some(acceptor) => {
+            Box::pin(async move {
+                let tls = tokio::select! {
+                    handshake = before(head_deadline, acceptor.accept(stream)) => match handshake {
+                        Some(Ok(tls)) => tls,
+                        Some(Err(err)) => {
+                            tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                            return;
+                        }
+                        None => {
+                            tracing::debug!(%peer, "TLS handshake not done within read_header_timeout");
+                            return;
+                        }
+                    },
+                    // No request has started yet, so closing (gracefully or not) drops it.
+                    () = connection.shared.closing.cancelled() => return,
+                };
+                let alpn_h2 = tls.get_ref().1.alpn_protocol().map(|alpn| alpn == b"h2");
+                connection.serve(tls, alpn_h2, service).await;
+            })
+            .await
+        }
     }
 }
 
@@ -190,37 +211,6 @@ struct Connection<'a> {
 }
 
 impl Connection<'_> {
-    /// Serves a connection to a TLS listener: the handshake within read_header_timeout,
-    /// then the protocol ALPN chose.
-    async fn serve_tls<S, B>(self, stream: TcpStream, acceptor: &TlsAcceptor, service: S)
-    where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        let (peer, head_deadline, shared) = (self.peer, self.head_deadline, self.shared);
-        let tls = tokio::select! {
-            handshake = before(head_deadline, acceptor.accept(stream)) => match handshake {
-                Some(Ok(tls)) => tls,
-                Some(Err(err)) => {
-                    tracing::debug!(%peer, error = %err, "TLS handshake failed");
-                    return;
-                }
-                None => {
-                    tracing::debug!(%peer, "TLS handshake not done within read_header_timeout");
-                    return;
-                }
-            },
-            // No request has started yet, so closing (gracefully or not) drops it.
-            () = shared.closing.cancelled() => return,
-        };
-        let alpn_h2 = tls.get_ref().1.alpn_protocol().map(|alpn| alpn == b"h2");
-        self.serve(tls, alpn_h2, service).await;
-    }
-
     /// Picks the protocol (`alpn_h2`: what TLS ALPN chose, if it chose) and serves it.
     async fn serve<I, S, B>(self, mut io: I, alpn_h2: Option<bool>, service: S)
     where
