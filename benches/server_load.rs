@@ -1044,18 +1044,15 @@ fn cpu_per_request(tally: &Tally) -> Option<f64> {
         .then(|| tally.cpu.as_secs_f64() * 1e6 / tally.requests as f64)
 }
 
-fn cpu_of(rows: &[Row], cell: usize, peer: Peer) -> Option<f64> {
+/// `peer`'s results in `cell`, when it ran there.
+fn tally_of(rows: &[Row], cell: usize, peer: Peer) -> Option<&Tally> {
     rows.iter()
         .find(|row| row.cell == cell && row.peer == peer)
         .and_then(|row| row.result.as_ref().ok())
-        .and_then(cpu_per_request)
 }
 
 fn rate_of(rows: &[Row], cell: usize, peer: Peer) -> Option<f64> {
-    rows.iter()
-        .find(|row| row.cell == cell && row.peer == peer)
-        .and_then(|row| row.result.as_ref().ok())
-        .and_then(rate)
+    tally_of(rows, cell, peer).and_then(rate)
 }
 
 fn ratio(rows: &[Row], cell: usize, peer: Peer, base: Peer) -> Option<f64> {
@@ -1094,9 +1091,9 @@ fn print_table(cells: &[Cell], rows: &[Row]) {
                 let cpu = cpu_per_request(tally);
                 let cpu_text = cpu.map_or("-".into(), |us| format!("{us:.2}us"));
                 // hyper's CPU per request over this server's: above 1, this one spends less.
-                let cpu_ratio = cpu_of(rows, row.cell, Peer::Hyper)
+                let cpu_ratio = tally_of(rows, row.cell, Peer::Hyper)
+                    .and_then(cpu_per_request)
                     .zip(cpu)
-                    .filter(|(_, ours)| *ours > 0.0)
                     .map_or("-".into(), |(base, ours)| format!("{:.2}", base / ours));
                 let _ = write!(line, " {cpu_text:>9} {cpu_ratio:>14}");
             }

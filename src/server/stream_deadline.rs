@@ -246,8 +246,7 @@ impl<B: Body> Body for SplitEnd<B> {
         if data.remaining() <= SPLIT_ABOVE {
             return Poll::Ready(Some(Ok(Frame::data(SplitData::Whole(data)))));
         }
-        let last = *this.ended
-            || this.body.is_end_stream()
+        let last = this.body.is_end_stream()
             || match this.body.as_mut().poll_frame(cx) {
                 Poll::Ready(None) => {
                     *this.ended = true;
@@ -441,6 +440,22 @@ mod tests {
         assert_eq!(frames(SplitEnd::new(body, true)).await, expected);
         let whole = SplitEnd::new(Full::new(Bytes::from(vec![b'x'; BIG])), false);
         assert_eq!(frames(whole).await, [Some(BIG)]);
+    }
+
+    #[tokio::test]
+    async fn split_end_hands_over_an_error_polled_ahead_after_the_data_before_it() {
+        use http_body_util::BodyExt;
+        let items: [Result<Frame<Bytes>, &str>; 2] = [
+            Ok(Frame::data(Bytes::from(vec![b'x'; SPLIT_ABOVE + 1]))),
+            Err("the body broke"),
+        ];
+        let stream = futures_util::stream::iter(items);
+        let mut body = SplitEnd::new(http_body_util::StreamBody::new(stream), true);
+        let data = body.frame().await.and_then(Result::ok);
+        let whole = data.and_then(|f| f.into_data().ok()).map(|d| d.remaining());
+        assert_eq!(whole, Some(SPLIT_ABOVE + 1), "not the last: sent whole");
+        assert!(!body.is_end_stream());
+        assert!(matches!(body.frame().await, Some(Err("the body broke"))));
     }
 
     #[tokio::test(start_paused = true)]
