@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -182,7 +181,7 @@ where
     }
 }
 
-async fn ok(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn ok(_req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 

@@ -6,10 +6,13 @@
 //! `BENCH_CELLS=h1,p16` runs only the cells whose names contain one of those parts).
 //!
 //! Workload, the same bytes from every server: `GET /tiny` → 200 with an empty body,
-//! `GET /json` → a 209-byte JSON object, `GET /large` → 100 KiB. Servers, all on one
-//! port each for HTTP/1.1 and h2c (prior knowledge), all on one current-thread runtime or
-//! one worker:
+//! `GET /json` → a 209-byte JSON object, `GET /large` → 100 KiB, and `GET /` → the
+//! 13-byte `Hello, World!` (an empty `/tiny` is a single HEADERS frame on HTTP/2, which
+//! flatters it). Servers, all on one port each for HTTP/1.1 and h2c (prior knowledge),
+//! all on one current-thread runtime or one worker:
 //!
+//! - `router`: what users write — an httpstack `Router` with one `GET` route per path,
+//!   each an `async fn` returning `Response<Body>`, served with default options;
 //! - `httpstack`: `Server::bind(..).serve(handler_fn(..))` with default options;
 //! - `hyper`: a bare hyper-util auto server (`serve_connection`, `TCP_NODELAY`);
 //! - `hyper+flush`: the same with `http1().pipeline_flush(true)`, for the pipelined cell;
@@ -25,7 +28,10 @@
 //! skipped with a printed reason when it is missing.
 //!
 //! Each server runs in a child process pinned to core 0 (the bench binary re-executed
-//! with `--serve NAME`, or the actix binary, under `taskset -c 0`); the load generator is
+//! with `--serve NAME`, or the actix binary, under `taskset -c 0`); `--serve NAME ADDR`
+//! serves on ADDR until killed, the form `../shared/tools/callgrind-server.sh` runs (a
+//! one-line wrapper script per server: `exec server_load --serve NAME "$@"`). The load
+//! generator is
 //! pinned to core 1. Every server is checked once (status and body of each path), warmed
 //! up once, then the measured time of each cell is split into rounds, and each round runs
 //! every cell and server in turn, so slow drift of the machine spreads over all of them.
@@ -58,7 +64,6 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -112,7 +117,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|arg| arg == "--serve") {
         let name = args.get(i + 1).map(String::as_str).unwrap_or("");
-        serve_child(name);
+        serve_child(name, args.get(i + 2).map(String::as_str));
     }
     run_bench();
 }
@@ -122,6 +127,7 @@ fn main() {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Peer {
+    Router,
     Httpstack,
     Hyper,
     HyperFlush,
@@ -130,7 +136,8 @@ enum Peer {
 }
 
 impl Peer {
-    const ALL: [Peer; 5] = [
+    const ALL: [Peer; 6] = [
+        Peer::Router,
         Peer::Httpstack,
         Peer::Hyper,
         Peer::HyperFlush,
@@ -140,6 +147,7 @@ impl Peer {
 
     fn name(self) -> &'static str {
         match self {
+            Peer::Router => "router",
             Peer::Httpstack => "httpstack",
             Peer::Hyper => "hyper",
             Peer::HyperFlush => "hyper+flush",
@@ -153,19 +161,30 @@ impl Peer {
     }
 }
 
-/// Child mode: serves `name` on 127.0.0.1 until standard input closes.
-fn serve_child(name: &str) -> ! {
+/// Child mode: serves `name` on 127.0.0.1 until standard input closes, or on `addr`
+/// until killed.
+fn serve_child(name: &str, addr: Option<&str>) -> ! {
     let Some(peer) = Peer::from_name(name).filter(|peer| *peer != Peer::Actix) else {
         eprintln!("server_load --serve: unknown server {name:?}");
         std::process::exit(2);
     };
-    exit_when_stdin_closes();
+    let addr: SocketAddr = match addr.map(str::parse).transpose() {
+        Ok(addr) => addr.unwrap_or((Ipv4Addr::LOCALHOST, 0).into()),
+        Err(error) => {
+            eprintln!("server_load --serve {name}: bad address: {error}");
+            std::process::exit(2);
+        }
+    };
+    if addr.port() == 0 {
+        exit_when_stdin_closes();
+    }
     current_thread_runtime().block_on(async move {
         let port = match peer {
-            Peer::Httpstack => start_httpstack().await,
-            Peer::Hyper => start_hyper(false).await,
-            Peer::HyperFlush => start_hyper(true).await,
-            Peer::Axum => start_axum().await,
+            Peer::Router => start_router(addr).await,
+            Peer::Httpstack => start_httpstack(addr).await,
+            Peer::Hyper => start_hyper(addr, false).await,
+            Peer::HyperFlush => start_hyper(addr, true).await,
+            Peer::Axum => start_axum(addr).await,
             Peer::Actix => unreachable!("filtered above"),
         };
         println!("READY {port}");
@@ -182,9 +201,13 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .expect("build tokio runtime")
 }
 
+/// The body of `GET /`, the same as every peer's hello-world.
+const HELLO: &str = "Hello, World!";
+
 /// The workload's answer to `path`, for any body type made from `Bytes`.
 fn workload_response<B: From<Bytes>>(path: &str) -> Response<B> {
     let (body, content_type) = match path {
+        "/" => (Bytes::from_static(HELLO.as_bytes()), Some("text/plain")),
         "/tiny" => (Bytes::new(), None),
         "/json" => (
             Bytes::from_static(JSON.as_bytes()),
@@ -205,20 +228,55 @@ fn workload_response<B: From<Bytes>>(path: &str) -> Response<B> {
     response
 }
 
-async fn start_httpstack() -> u16 {
+async fn start_httpstack(addr: SocketAddr) -> u16 {
     use httpstack::server::{handler_fn, Server};
-    let handler = handler_fn(|req: Request<Incoming>| async move {
+    let handler = handler_fn(|req: Request<httpstack::Body>| async move {
         workload_response::<httpstack::Body>(req.uri().path())
     });
-    let server = Server::bind((Ipv4Addr::LOCALHOST, 0))
+    let server = Server::bind(addr)
         .serve(handler)
         .await
         .expect("httpstack server starts");
     server.port()
 }
 
-async fn start_hyper(pipeline_flush: bool) -> u16 {
-    let listener = bind().await;
+/// The `router` peer's handlers: each an `async fn` returning `Response<Body>`, as a
+/// user writes one.
+async fn hello(_req: Request<httpstack::Body>) -> Response<httpstack::Body> {
+    workload_response("/")
+}
+
+async fn tiny(_req: Request<httpstack::Body>) -> Response<httpstack::Body> {
+    workload_response("/tiny")
+}
+
+async fn json(_req: Request<httpstack::Body>) -> Response<httpstack::Body> {
+    workload_response("/json")
+}
+
+async fn large(_req: Request<httpstack::Body>) -> Response<httpstack::Body> {
+    workload_response("/large")
+}
+
+async fn start_router(addr: SocketAddr) -> u16 {
+    use http::Method;
+    use httpstack::{Router, Server};
+    let mut router = Router::new();
+    router
+        .register(Method::GET, "/", hello)
+        .and_then(|router| router.register(Method::GET, "/tiny", tiny))
+        .and_then(|router| router.register(Method::GET, "/json", json))
+        .and_then(|router| router.register(Method::GET, "/large", large))
+        .expect("routes register");
+    let server = Server::bind(addr)
+        .serve(router)
+        .await
+        .expect("httpstack router server starts");
+    server.port()
+}
+
+async fn start_hyper(addr: SocketAddr, pipeline_flush: bool) -> u16 {
+    let listener = bind(addr).await;
     let port = listener.local_addr().expect("listener address").port();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     if pipeline_flush {
@@ -239,7 +297,7 @@ async fn start_hyper(pipeline_flush: bool) -> u16 {
             let _ = stream.set_nodelay(true);
             let builder = Arc::clone(&builder);
             tokio::spawn(async move {
-                let service = service_fn(|req: Request<Incoming>| async move {
+                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
                     Ok::<_, std::convert::Infallible>(workload_response::<Full<Bytes>>(
                         req.uri().path(),
                     ))
@@ -254,10 +312,14 @@ async fn start_hyper(pipeline_flush: bool) -> u16 {
     port
 }
 
-async fn start_axum() -> u16 {
+async fn start_axum(addr: SocketAddr) -> u16 {
     use axum::routing::get;
     use axum::serve::ListenerExt;
     let router = axum::Router::new()
+        .route(
+            "/",
+            get(|| async { ([(CONTENT_TYPE, "text/plain")], HELLO) }),
+        )
         .route("/tiny", get(|| async {}))
         .route(
             "/json",
@@ -273,7 +335,7 @@ async fn start_axum() -> u16 {
                 ([(CONTENT_TYPE, "application/octet-stream")], body)
             }),
         );
-    let listener = bind().await;
+    let listener = bind(addr).await;
     let port = listener.local_addr().expect("listener address").port();
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);
@@ -284,10 +346,10 @@ async fn start_axum() -> u16 {
     port
 }
 
-async fn bind() -> TcpListener {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+async fn bind(addr: SocketAddr) -> TcpListener {
+    TcpListener::bind(addr)
         .await
-        .expect("bind 127.0.0.1:0")
+        .expect("bind the server's address")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -409,7 +471,8 @@ fn start_server(
 
 /// One HTTP/1.1 GET of each path; each must answer 200 with the workload's body.
 fn check_workload(port: u16) -> Result<(), String> {
-    let expected: [(&str, &[u8]); 3] = [
+    let expected: [(&str, &[u8]); 4] = [
+        ("/", HELLO.as_bytes()),
         ("/tiny", b""),
         ("/json", JSON.as_bytes()),
         ("/large", &LARGE),
@@ -481,28 +544,28 @@ impl Cell {
 
 fn cells() -> Vec<Cell> {
     use Peer::*;
-    let paths = ["/tiny", "/json", "/large"];
+    let paths = ["/", "/tiny", "/json", "/large"];
     let mut cells = Vec::new();
     for path in paths {
         cells.push(Cell {
             name: format!("h1 c{CONNECTIONS} {path}"),
             path,
             load: Load::Http1 { pipeline: 1 },
-            peers: vec![Httpstack, Hyper, Axum, Actix],
+            peers: vec![Router, Httpstack, Hyper, Axum, Actix],
         });
     }
     cells.push(Cell {
-        name: format!("h1 c{CONNECTIONS} p{PIPELINE} /tiny"),
-        path: "/tiny",
+        name: format!("h1 c{CONNECTIONS} p{PIPELINE} /"),
+        path: "/",
         load: Load::Http1 { pipeline: PIPELINE },
-        peers: vec![Httpstack, Hyper, HyperFlush, Axum, Actix],
+        peers: vec![Router, Httpstack, Hyper, HyperFlush, Axum, Actix],
     });
     for path in paths {
         cells.push(Cell {
             name: format!("h2c {H2_CLIENTS}x{H2_STREAMS} {path}"),
             path,
             load: Load::H2c,
-            peers: vec![Httpstack, Hyper, Axum, Actix],
+            peers: vec![Router, Httpstack, Hyper, Axum, Actix],
         });
     }
     cells
@@ -1105,21 +1168,19 @@ fn print_table(cells: &[Cell], rows: &[Row]) {
     }
 }
 
-/// The goals for httpstack, as ratios in this run.
+/// The goals for what users write (the `router` peer), as ratios in this run.
+/// (`hyper+flush` holds a streaming response behind a pipelined request: a reference,
+/// not a goal.)
 fn print_goals(cells: &[Cell], rows: &[Row]) {
-    println!("\ngoals (httpstack's req/s over the peer's, same run):");
+    println!("\ngoals (the httpstack router's req/s over the peer's, same run):");
     for (index, cell) in cells.iter().enumerate() {
         let goals: &[(Peer, f64)] = match cell.load {
-            Load::Http1 { .. } if cell.is_pipelined() => &[
-                (Peer::Hyper, 0.97),
-                (Peer::Axum, 1.05),
-                (Peer::HyperFlush, 1.0),
-            ],
-            Load::Http1 { .. } => &[(Peer::Hyper, 0.97), (Peer::Axum, 1.05)],
+            Load::Http1 { .. } if cell.is_pipelined() => &[(Peer::Actix, 1.0)],
+            Load::Http1 { .. } => &[(Peer::Hyper, 0.97), (Peer::Axum, 1.0)],
             Load::H2c => &[(Peer::Actix, 1.0)],
         };
         for &(base, goal) in goals {
-            let verdict = match ratio(rows, index, Peer::Httpstack, base) {
+            let verdict = match ratio(rows, index, Peer::Router, base) {
                 Some(r) if r >= goal => format!("{r:.2}  met"),
                 Some(r) => format!("{r:.2}  MISSED"),
                 None => "-     not measured".into(),

@@ -119,7 +119,7 @@ fn requested_events(uri: &http::Uri) -> usize {
 async fn start_httpstack() -> SocketAddr {
     let server = serve(
         "127.0.0.1:0",
-        handler_fn(|req: Request<Incoming>| async move {
+        handler_fn(|req: Request<httpstack::Body>| async move {
             let n = requested_events(req.uri());
             sse_stream(StatusCode::OK, move |tx| async move {
                 for i in 0..n {

@@ -28,7 +28,6 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use httpstack::server::{tls_config_from_pem, Server};
-use hyper::body::Incoming;
 
 /// About 200 bytes, like HTTP.jl's `/json` payload.
 const JSON: &[u8] = br#"{"id":12345,"name":"httpstack benchmark","active":true,"tags":["http","julia","rust","tower"],"scores":[98.5,87.25,91.0],"owner":{"login":"bench","email":"bench@example.invalid"},"message":"hello, world"}"#;
@@ -37,13 +36,13 @@ const JSON: &[u8] = br#"{"id":12345,"name":"httpstack benchmark","active":true,"
 static LARGE: [u8; 100 * 1024] = [b'x'; 100 * 1024];
 
 /// A static body, or the request body echoed back.
-type BenchBody = Either<Full<Bytes>, Incoming>;
+type BenchBody = Either<Full<Bytes>, httpstack::Body>;
 
 /// The benchmark handler, as a plain tower service: its future is `Ready`, nothing boxed.
 #[derive(Clone, Copy, Debug)]
 struct Bench;
 
-impl tower::Service<Request<Incoming>> for Bench {
+impl tower::Service<Request<httpstack::Body>> for Bench {
     type Response = Response<BenchBody>;
     type Error = Infallible;
     type Future = Ready<Result<Response<BenchBody>, Infallible>>;
@@ -52,7 +51,7 @@ impl tower::Service<Request<Incoming>> for Bench {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, req: Request<httpstack::Body>) -> Self::Future {
         let fixed = |bytes: &'static [u8]| Either::Left(Full::new(Bytes::from_static(bytes)));
         let response = match (req.method(), req.uri().path()) {
             (&Method::GET, "/tiny") => Response::new(fixed(b"")),

@@ -15,7 +15,6 @@ use http::{Request, Response};
 use httpstack::client::ClientService;
 use httpstack::server::{handler_fn, serve};
 use httpstack::{Body, Client};
-use hyper::body::Incoming;
 use tower::ServiceExt;
 
 /// The per-request option the layer reads (HTTP.jl: the `authcreds` keyword).
@@ -58,7 +57,7 @@ async fn main() -> Result<(), httpstack::Error> {
     // A server that says who it thinks you are.
     let server = serve(
         "127.0.0.1:0",
-        handler_fn(|req: Request<Incoming>| async move {
+        handler_fn(|req: Request<httpstack::Body>| async move {
             let who = match req.headers().get("authorization") {
                 Some(value) => format!("authorized as {value:?}"),
                 None => "anonymous".to_owned(),

@@ -11,10 +11,9 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use httpstack::server::{handler_fn, serve};
 use httpstack::{Body, Form, Multipart};
-use hyper::body::Incoming;
 
 /// The demo server: each path answers one of the client's requests.
-async fn app(req: Request<Incoming>) -> Response<Body> {
+async fn app(req: Request<httpstack::Body>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let content_type = req

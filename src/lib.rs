@@ -5,7 +5,7 @@
 //! ```
 //! # use httpstack::server::{handler_fn, serve};
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-//! let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+//! let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<httpstack::Body>| async {
 //!     http::Response::new(httpstack::Body::from("hello"))
 //! })).await?;
 //! let resp = httpstack::get(format!("http://127.0.0.1:{}/", server.port())).await?;

@@ -37,7 +37,7 @@ fn hyper_client() -> HyperClient {
 /// - `/missing`: 404, setting `err=1`;
 /// - anything else: only the echo.
 async fn start_server() -> Server {
-    let handler = handler_fn(|req: Request<Incoming>| async move {
+    let handler = handler_fn(|req: Request<httpstack::Body>| async move {
         let echo = req
             .headers()
             .get("cookie")

@@ -13,7 +13,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::{Body, Client, TimeoutKind};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -34,7 +34,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// The test server: `/echo` answers with a JSON description of the request; the other
 /// paths produce the responses the tests need.
-async fn app(req: Request<Incoming>) -> Response<Body> {
+async fn app(req: Request<httpstack::Body>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let mut parts = path.trim_start_matches('/').split('/');
@@ -634,7 +634,7 @@ async fn max_connections_per_host_is_a_real_cap() {
     let (i, p) = (in_flight.clone(), peak.clone());
     let server = serve(
         "127.0.0.1:0",
-        handler_fn(move |_req: Request<Incoming>| {
+        handler_fn(move |_req: Request<httpstack::Body>| {
             let (i, p) = (i.clone(), p.clone());
             async move {
                 let now = i.fetch_add(1, Ordering::SeqCst) + 1;

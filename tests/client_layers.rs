@@ -11,12 +11,11 @@ use httpstack::client::ClientService;
 use httpstack::middleware::retry::ExponentialBackOff;
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::{Body, Client, Error};
-use hyper::body::Incoming;
 use tower::ServiceExt;
 
 /// Answers with the request's `x-trace` headers, in order, joined by commas; `/status/N`
 /// answers N.
-async fn app(req: Request<Incoming>) -> Response<Body> {
+async fn app(req: Request<httpstack::Body>) -> Response<Body> {
     let trace: Vec<&str> = req
         .headers()
         .get_all("x-trace")

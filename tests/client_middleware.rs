@@ -13,7 +13,6 @@ use httpstack::middleware::redirect::RedirectMethod;
 use httpstack::middleware::retry::ExponentialBackOff;
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::{Body, Client};
-use hyper::body::Incoming;
 use serde_json::Value;
 
 /// A client whose retries wait 1 ms, so failing cases stay fast.
@@ -30,7 +29,7 @@ type Seen = Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>>;
 async fn origin(seen: Seen, failures: Arc<AtomicUsize>) -> Server {
     serve(
         "127.0.0.1:0",
-        handler_fn(move |req: Request<Incoming>| {
+        handler_fn(move |req: Request<httpstack::Body>| {
             let (seen, failures) = (seen.clone(), failures.clone());
             async move {
                 let header = |name: &str| {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use http::{Method, Request, Response, StatusCode};
 use httpstack::server::{handler_fn, serve, tls_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use support::tinyproxy::Tinyproxy;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -37,7 +36,7 @@ async fn tls_upgrade_server(cert: &support::TestCert) -> Server {
         .unwrap()
 }
 
-async fn shout(mut req: Request<Incoming>) -> Response<Body> {
+async fn shout(mut req: Request<httpstack::Body>) -> Response<Body> {
     if req.uri().path() != "/upgrade" {
         return Response::new(Body::from("no upgrade here"));
     }
@@ -198,7 +197,7 @@ async fn connect_through_tinyproxy_opens_a_tunnel() {
     };
     let origin = serve(
         "127.0.0.1:0",
-        handler_fn(|req: Request<Incoming>| async move {
+        handler_fn(|req: Request<httpstack::Body>| async move {
             Response::new(Body::from(format!("origin saw {}", req.uri())))
         }),
     )

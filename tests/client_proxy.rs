@@ -11,7 +11,6 @@ use std::time::Duration;
 use http::{Request, Response};
 use httpstack::server::{handler_fn, serve, tls_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
-use hyper::body::Incoming;
 use support::tinyproxy::Tinyproxy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,7 +22,7 @@ async fn bounded<F: IntoFuture>(f: F) -> F::Output {
 }
 
 /// What the origin saw: `METHOD target via=<Via> pa=<Proxy-Authorization present>`.
-async fn describe(req: Request<Incoming>) -> Response<Body> {
+async fn describe(req: Request<httpstack::Body>) -> Response<Body> {
     let via = req
         .headers()
         .get("via")

@@ -72,7 +72,7 @@ impl Site {
     }
 }
 
-async fn handle(req: Request<Incoming>, seen: Arc<Mutex<Vec<Seen>>>) -> Response<Body> {
+async fn handle(req: Request<httpstack::Body>, seen: Arc<Mutex<Vec<Seen>>>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()

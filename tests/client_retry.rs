@@ -49,7 +49,7 @@ async fn flaky(
 ) -> (Server, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = calls.clone();
-    let handler = handler_fn(move |_req: Request<Incoming>| {
+    let handler = handler_fn(move |_req: Request<httpstack::Body>| {
         let n = seen.fetch_add(1, Ordering::SeqCst);
         async move {
             let mut resp = Response::builder();

@@ -8,7 +8,6 @@ use std::time::Duration;
 use http::{Request, Response, Version};
 use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
-use hyper::body::Incoming;
 
 async fn bounded<F: IntoFuture>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(20), f.into_future())
@@ -21,7 +20,7 @@ async fn tls_server(cert: &support::TestCert) -> Server {
         tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     Server::bind("127.0.0.1:0")
         .tls(config)
-        .serve(handler_fn(|req: Request<Incoming>| async move {
+        .serve(handler_fn(|req: Request<httpstack::Body>| async move {
             Response::new(Body::from(format!(
                 "{:?} {}",
                 req.version(),

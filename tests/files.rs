@@ -12,7 +12,6 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use httpstack::files::{file_server, serve_content, serve_file, Content, EntityTag};
 use httpstack::server::{handler_fn, serve, Server};
-use hyper::body::Incoming;
 use support::static_files::{
     big, data, fetch, site, Site, Validators, BIG_LEN, DATA_LEN, DOCS_INDEX, HELLO, INDEX, README,
 };
@@ -551,7 +550,7 @@ async fn serve_file_and_serve_content_in_handlers() {
     let root = site.path().to_owned();
     let server = serve(
         "127.0.0.1:0",
-        handler_fn(move |req: Request<Incoming>| {
+        handler_fn(move |req: Request<httpstack::Body>| {
             let root = root.clone();
             async move {
                 match req.uri().path() {

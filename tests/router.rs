@@ -12,7 +12,7 @@ use http::{Method, Request, Response, StatusCode};
 use httpstack::router::{param, params, route, Lookup, Route, Router};
 use httpstack::server::{handler_fn, serve};
 use httpstack::Body;
-use hyper::body::Incoming;
+
 use support::raw_http::{connect, exchange, read_head, read_until_closed, write};
 use support::within;
 use tower::{Service, ServiceExt};
@@ -332,7 +332,7 @@ async fn middleware_runs_only_on_matched_routes() {
 #[derive(Clone)]
 struct Failing;
 
-impl Service<Request<Incoming>> for Failing {
+impl Service<Request<httpstack::Body>> for Failing {
     type Response = Response<Body>;
     type Error = std::io::Error;
     type Future = std::future::Ready<Result<Response<Body>, std::io::Error>>;
@@ -344,7 +344,7 @@ impl Service<Request<Incoming>> for Failing {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, _req: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, _req: Request<httpstack::Body>) -> Self::Future {
         std::future::ready(Err(std::io::Error::other("handler failed")))
     }
 }
@@ -362,19 +362,19 @@ async fn over_real_sockets() {
             }),
         )
         .unwrap()
-        .register(Method::GET, "/a/b", describe::<Incoming>)
+        .register(Method::GET, "/a/b", describe::<httpstack::Body>)
         .unwrap()
-        .register(Method::POST, "/a/b", describe::<Incoming>)
+        .register(Method::POST, "/a/b", describe::<httpstack::Body>)
         .unwrap()
         .route("/fail", Failing)
         .unwrap()
-        .not_found(|req: Request<Incoming>| async move {
+        .not_found(|req: Request<httpstack::Body>| async move {
             Response::builder()
                 .status(StatusCode::NOT_FOUND)
                 .body(format!("no route for {}", req.uri().path()))
                 .unwrap()
         })
-        .method_not_allowed(|req: Request<Incoming>| async move {
+        .method_not_allowed(|req: Request<httpstack::Body>| async move {
             Response::builder()
                 .status(StatusCode::METHOD_NOT_ALLOWED)
                 .body(format!("{} not allowed", req.method()))

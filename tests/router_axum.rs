@@ -8,7 +8,7 @@ use axum::extract::Path;
 use http::{Method, Request, Response, StatusCode};
 use httpstack::router::{param, params, route, Router};
 use httpstack::server::serve;
-use hyper::body::Incoming;
+
 use support::within;
 
 /// Answers `"<route> <name>=<value> ..."` from what our router put in the request.
@@ -94,12 +94,12 @@ async fn an_axum_router_inside_ours() {
                 format!("mounted at {}", route(&req).unwrap_or("?"))
             }),
         );
-    let mut router = Router::<Incoming>::new();
+    let mut router = Router::<httpstack::Body>::new();
     router
         .register(
             Method::GET,
             "/native/{id}",
-            |req: Request<Incoming>| async move {
+            |req: Request<httpstack::Body>| async move {
                 Response::new(format!("native {}", param(&req, "id").unwrap_or("?")))
             },
         )

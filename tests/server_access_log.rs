@@ -9,7 +9,6 @@ use http::{Request, Response};
 use httpstack::middleware::access_log::AccessLogLayer;
 use httpstack::server::{handler_fn, Server};
 use httpstack::Body;
-use hyper::body::Incoming;
 
 #[derive(Clone, Default)]
 struct Lines(Arc<Mutex<Vec<u8>>>);
@@ -40,7 +39,7 @@ async fn every_request_is_logged_with_peer_status_and_bytes() {
     .writer(lines.clone());
     let server = Server::bind("127.0.0.1:0")
         .access_log_layer(layer)
-        .serve(handler_fn(|req: Request<Incoming>| async move {
+        .serve(handler_fn(|req: Request<httpstack::Body>| async move {
             let status = if req.uri().path() == "/missing" {
                 404
             } else {
@@ -92,7 +91,7 @@ async fn every_request_is_logged_with_peer_status_and_bytes() {
 async fn an_unknown_variable_fails_at_start_up() {
     let err = Server::bind("127.0.0.1:0")
         .access_log("$remote_addr $no_such_thing")
-        .serve(handler_fn(|_req: Request<Incoming>| async {
+        .serve(handler_fn(|_req: Request<httpstack::Body>| async {
             Response::new(Body::empty())
         }))
         .await

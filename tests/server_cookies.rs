@@ -15,7 +15,6 @@ use httpstack::middleware::cookies::{
 };
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::Body;
-use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use support::within;
@@ -64,7 +63,7 @@ async fn get(server: &Server, path: &str, cookie_headers: &[&str]) -> Response<S
 
 #[tokio::test]
 async fn an_httpstack_handler_reads_parsed_cookies_and_sets_one() {
-    let handler = handler_fn(|req: Request<Incoming>| async move {
+    let handler = handler_fn(|req: Request<httpstack::Body>| async move {
         // `cookies(&req)` reads what the layer parsed into the extensions.
         let parsed = req.extensions().get::<ParsedCookies>().is_some();
         let mut resp = Response::new(Body::from(format!(

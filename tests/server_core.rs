@@ -18,7 +18,6 @@ use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
 use httpstack::server::{handler_fn, serve, tls_config_from_pem, Server};
 use httpstack::{Body, ErrorKind};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::raw_http::{connect, read_head, read_response, write};
 use support::tls::tls_connect;
@@ -40,7 +39,7 @@ async fn until(what: &str, condition: impl FnMut() -> bool) {
 }
 
 /// Answers `"<version> <method> <path>"`, so a test sees which protocol carried it.
-async fn echo(req: Request<Incoming>) -> Response<String> {
+async fn echo(req: Request<httpstack::Body>) -> Response<String> {
     Response::new(format!(
         "{:?} {} {}",
         req.version(),
@@ -54,14 +53,14 @@ async fn echo(req: Request<Incoming>) -> Response<String> {
 fn routes(
     started: mpsc::UnboundedSender<()>,
 ) -> impl tower::Service<
-    Request<Incoming>,
+    Request<httpstack::Body>,
     Response = Response<Body>,
     Error = Infallible,
     Future: Send + 'static,
 > + Clone
        + Send
        + 'static {
-    handler_fn(move |req: Request<Incoming>| {
+    handler_fn(move |req: Request<httpstack::Body>| {
         let started = started.clone();
         async move {
             match req.uri().path() {
@@ -248,7 +247,7 @@ async fn tls_speaks_h2_or_http1_by_alpn() {
 }
 
 /// Answers `Upgrade: echo` with 101, then echoes 5 bytes on the upgraded connection.
-async fn upgrade_echo(mut req: Request<Incoming>) -> Response<String> {
+async fn upgrade_echo(mut req: Request<httpstack::Body>) -> Response<String> {
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         let mut io = TokioIo::new(upgrade.await.expect("upgrade"));
@@ -340,7 +339,7 @@ async fn handler_panic_is_a_500_and_the_connection_keeps_serving() {
 
 #[tokio::test]
 async fn service_error_is_a_500() {
-    let service = tower::service_fn(|req: Request<Incoming>| async move {
+    let service = tower::service_fn(|req: Request<httpstack::Body>| async move {
         match req.uri().path() {
             "/fail" => Err("database unavailable"),
             _ => Ok(Response::new(String::from("fine"))),

@@ -15,7 +15,6 @@ use http::{Request, Response, StatusCode};
 use httpstack::middleware::handler_timeout::{Deadline, HandlerTimeoutLayer};
 use httpstack::server::{handler_fn, serve};
 use httpstack::Body;
-use hyper::body::Incoming;
 use support::{until, within};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -43,11 +42,15 @@ struct Probe {
 fn handler(
     probe: Probe,
     started: mpsc::UnboundedSender<()>,
-) -> impl Service<Request<Incoming>, Response = Response<Body>, Error = Infallible, Future: Send>
-       + Clone
+) -> impl Service<
+    Request<httpstack::Body>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
        + Send
        + 'static {
-    handler_fn(move |req: Request<Incoming>| {
+    handler_fn(move |req: Request<httpstack::Body>| {
         let probe = probe.clone();
         let started = started.clone();
         async move {
@@ -122,7 +125,9 @@ async fn default_response_is_httpjl_s() {
 }
 
 /// An outer step that puts a deadline in the request, as an upstream budget would.
-fn set_deadline(budget: Duration) -> impl Fn(Request<Incoming>) -> Request<Incoming> + Clone {
+fn set_deadline(
+    budget: Duration,
+) -> impl Fn(Request<httpstack::Body>) -> Request<httpstack::Body> + Clone {
     move |mut req| {
         req.extensions_mut().insert(Deadline::after(budget));
         req
@@ -200,7 +205,7 @@ async fn around_a_router() {
         .register(
             http::Method::GET,
             "/slow",
-            |_req: Request<Incoming>| async {
+            |_req: Request<httpstack::Body>| async {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Response::new(String::from("late"))
             },
@@ -209,7 +214,7 @@ async fn around_a_router() {
         .register(
             http::Method::GET,
             "/users/{id}",
-            |req: Request<Incoming>| async move {
+            |req: Request<httpstack::Body>| async move {
                 Response::new(format!(
                     "user {}",
                     httpstack::router::param(&req, "id").unwrap_or("?")

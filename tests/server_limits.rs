@@ -40,7 +40,7 @@ impl Counting {
     fn service(
         &self,
     ) -> impl tower::Service<
-        Request<Incoming>,
+        Request<httpstack::Body>,
         Response = Response<String>,
         Error = Infallible,
         Future: Send + 'static,
@@ -48,7 +48,7 @@ impl Counting {
            + Send
            + 'static {
         let this = self.clone();
-        handler_fn(move |req: Request<Incoming>| {
+        handler_fn(move |req: Request<httpstack::Body>| {
             let this = this.clone();
             async move {
                 this.calls.fetch_add(1, Ordering::SeqCst);
@@ -227,6 +227,59 @@ async fn a_chunked_body_over_max_body_bytes_fails_in_the_handler_and_gets_413() 
     within("close", server.close()).await;
 }
 
+/// A request asking to upgrade, answered 200 rather than 101, with a chunked POST behind
+/// it in the same write: the POST's body is bounded like any other (the old byte tracker
+/// lost sync there and let any size through), whether its body comes in the same write,
+/// later, or a byte at a time.
+#[tokio::test]
+async fn a_body_behind_a_refused_upgrade_in_the_same_write_still_gets_413() {
+    let limit = 1024;
+    let counting = Counting::default();
+    let server = Server::bind("127.0.0.1:0")
+        .max_body_bytes(limit)
+        .serve(counting.service())
+        .await
+        .expect("serve");
+    let upgrade = b"GET /tiny HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n";
+    let body = chunked_request(4 * limit as usize);
+    let post_head_end = body
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("head")
+        + 4;
+    for split in ["with the head", "after the head", "byte by byte"] {
+        let mut conn = connect(server.local_addr()).await;
+        let mut first = upgrade.to_vec();
+        let rest = match split {
+            "with the head" => {
+                first.extend_from_slice(&body);
+                Vec::new()
+            }
+            _ => {
+                first.extend_from_slice(&body[..post_head_end]);
+                body[post_head_end..].to_vec()
+            }
+        };
+        write(&mut conn, &first).await;
+        let response = within(split, read_response(&mut conn)).await;
+        assert_eq!(response.status, 200, "{split}: the GET");
+        if split == "byte by byte" {
+            // One byte per write, until the server closes.
+            for byte in &rest {
+                if conn.get_mut().write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+            }
+        } else if !rest.is_empty() {
+            let _ = conn.get_mut().write_all(&rest).await;
+        }
+        let response = within(split, read_response(&mut conn)).await;
+        assert_eq!(response.status, 413, "{split}: {}", response.head);
+        assert_eq!(response.header("connection"), Some("close"), "{split}");
+    }
+    within("close", server.close()).await;
+}
+
 #[tokio::test]
 async fn a_keep_alive_connection_serves_on_below_the_body_limit() {
     let counting = Counting::default();
@@ -344,7 +397,7 @@ async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
             StatusCode::PAYLOAD_TOO_LARGE,
             "",
         ),
-        // An empty body is not relayed at all.
+        // An empty body.
         (vec![], StatusCode::OK, "0"),
     ] {
         let request = post(unsized_body(pieces.clone()));
@@ -365,7 +418,7 @@ async fn h2_bodies_without_a_length_are_bounded_for_request_handlers_too() {
 }
 
 #[tokio::test]
-async fn a_relayed_h2_body_the_client_resets_leaves_the_server_serving() {
+async fn a_bounded_h2_body_the_client_resets_leaves_the_server_serving() {
     let counting = Counting::default();
     let server = Server::bind("127.0.0.1:0")
         .max_body_bytes(1 << 20)
@@ -382,7 +435,7 @@ async fn a_relayed_h2_body_the_client_resets_leaves_the_server_serving() {
     within("ready", sender.ready()).await.expect("ready");
     let sent = within("h2 request", sender.send_request(request)).await;
     assert!(sent.is_err(), "the reset stream gets no response");
-    // hyper drops the reset stream's handler; the relay ends with it. The server goes on
+    // The handler's read fails (or hyper drops the handler first). The server goes on
     // serving, on that connection and a new one, and closes without waiting on anything.
     let response = h2_send(
         &mut sender,
@@ -395,7 +448,7 @@ async fn a_relayed_h2_body_the_client_resets_leaves_the_server_serving() {
     let mut fresh = h2c(server.local_addr()).await;
     let response = h2_send(&mut fresh, post(unsized_body(vec![b"ok"]))).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(counting.body_errors.load(Ordering::SeqCst), 0);
+    assert!(counting.body_errors.load(Ordering::SeqCst) <= 1);
     drop((sender, fresh));
     within("close", server.close()).await;
 }
@@ -406,7 +459,7 @@ async fn h2_request_bodies_keep_their_trailers_and_fail_past_read_timeout() {
     // reading the body failed.
     let server = Server::bind("127.0.0.1:0")
         .read_timeout(Duration::from_millis(300))
-        .serve(handler_fn(|req: Request<Incoming>| async move {
+        .serve(handler_fn(|req: Request<httpstack::Body>| async move {
             match req.into_body().collect().await {
                 Ok(body) => {
                     let trailer = body
@@ -544,7 +597,7 @@ async fn reuseaddr_lets_two_servers_share_a_port_and_backlog_binds() {
     let first = Server::bind("127.0.0.1:0")
         .reuseaddr(true)
         .backlog(1)
-        .serve(handler_fn(|_req: Request<Incoming>| async {
+        .serve(handler_fn(|_req: Request<httpstack::Body>| async {
             Response::new(String::from("first"))
         }))
         .await
@@ -552,14 +605,14 @@ async fn reuseaddr_lets_two_servers_share_a_port_and_backlog_binds() {
     let addr = first.local_addr();
     let second = Server::bind(addr)
         .reuseaddr(true)
-        .serve(handler_fn(|_req: Request<Incoming>| async {
+        .serve(handler_fn(|_req: Request<httpstack::Body>| async {
             Response::new(String::from("second"))
         }))
         .await
         .expect("a second server on the same port");
     assert_eq!(second.local_addr(), addr);
     let err = Server::bind(addr)
-        .serve(handler_fn(|_req: Request<Incoming>| async {
+        .serve(handler_fn(|_req: Request<httpstack::Body>| async {
             Response::new(String::new())
         }))
         .await
@@ -577,7 +630,7 @@ async fn reuseaddr_lets_two_servers_share_a_port_and_backlog_binds() {
 
 #[tokio::test]
 async fn with_peer_addr_every_request_carries_the_peer_address() {
-    let peer_of = handler_fn(|req: Request<Incoming>| async move {
+    let peer_of = handler_fn(|req: Request<httpstack::Body>| async move {
         let peer = req
             .extensions()
             .get::<PeerAddr>()

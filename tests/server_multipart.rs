@@ -14,7 +14,6 @@ use http::{Request, Response};
 use httpstack::server::multipart::{parse_multipart_form_with, MultipartLimits};
 use httpstack::server::{handler_fn, serve, Server};
 use httpstack::{Body, Form, Multipart};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use support::peers::peer;
 
@@ -36,7 +35,7 @@ fn fnv1a(data: &[u8]) -> u64 {
 }
 
 /// Limits from the query: `?parts=N&part=BYTES&body=BYTES`, defaults otherwise.
-fn limits(req: &Request<Incoming>) -> MultipartLimits {
+fn limits(req: &Request<httpstack::Body>) -> MultipartLimits {
     let mut limits = MultipartLimits::new();
     for pair in req.uri().query().unwrap_or("").split('&') {
         let Some((key, value)) = pair.split_once('=') else {
@@ -53,7 +52,7 @@ fn limits(req: &Request<Incoming>) -> MultipartLimits {
     limits
 }
 
-async fn summarize(req: Request<Incoming>) -> Response<Body> {
+async fn summarize(req: Request<httpstack::Body>) -> Response<Body> {
     let limits = limits(&req);
     let mut form = match parse_multipart_form_with(req, limits) {
         Ok(form) => form,

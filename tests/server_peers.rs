@@ -18,7 +18,6 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
-use hyper::body::Incoming;
 use support::peers::peer;
 
 /// The bound on every wait in these tests, peer runs included.
@@ -59,7 +58,7 @@ async fn run_ok(program: &Path, args: &[&str]) -> String {
 
 /// HTTP.jl's benchmark routes plus an echo: `/tiny` (empty), `/json`, `/echo` (the body
 /// back), anything else `"<version> <method> <path>"`.
-async fn app(req: Request<Incoming>) -> Response<Body> {
+async fn app(req: Request<httpstack::Body>) -> Response<Body> {
     match req.uri().path() {
         "/tiny" => Response::new(Body::empty()),
         "/json" => Response::new(Body::from(r#"{"message":"hello","items":[1,2,3]}"#)),
@@ -147,6 +146,53 @@ async fn curl_speaks_http1_to_the_server() {
     .await;
     assert_eq!(out, "chunked body");
     within("close", server.close()).await;
+}
+
+/// `HEAD` gets the head `GET` would get, `Content-Length` kept, and no body, over
+/// HTTP/1.1, h2c and h2 over TLS (hyper drops the body for HTTP/1.1 only: over HTTP/2
+/// curl would fail the stream with PROTOCOL_ERROR).
+#[tokio::test]
+async fn curl_head_gets_no_body_on_every_protocol() {
+    let Some(curl) = peer("curl", "curl") else {
+        return;
+    };
+    let json_len = r#"{"message":"hello","items":[1,2,3]}"#.len();
+    let cert = support::test_cert();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &cert.ca_pem).expect("write CA");
+    let ca = ca.to_str().expect("UTF-8 path");
+    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .expect("TLS config");
+    let plain = start(Server::bind("127.0.0.1:0")).await;
+    let secure = start(Server::bind("127.0.0.1:0").tls(tls)).await;
+    let resolve = format!("localhost:{}:127.0.0.1", secure.port());
+    let h1 = format!("http://{}/json", plain.local_addr());
+    let h2 = format!("https://localhost:{}/json", secure.port());
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("HTTP/1.1", vec!["--http1.1", &h1]),
+        ("h2c", vec!["--http2-prior-knowledge", &h1]),
+        (
+            "h2 over TLS",
+            vec!["--http2", "--cacert", ca, "--resolve", &resolve, &h2],
+        ),
+    ];
+    for (protocol, args) in cases {
+        let mut all = vec!["-sS", "-I", "--max-time", "10"];
+        all.extend(args);
+        let out = run_ok(&curl, &all).await.to_ascii_lowercase();
+        assert!(out.contains(" 200"), "{protocol}: {out}");
+        assert!(
+            out.contains(&format!("content-length: {json_len}")),
+            "{protocol}: the length GET would get: {out}"
+        );
+        assert!(
+            out.ends_with("\r\n\r\n"),
+            "{protocol}: no body after the head: {out:?}"
+        );
+    }
+    within("close", plain.close()).await;
+    within("close", secure.close()).await;
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, listen, stream_handler, Server, Stream};
 use httpstack::Error;
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::raw_http::{connect, read_head, write};
 use support::{until, within};
@@ -38,7 +38,7 @@ struct Received {
 async fn send<B>(
     addr: SocketAddr,
     http2: bool,
-    request: Request<B>,
+    mut request: Request<B>,
 ) -> Result<Received, hyper::Error>
 where
     B: http_body::Body + Send + Unpin + 'static,
@@ -52,6 +52,11 @@ where
         tokio::spawn(conn);
         sender.send_request(request).await?
     } else {
+        // hyper's connection-level client sends no Host; HTTP/1.1 requires one.
+        request
+            .headers_mut()
+            .entry(http::header::HOST)
+            .or_insert(http::HeaderValue::from_static("localhost"));
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
         tokio::spawn(conn);
         sender.send_request(request).await?
@@ -271,6 +276,10 @@ async fn misuse_is_an_error_for_the_handler() {
             let bad_header = stream
                 .set_header("bad header", "x")
                 .map_err(|e| e.is_invalid_input());
+            // RFC 9110 §6.5.1: not a field a trailer may carry.
+            let bad_trailer = stream
+                .add_trailer("content-length", "4")
+                .map_err(|e| e.is_invalid_input());
             stream.write("body").await?;
             let late_status = stream.set_status(404).map_err(|e| e.is_invalid_input());
             let late_header = stream
@@ -281,6 +290,7 @@ async fn misuse_is_an_error_for_the_handler() {
             let _ = report.send([
                 bad_status,
                 bad_header,
+                bad_trailer,
                 late_status,
                 late_header,
                 after_close,
@@ -300,7 +310,7 @@ async fn misuse_is_an_error_for_the_handler() {
     let results = within("report", reports.recv()).await.expect("report");
     assert_eq!(
         results,
-        [Err(true); 5],
+        [Err(true); 6],
         "each misuse is an invalid-input error"
     );
     within("close", server.close()).await;
@@ -308,7 +318,7 @@ async fn misuse_is_an_error_for_the_handler() {
 
 #[tokio::test]
 async fn stream_handler_serves_a_request_handler_trailers_included() {
-    let service = handler_fn(|req: Request<Incoming>| async move {
+    let service = handler_fn(|req: Request<httpstack::Body>| async move {
         let (parts, body) = req.into_parts();
         let body = body.collect().await.expect("request body").to_bytes();
         let mut trailers = HeaderMap::new();

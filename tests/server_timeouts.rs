@@ -18,7 +18,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::h2c::{h2c, h2c_connect};
 use support::raw_http::{connect, expect_closed_without_reply, read_response, write};
@@ -35,14 +35,14 @@ const SHORT: Duration = Duration::from_millis(300);
 /// streams forever, `/big` is 32 MiB in one piece, `/body` reads the body and answers 408 if that timed out; anything
 /// else answers "ok".
 fn routes() -> impl tower::Service<
-    Request<Incoming>,
+    Request<httpstack::Body>,
     Response = Response<Body>,
     Error = Infallible,
     Future: Send + 'static,
 > + Clone
        + Send
        + 'static {
-    handler_fn(|req: Request<Incoming>| async move {
+    handler_fn(|req: Request<httpstack::Body>| async move {
         match req.uri().path() {
             "/slow" => {
                 tokio::time::sleep(SHORT * 3).await;
@@ -59,7 +59,7 @@ fn routes() -> impl tower::Service<
             "/body" => match req.into_body().collect().await {
                 Ok(body) => Response::new(Body::from(format!("{} bytes", body.to_bytes().len()))),
                 Err(err) => {
-                    let timed_out = is_timeout(&err);
+                    let timed_out = httpstack::Error::from_boxed(err).is_timeout();
                     let mut response = Response::new(Body::from(format!("timed out: {timed_out}")));
                     *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
                     response
@@ -68,21 +68,6 @@ fn routes() -> impl tower::Service<
             _ => Response::new(Body::from("ok")),
         }
     })
-}
-
-/// Whether `err` was caused by an I/O timeout.
-fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(err) = source {
-        if err
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-        {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 #[tokio::test]
@@ -453,7 +438,7 @@ async fn write_timeout_resets_an_h2_stream_the_client_stops_reading() {
     let (dropped_tx, mut dropped) = mpsc::channel(1);
     let server = Server::bind("127.0.0.1:0")
         .write_timeout(SHORT)
-        .serve(handler_fn(move |req: Request<Incoming>| {
+        .serve(handler_fn(move |req: Request<httpstack::Body>| {
             let dropped = SignalOnDrop(dropped_tx.clone());
             async move {
                 let piece = Bytes::from(vec![b'x'; 4 << 20]);
@@ -608,4 +593,62 @@ async fn huge_timeouts_do_not_overflow() {
         assert_eq!(h2.0, StatusCode::OK);
         within("close", server.close()).await;
     }
+}
+
+/// A request asking to upgrade, answered 200 rather than 101, with a chunked POST behind
+/// it in the same write: the POST's body is still held to `read_timeout` (the old byte
+/// tracker lost sync there and let it trickle for ever), and the client gets 408.
+#[tokio::test]
+async fn a_body_behind_a_refused_upgrade_in_the_same_write_still_gets_408() {
+    let server = Server::bind("127.0.0.1:0")
+        .read_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = connect(server.local_addr()).await;
+    write(
+        &mut conn,
+        b"GET /tiny HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n\
+          POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+    )
+    .await;
+    let response = within("the GET", read_response(&mut conn)).await;
+    assert_eq!(response.status, 200);
+    // The body's next piece never comes within read_timeout.
+    let response = within("the POST", read_response(&mut conn)).await;
+    assert_eq!(response.status, 408, "{}", response.head);
+    assert_eq!(response.header("connection"), Some("close"));
+    within("close", server.close()).await;
+}
+
+/// An HTTP/2 client that opens a header block and never ends it (no END_HEADERS, no
+/// CONTINUATION) holds no connection for ever: `idle_timeout` starts closing it, and as
+/// the client does not let it close, it is dropped a `read_header_timeout` later. (The
+/// same holds with the defaults, 60 s and 30 s; here they are short.)
+#[tokio::test]
+async fn an_h2_header_block_never_ended_is_dropped() {
+    let server = Server::bind("127.0.0.1:0")
+        .idle_timeout(SHORT)
+        .read_header_timeout(SHORT)
+        .serve(routes())
+        .await
+        .expect("serve");
+    let mut conn = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut wire = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    // SETTINGS, empty.
+    wire.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    // HEADERS on stream 1 with END_STREAM but not END_HEADERS: `:method GET`,
+    // `:scheme http`, `:path /` (HPACK static indexes 2, 6, 4).
+    wire.extend_from_slice(&[0, 0, 3, 0x1, 0x1, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
+    conn.write_all(&wire).await.expect("write");
+    // Whatever the server says (SETTINGS, its ACK, GOAWAY), it then closes.
+    let _ = within(
+        "the server drops the connection",
+        support::raw_http::read_until_closed(&mut conn),
+    )
+    .await;
+    until("connections back to 0", || server.connections() == 0).await;
+    within("close", server.close()).await;
 }

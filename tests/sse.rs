@@ -15,14 +15,13 @@ use httpstack::sse::{
     sse_stream, EventSource, SseConfig, SseEvent, SseParseError, SseParser, SseResponseExt,
 };
 use httpstack::{Body, Client, Server};
-use hyper::body::Incoming;
 use support::within;
 use tokio::sync::{mpsc, oneshot};
 
 /// Serves `service` on an ephemeral port; returns the server and its base URL.
 async fn start<S, B>(service: S) -> (Server, String)
 where
-    S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: tower::Service<Request<httpstack::Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<httpstack::BoxError>,
     B: http_body::Body + Send + 'static,
@@ -36,15 +35,17 @@ where
 
 /// A server whose every response is `n` numbered events (`id: i`, `data: event i`).
 async fn numbered(n: usize) -> (Server, String) {
-    start(handler_fn(move |_req: Request<Incoming>| async move {
-        sse_stream(StatusCode::OK, move |tx| async move {
-            for i in 1..=n {
-                tx.send(SseEvent::new(format!("event {i}")).id(i.to_string()))
-                    .await?;
-            }
-            Ok::<_, httpstack::Error>(())
-        })
-    }))
+    start(handler_fn(
+        move |_req: Request<httpstack::Body>| async move {
+            sse_stream(StatusCode::OK, move |tx| async move {
+                for i in 1..=n {
+                    tx.send(SseEvent::new(format!("event {i}")).id(i.to_string()))
+                        .await?;
+                }
+                Ok::<_, httpstack::Error>(())
+            })
+        },
+    ))
     .await
 }
 
@@ -104,7 +105,8 @@ async fn reqwest_receives_events_in_order() {
 fn ack_handler(
     acks: Arc<Mutex<Option<mpsc::Receiver<usize>>>>,
     n: usize,
-) -> impl Fn(Request<Incoming>) -> std::future::Ready<Response<Body>> + Clone + Send + 'static {
+) -> impl Fn(Request<httpstack::Body>) -> std::future::Ready<Response<Body>> + Clone + Send + 'static
+{
     move |_req| {
         let acks = acks.lock().unwrap().take();
         std::future::ready(sse_stream(StatusCode::OK, move |tx| async move {
@@ -257,7 +259,7 @@ async fn flushed_behind_compression_that_compresses_event_streams() {
 async fn keep_alive_comments_while_idle_and_producer_ends_when_client_leaves() {
     let (done_tx, done_rx) = oneshot::channel::<()>();
     let done = Arc::new(Mutex::new(Some(done_tx)));
-    let (server, base) = start(handler_fn(move |_req: Request<Incoming>| {
+    let (server, base) = start(handler_fn(move |_req: Request<httpstack::Body>| {
         let done = done.lock().unwrap().take();
         async move {
             SseConfig::new()
@@ -303,7 +305,7 @@ async fn keep_alive_comments_while_idle_and_producer_ends_when_client_leaves() {
 async fn client_disconnect_gives_the_producer_a_send_error() {
     let (result_tx, result_rx) = oneshot::channel::<(usize, httpstack::Error)>();
     let result = Arc::new(Mutex::new(Some(result_tx)));
-    let (server, base) = start(handler_fn(move |_req: Request<Incoming>| {
+    let (server, base) = start(handler_fn(move |_req: Request<httpstack::Body>| {
         let result = result.lock().unwrap().take();
         async move {
             SseConfig::new()
@@ -355,7 +357,7 @@ async fn event_source_reconnects_with_last_event_id_and_honours_retry() {
     let seen_ids = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
     let (server, base) = start(handler_fn({
         let (connections, seen_ids) = (connections.clone(), seen_ids.clone());
-        move |req: Request<Incoming>| {
+        move |req: Request<httpstack::Body>| {
             let n = connections.fetch_add(1, Ordering::SeqCst);
             let last_id = req
                 .headers()
@@ -410,7 +412,7 @@ async fn event_source_stops_on_answers_that_fail_the_connection() {
     let connections = Arc::new(AtomicUsize::new(0));
     let (server, base) = start(handler_fn({
         let connections = connections.clone();
-        move |req: Request<Incoming>| {
+        move |req: Request<httpstack::Body>| {
             connections.fetch_add(1, Ordering::SeqCst);
             let path = req.uri().path().to_owned();
             async move {
@@ -469,7 +471,7 @@ async fn event_source_gives_up_after_max_retries() {
     let connections = Arc::new(AtomicUsize::new(0));
     let (server, base) = start(handler_fn({
         let connections = connections.clone();
-        move |_req: Request<Incoming>| {
+        move |_req: Request<httpstack::Body>| {
             connections.fetch_add(1, Ordering::SeqCst);
             // A stream that ends at once, without events.
             async move { sse_stream(StatusCode::OK, |_tx| async {}) }
@@ -497,7 +499,7 @@ async fn event_source_gives_up_after_max_retries() {
 #[tokio::test]
 async fn line_and_event_limits_are_typed_errors() {
     const MIB: usize = 1024 * 1024;
-    let (server, base) = start(handler_fn(|req: Request<Incoming>| async move {
+    let (server, base) = start(handler_fn(|req: Request<httpstack::Body>| async move {
         let body = match req.uri().path() {
             // One 2 MiB line, after a good event.
             "/long-line" => format!("data: ok\n\ndata: {}\n\n", "x".repeat(2 * MIB)),

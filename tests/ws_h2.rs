@@ -132,7 +132,7 @@ async fn many_h2_websockets_at_once() {
 }
 
 /// An HTTP/2 WebSocket is the CONNECT stream itself, not a request body: the server's
-/// body bounds (which relay HTTP/2 request bodies) leave it alone.
+/// body bounds (which bound HTTP/2 request bodies) leave it alone.
 #[tokio::test]
 async fn h2_websockets_pass_the_server_body_bounds() {
     let server = Server::bind("127.0.0.1:0")

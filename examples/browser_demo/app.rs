@@ -19,7 +19,6 @@ use http_body_util::BodyExt;
 use httpstack::server::{handler_fn, serve};
 use httpstack::sse::{sse_stream, SseEvent};
 use httpstack::{ws, Body, Server};
-use hyper::body::Incoming;
 use serde_json::Value;
 use tokio::sync::Notify;
 use tower::Service;
@@ -74,7 +73,7 @@ pub async fn start(addr: &str) -> Result<(Server, Arc<Demo>), httpstack::Error> 
     let echo = ws::echo();
     let server = serve(
         addr,
-        handler_fn(move |req: Request<Incoming>| {
+        handler_fn(move |req: Request<httpstack::Body>| {
             let demo = state.clone();
             // The upgrade service answers at once (a 101, or 400 / 426 to a request that
             // is no WebSocket handshake), so it is called here, outside the async block.
@@ -97,14 +96,14 @@ pub async fn start(addr: &str) -> Result<(Server, Arc<Demo>), httpstack::Error> 
 
 /// `ws::echo` mounted as a tower `Service`: it answers the handshake and runs the echo
 /// on the upgraded connection in a task of its own.
-fn websocket(echo: &ws::Upgrade<ws::EchoHandler>, req: Request<Incoming>) -> Response<Body> {
+fn websocket(echo: &ws::Upgrade<ws::EchoHandler>, req: Request<httpstack::Body>) -> Response<Body> {
     match echo.clone().call(req).into_inner() {
         Ok(response) => response,
         Err(never) => match never {},
     }
 }
 
-async fn route(demo: Arc<Demo>, req: Request<Incoming>) -> Response<Body> {
+async fn route(demo: Arc<Demo>, req: Request<httpstack::Body>) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/") => Response::builder()
             .header("content-type", "text/html; charset=utf-8")
@@ -133,7 +132,7 @@ async fn route(demo: Arc<Demo>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-fn sse_events(demo: &Demo, req: &Request<Incoming>) -> Response<Body> {
+fn sse_events(demo: &Demo, req: &Request<httpstack::Body>) -> Response<Body> {
     let query = |name: &str, default: u64| {
         url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
             .find(|(k, _)| k == name)

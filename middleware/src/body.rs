@@ -18,7 +18,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
@@ -39,6 +39,9 @@ pub struct Body {
 enum Kind {
     Empty,
     Full(Option<Bytes>),
+    /// hyper's body as a server received it: held as it is, so serving a request costs
+    /// no allocation for its body.
+    Incoming(hyper::body::Incoming),
     Stream(UnsyncBoxBody<Bytes, BoxError>),
 }
 
@@ -108,6 +111,15 @@ impl Body {
         (BodySender { tx }, Body::from_stream(stream))
     }
 
+    /// hyper's `Incoming` as a `Body`, without boxing it: what httpstack's server hands
+    /// its handlers. Trailer fields that RFC 9110 §6.5.1 forbids are dropped as the
+    /// trailers arrive (see [`trailers`](crate::trailers)).
+    pub fn from_incoming(body: hyper::body::Incoming) -> Self {
+        Body {
+            kind: Kind::Incoming(body),
+        }
+    }
+
     /// A copy of this body if it can be sent again (empty or full bytes); `None` for streams.
     /// Retry and redirect use this: only replayable bodies are resent.
     pub fn try_clone(&self) -> Option<Body> {
@@ -116,7 +128,7 @@ impl Body {
             Kind::Full(bytes) => Some(Body {
                 kind: Kind::Full(bytes.clone()),
             }),
-            Kind::Stream(_) => None,
+            Kind::Incoming(_) | Kind::Stream(_) => None,
         }
     }
 
@@ -126,13 +138,13 @@ impl Body {
             Kind::Empty => Some(&[]),
             Kind::Full(Some(bytes)) => Some(bytes),
             Kind::Full(None) => Some(&[]),
-            Kind::Stream(_) => None,
+            Kind::Incoming(_) | Kind::Stream(_) => None,
         }
     }
 
     /// Whether the body is a stream (not replayable, length maybe unknown).
     pub fn is_stream(&self) -> bool {
-        matches!(self.kind, Kind::Stream(_))
+        matches!(self.kind, Kind::Incoming(_) | Kind::Stream(_))
     }
 
     /// Reads the whole body into one `Bytes`.
@@ -140,6 +152,10 @@ impl Body {
         match self.kind {
             Kind::Empty => Ok(Bytes::new()),
             Kind::Full(bytes) => Ok(bytes.unwrap_or_default()),
+            Kind::Incoming(_) => Ok(http_body_util::BodyExt::collect(self)
+                .await
+                .map_err(Error::from_boxed)?
+                .to_bytes()),
             Kind::Stream(body) => Ok(body.collect().await.map_err(Error::from_boxed)?.to_bytes()),
         }
     }
@@ -190,6 +206,7 @@ impl fmt::Debug for Body {
         match &self.kind {
             Kind::Empty => f.write_str("Body::Empty"),
             Kind::Full(b) => write!(f, "Body::Full({} bytes)", b.as_ref().map_or(0, Bytes::len)),
+            Kind::Incoming(_) => f.write_str("Body::Incoming"),
             Kind::Stream(_) => f.write_str("Body::Stream"),
         }
     }
@@ -248,6 +265,11 @@ impl http_body::Body for Body {
         match &mut self.get_mut().kind {
             Kind::Empty => Poll::Ready(None),
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Incoming(body) => match ready!(Pin::new(body).poll_frame(cx)) {
+                Some(Ok(frame)) => Poll::Ready(Some(Ok(lawful_trailers(frame)))),
+                Some(Err(err)) => Poll::Ready(Some(Err(err.into()))),
+                None => Poll::Ready(None),
+            },
             Kind::Stream(body) => Pin::new(body).poll_frame(cx),
         }
     }
@@ -256,6 +278,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => true,
             Kind::Full(bytes) => bytes.is_none(),
+            Kind::Incoming(body) => body.is_end_stream(),
             Kind::Stream(body) => body.is_end_stream(),
         }
     }
@@ -264,8 +287,20 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Incoming(body) => body.size_hint(),
             Kind::Stream(body) => body.size_hint(),
         }
+    }
+}
+
+/// `frame`, its trailers without the fields RFC 9110 §6.5.1 forbids there.
+fn lawful_trailers(frame: Frame<Bytes>) -> Frame<Bytes> {
+    match frame.into_trailers() {
+        Ok(mut trailers) => {
+            crate::trailers::remove_forbidden_trailers(&mut trailers);
+            Frame::trailers(trailers)
+        }
+        Err(frame) => frame,
     }
 }
 

@@ -111,6 +111,9 @@ pub enum ErrorKind {
     DecompressionLimit(u64),
     /// A body (request or response) failed or broke a limit.
     Body,
+    /// A request body grew past the server's `max_body_bytes` (this many bytes); the
+    /// client gets `413 Content Too Large` when the response has not started.
+    BodyTooLarge(u64),
     /// A server-side failure (bind, accept, TLS set-up).
     Server,
     /// HTTP.jl `WebSocketError`: the WebSocket connection closed, with this close frame
@@ -192,6 +195,11 @@ impl Error {
     /// A body failure, caused by `source`.
     pub fn body(source: impl Into<BoxError>) -> Self {
         Error::new(ErrorKind::Body).with_source(source)
+    }
+
+    /// A request body grew past `limit` bytes (the server's `max_body_bytes`).
+    pub fn body_too_large(limit: u64) -> Self {
+        Error::new(ErrorKind::BodyTooLarge(limit))
     }
 
     /// A server-side failure caused by `source`.
@@ -360,6 +368,11 @@ impl Error {
     pub fn is_body(&self) -> bool {
         self.inner.kind == ErrorKind::Body
     }
+
+    /// A request body grew past the server's `max_body_bytes` (HTTP.jl answers 413).
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::BodyTooLarge(_))
+    }
 }
 
 /// Removes `user:password@` from a URL so it can be printed or logged.
@@ -395,6 +408,9 @@ impl fmt::Display for Error {
                 write!(f, "decompressed body exceeds the limit of {n} bytes")?
             }
             ErrorKind::Body => f.write_str("body error")?,
+            ErrorKind::BodyTooLarge(n) => {
+                write!(f, "request body larger than max_body_bytes ({n} bytes)")?
+            }
             ErrorKind::Server => f.write_str("server error")?,
             ErrorKind::WebSocket(frame) => write!(f, "WebSocket closed with {frame}")?,
         }

@@ -26,6 +26,7 @@ pub mod redirect;
 pub mod retry;
 pub mod status;
 pub mod timeout;
+pub mod trailers;
 
 pub use body::{Body, BodySender, TryCloneBody};
 pub use error::{BoxError, CloseFrame, Error, ErrorKind, Result, TimeoutKind};

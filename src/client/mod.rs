@@ -9,7 +9,7 @@
 //! ```
 //! # use httpstack::server::{handler_fn, serve};
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-//! # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+//! # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
 //! #     http::Response::new(httpstack::Body::from(req.uri().to_string()))
 //! # })).await?;
 //! # let base = format!("http://127.0.0.1:{}", server.port());

@@ -51,7 +51,7 @@ const MAX_REFUSAL_BODY: usize = 1024 * 1024;
 /// # use httpstack::server::{handler_fn, serve};
 /// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-/// # let server = serve("127.0.0.1:0", handler_fn(|mut req: http::Request<hyper::body::Incoming>| async move {
+/// # let server = serve("127.0.0.1:0", handler_fn(|mut req: http::Request<httpstack::Body>| async move {
 /// #     let upgrade = hyper::upgrade::on(&mut req);
 /// #     tokio::spawn(async move {
 /// #         let mut io = hyper_util::rt::TokioIo::new(upgrade.await.unwrap());

@@ -49,7 +49,7 @@
 //! use http::{Method, Request, Response};
 //! use httpstack::router::{param, route, Router};
 //! use httpstack::server::handler_fn;
-//! use hyper::body::Incoming;
+//! use httpstack::Body;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), httpstack::Error> {
@@ -59,7 +59,7 @@
 //!         let id = param(&req, "id").unwrap_or_default().to_owned();
 //!         Response::new(format!("widget {id}"))
 //!     }))?
-//!     .register(Method::GET, "/widgets/{name}", |req: Request<Incoming>| async move {
+//!     .register(Method::GET, "/widgets/{name}", |req: Request<Body>| async move {
 //!         Response::new(format!("{} named {}", route(&req).unwrap_or_default(),
 //!                               param(&req, "name").unwrap_or_default()))
 //!     })?

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use tower::{Layer, Service};
 
 use super::lookup::Lookup;
@@ -20,10 +19,11 @@ use crate::{Body, BoxError, Error};
 /// Maps requests to handlers by method and path, with HTTP.jl's rules; see the
 /// [module docs](super).
 ///
-/// `B` is the request body type: hyper's `Incoming` under httpstack's server, axum's
-/// `Body` inside an axum app. Cloning is cheap (the routes are shared); registering on a
+/// `B` is the request body type: httpstack's [`Body`] under httpstack's server (and in
+/// tests: `router.oneshot(Request::new(Body::from("..")))`), axum's `Body` inside an
+/// axum app. Cloning is cheap (the routes are shared); registering on a
 /// clone leaves the others as they were.
-pub struct Router<B = Incoming> {
+pub struct Router<B = Body> {
     inner: Arc<Inner<B>>,
 }
 

@@ -40,12 +40,8 @@ pub(crate) struct Activity {
     write_blocked: AtomicBool,
     /// The connection was handed over (101 Switching Protocols, CONNECT): no timers.
     upgraded: AtomicBool,
-    /// HTTP/1: an upgrade was asked for and refused, so HTTP/1 framing resumes.
-    upgrade_refused: AtomicBool,
     /// How many requests were handed to the service: the index of the next one.
     requests: AtomicU64,
-    /// HTTP/1: the index of the request whose chunked body broke `max_body_bytes`.
-    body_overflow: AtomicU64,
     /// The connection closes with request bytes possibly unread: read them for a moment
     /// before closing, so the client sees the response rather than a reset.
     linger: AtomicBool,
@@ -68,9 +64,7 @@ impl Activity {
             write_deadline: AtomicU64::new(NONE),
             write_blocked: AtomicBool::new(false),
             upgraded: AtomicBool::new(false),
-            upgrade_refused: AtomicBool::new(false),
             requests: AtomicU64::new(0),
-            body_overflow: AtomicU64::new(NONE),
             linger: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         }
@@ -137,29 +131,6 @@ impl Activity {
 
     pub(crate) fn is_upgraded(&self) -> bool {
         self.upgraded.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn refuse_upgrade(&self) {
-        self.upgrade_refused.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether an upgrade was refused since the last call (the flag is cleared).
-    pub(crate) fn take_upgrade_refused(&self) -> bool {
-        self.upgrade_refused.swap(false, Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_body_overflow(&self, request: u64) {
-        self.body_overflow.store(request, Ordering::Relaxed);
-        self.set_linger();
-    }
-
-    pub(crate) fn body_overflowed(&self, request: u64) -> bool {
-        self.body_overflow.load(Ordering::Relaxed) == request
-    }
-
-    /// Whether some request's chunked body broke `max_body_bytes`.
-    pub(crate) fn body_overflowed_any(&self) -> bool {
-        self.body_overflow.load(Ordering::Relaxed) != NONE
     }
 
     pub(crate) fn set_linger(&self) {
@@ -288,14 +259,12 @@ mod tests {
     }
 
     #[test]
-    fn http2_starts_idle_and_overflow_marks_one_request() {
+    fn http2_starts_idle() {
         let now = Instant::now();
         let activity = Activity::new(now, now, false);
         assert!(matches!(activity.phase(), Phase::Idle { since: 0, .. }));
-        assert!(!activity.body_overflowed(0));
-        activity.set_body_overflow(3);
-        assert!(activity.body_overflowed(3));
-        assert!(!activity.body_overflowed(2));
+        assert!(!activity.lingers());
+        activity.set_linger();
         assert!(activity.lingers());
     }
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use http::{Request, Response};
 use http_body::Body;
 use httpstack_middleware::access_log::AccessLogLayer;
-use hyper::body::Incoming;
 use rustls::ServerConfig;
 use tokio::net::ToSocketAddrs;
 use tokio::sync::{watch, Semaphore};
@@ -22,10 +21,10 @@ use super::connection::{ConnectionConfig, ConnectionFilter, ConnectionOptions};
 use super::connection_count::ConnectionCount;
 use super::handle::{Server, Shared};
 use super::listener::{bind, ListenOptions};
+use super::request_body::BodyBounds;
 use super::shutdown::{finish_shutdown, ShutdownHook};
-use super::stream::StreamLimits;
 use super::stream_service::{StreamHandler, StreamService};
-use super::timeouts::Timeouts;
+use super::timeouts::{Setting, Timeouts};
 use super::tls;
 use crate::{BoxError, Error};
 
@@ -38,9 +37,14 @@ const DEFAULT_BACKLOG: u32 = 128;
 /// (request handlers) or [`listen`](Self::listen) (stream handlers).
 ///
 /// By default a connection speaks HTTP/1.1 or HTTP/2 (by TLS ALPN, or h2c by prior
-/// knowledge on plaintext), there are no timeouts (HTTP.jl's `0`s), request heads are
-/// limited to 1 MiB and bodies are not, the number of connections is unbounded, and
-/// [`Server::close`] waits as long as in-flight requests take.
+/// knowledge on plaintext), request heads are limited to 1 MiB and bodies are not, the
+/// number of connections is unbounded, and [`Server::close`] waits as long as in-flight
+/// requests take.
+///
+/// Unlike HTTP.jl, whose timeouts are all off (`0`) by default, two are on, so a client
+/// cannot hold a connection for ever with a partial request head or nothing at all:
+/// [`read_header_timeout`](Self::read_header_timeout) (30 s, hyper's) and
+/// [`idle_timeout`](Self::idle_timeout) (60 s). Pass `None` to switch either off.
 ///
 /// A timeout set to `None` or zero is off, as HTTP.jl's `0` is. Which option applies to
 /// which protocol is in the [module docs](super#options).
@@ -54,13 +58,11 @@ pub struct ServerBuilder<A> {
     grace_period: Option<Duration>,
     on_shutdown: Vec<ShutdownHook>,
     read_timeout: Option<Duration>,
-    read_header_timeout: Option<Duration>,
+    read_header_timeout: Setting,
     write_timeout: Option<Duration>,
-    idle_timeout: Option<Duration>,
+    idle_timeout: Setting,
     max_header_bytes: usize,
     max_body_bytes: Option<u64>,
-    /// Set by [`listen`](Self::listen): the stream handler bounds its own body.
-    stream_handler: bool,
     peer_addr: bool,
     backlog: u32,
     reuseaddr: bool,
@@ -97,7 +99,6 @@ impl<A> ServerBuilder<A> {
             idle_timeout: None,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_body_bytes: None,
-            stream_handler: false,
             peer_addr: false,
             backlog: DEFAULT_BACKLOG,
             reuseaddr: false,
@@ -155,16 +156,14 @@ impl<A> ServerBuilder<A> {
         self
     }
 
-    /// HTTP.jl `read_timeout` (Go's `ReadTimeout`): the longest a whole request may take
-    /// to arrive, head and body, counted from its first byte (from the accept, for a
-    /// connection's first request). A head that misses it ends the connection; a body
-    /// read after it fails with a timeout error in the handler. It also bounds
+    /// HTTP.jl `read_timeout`: the longest a request body may keep the handler waiting
+    /// for its next piece. A read that waits longer fails with a read-timeout error
+    /// ([`Error::timeout_kind`] is [`TimeoutKind::Read`](crate::TimeoutKind::Read)), and
+    /// the client gets `408 Request Timeout` if the handler had not answered yet (HTTP/1
+    /// then closes the connection). The same on HTTP/1 and HTTP/2, enforced on the body
+    /// the handler reads. It also bounds
     /// [`read_header_timeout`](Self::read_header_timeout), and stands in for
-    /// [`idle_timeout`](Self::idle_timeout) when that is unset, as in Go.
-    ///
-    /// HTTP/1: enforced on the connection's bytes. HTTP/2: enforced on the stream's body —
-    /// a request handler gets a relayed `Incoming` that fails past the deadline, a
-    /// [`Stream`](super::Stream) bounds its reads itself.
+    /// [`idle_timeout`](Self::idle_timeout) when that is not set, as in Go.
     ///
     /// Default: none (HTTP.jl `read_timeout_ns=0`).
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -181,11 +180,12 @@ impl<A> ServerBuilder<A> {
     /// request heads are frames on an open connection; an idle one is ended by
     /// [`idle_timeout`](Self::idle_timeout).)
     ///
-    /// Default: none (HTTP.jl `read_header_timeout_ns=0`), or
-    /// [`read_timeout`](Self::read_timeout) when that is set. hyper's own 30 s default is
-    /// not used: it cannot tell an idle keep-alive connection from a slow head.
+    /// Default: 30 s (hyper's), or [`read_timeout`](Self::read_timeout) when that is set
+    /// — a departure from HTTP.jl's `read_header_timeout_ns=0`, so that a client cannot
+    /// hold a connection with a partial head. `None` switches it off. (hyper's own timer
+    /// is not used: it cannot tell an idle keep-alive connection from a slow head.)
     pub fn read_header_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.read_header_timeout = timeout.into();
+        self.read_header_timeout = Some(timeout.into());
         self
     }
 
@@ -209,13 +209,15 @@ impl<A> ServerBuilder<A> {
 
     /// HTTP.jl `idle_timeout`: the longest a keep-alive connection may wait, after its
     /// last response, for the first byte of another request; then it is closed
-    /// gracefully (HTTP/2: GOAWAY once no stream is open for that long). hyper has no such
-    /// timeout for HTTP/1; the server tracks connection activity itself.
+    /// gracefully (HTTP/2: GOAWAY once no stream is open for that long). A connection
+    /// still idle a [`read_header_timeout`](Self::read_header_timeout) after that (an
+    /// HTTP/2 client holding a header block without its END_HEADERS, say) is dropped.
+    /// hyper has no such timeout for HTTP/1; the server tracks connection activity itself.
     ///
-    /// Default: none (HTTP.jl `idle_timeout_ns=0`), or
-    /// [`read_timeout`](Self::read_timeout) when that is set, as in Go.
+    /// Default: 60 s, or [`read_timeout`](Self::read_timeout) when that is set, as in Go —
+    /// a departure from HTTP.jl's `idle_timeout_ns=0`. `None` switches it off.
     pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.idle_timeout = timeout.into();
+        self.idle_timeout = Some(timeout.into());
         self
     }
 
@@ -236,16 +238,11 @@ impl<A> ServerBuilder<A> {
 
     /// The largest request body, in bytes. A request whose `Content-Length` is over it
     /// gets `413 Content Too Large` without reaching the handler. A body without a length
-    /// (chunked) that grows past it fails while the handler reads it, right after byte
-    /// `n`, and the client gets 413 if the handler had not answered yet — exactly `n`
-    /// bytes are fine, `n + 1` are not. HTTP/1 then closes the connection.
-    ///
-    /// Both protocols check `Content-Length`. A chunked HTTP/1 body is counted on the
-    /// connection's bytes. An HTTP/2 body without a length is counted on its way to the
-    /// handler: a request handler gets a relayed `Incoming` that ends in an error after
-    /// byte `n` (hyper's own HTTP/2 body cannot be cut, so the body passes through an
-    /// in-memory HTTP/1.1 hop, for such requests only), a [`Stream`](super::Stream)
-    /// counts what it reads.
+    /// (chunked, or HTTP/2 without `content-length`) that grows past it fails the
+    /// handler's read that would pass byte `n`, with an error for which
+    /// [`Error::is_body_too_large`] holds, and the client gets 413 if the handler had not
+    /// answered yet — exactly `n` bytes are fine, `n + 1` are not. HTTP/1 then closes the
+    /// connection. The same on HTTP/1 and HTTP/2, enforced on the body the handler reads.
     ///
     /// Default: none (HTTP.jl has no such limit).
     pub fn max_body_bytes(mut self, n: u64) -> Self {
@@ -283,7 +280,7 @@ impl<A> ServerBuilder<A> {
     /// # async fn run() -> Result<(), httpstack::Error> {
     /// let server = Server::bind("127.0.0.1:0")
     ///     .peer_addr(true)
-    ///     .serve(handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+    ///     .serve(handler_fn(|req: http::Request<httpstack::Body>| async move {
     ///         match req.extensions().get::<PeerAddr>() {
     ///             Some(PeerAddr(addr)) => http::Response::new(format!("you are {addr}")),
     ///             None => http::Response::new(String::from("unknown")),
@@ -371,7 +368,7 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
     /// Binds the address and starts serving `service` in background tasks, returning the
     /// [`Server`] handle at once (HTTP.jl `serve!`).
     ///
-    /// `service` is any tower service for `http::Request<Incoming>`: a
+    /// `service` is any tower service for `http::Request<httpstack::Body>`: a
     /// [`handler_fn`](super::handler_fn) closure, an httpstack router, an axum `Router`.
     /// With [`peer_addr`](Self::peer_addr), every request carries the client's address
     /// as a [`PeerAddr`](super::PeerAddr) extension. Must be called within a tokio
@@ -384,7 +381,7 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
     /// cannot be bound.
     pub async fn serve<S, B>(mut self, service: S) -> Result<Server, Error>
     where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
         S::Error: Into<BoxError>,
         B: Body + Send + 'static,
@@ -409,7 +406,7 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
 
     async fn serve_service<S, B>(self, service: S) -> Result<Server, Error>
     where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
         S::Error: Into<BoxError>,
         B: Body + Send + 'static,
@@ -448,10 +445,12 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
                 self.idle_timeout,
             ),
             max_header_bytes: self.max_header_bytes,
-            max_body_bytes: self.max_body_bytes,
+            body: BodyBounds {
+                max_body_bytes: self.max_body_bytes,
+                read_timeout: self.read_timeout.filter(|timeout| !timeout.is_zero()),
+            },
             http2_keep_alive_interval: self.http2_keep_alive_interval,
             http2_keep_alive_timeout: self.http2_keep_alive_timeout,
-            relay_http2_bodies: !self.stream_handler,
             peer_addr: self.peer_addr,
         };
         let config = Arc::new(ConnectionConfig::new(
@@ -489,13 +488,8 @@ impl<A: ToSocketAddrs> ServerBuilder<A> {
     ///
     /// As [`serve`](Self::serve).
     pub async fn listen<H: StreamHandler>(mut self, handler: H) -> Result<Server, Error> {
-        self.stream_handler = true;
         self.peer_addr = true;
-        let limits = StreamLimits {
-            max_body_bytes: self.max_body_bytes,
-            read_timeout: self.read_timeout.filter(|timeout| !timeout.is_zero()),
-        };
-        self.serve(StreamService::new(handler, limits)).await
+        self.serve(StreamService::new(handler)).await
     }
 }
 

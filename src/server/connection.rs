@@ -42,8 +42,7 @@ use super::connection_io::ConnectionIo;
 use super::connection_service::{ConnectionService, RequestLimits};
 use super::handle::Shared;
 use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
-use super::relayed_body::RelayBounds;
-use super::request_framing::RequestFraming;
+use super::request_body::BodyBounds;
 use super::stream_deadline::{SplitEndService, StreamExecutor};
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
 use crate::BoxError;
@@ -63,12 +62,10 @@ const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub(crate) struct ConnectionOptions {
     pub(crate) timeouts: Timeouts,
     pub(crate) max_header_bytes: usize,
-    pub(crate) max_body_bytes: Option<u64>,
+    /// `max_body_bytes` and `read_timeout`, on each request body.
+    pub(crate) body: BodyBounds,
     pub(crate) http2_keep_alive_interval: Option<Duration>,
     pub(crate) http2_keep_alive_timeout: Option<Duration>,
-    /// HTTP/2 request bodies are relayed to bound them (off for stream handlers, whose
-    /// [`Stream`](super::Stream) bounds its body itself).
-    pub(crate) relay_http2_bodies: bool,
     /// Every request gets a [`PeerAddr`](super::PeerAddr) extension.
     pub(crate) peer_addr: bool,
 }
@@ -126,13 +123,10 @@ impl ConnectionConfig {
         }
     }
 
-    /// Whether connections track their [`Activity`]: only with timeouts or limits, so a
-    /// server without them pays nothing for it.
+    /// Whether connections track their [`Activity`]: only with connection timeouts, so
+    /// a server without them pays nothing for it.
     fn tracks_activity(&self) -> bool {
-        let timeouts = &self.options.timeouts;
-        timeouts.any_connection_timer()
-            || timeouts.read.is_some()
-            || self.options.max_body_bytes.is_some()
+        self.options.timeouts.any_connection_timer()
     }
 }
 
@@ -148,7 +142,7 @@ pub(crate) async fn serve_connection<S, B>(
     guard: ConnectionGuard,
     permit: Option<OwnedSemaphorePermit>,
 ) where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -215,7 +209,7 @@ impl Connection<'_> {
     async fn serve<I, S, B>(self, mut io: I, alpn_h2: Option<bool>, service: S)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
         S::Error: Into<BoxError>,
         B: Body + Send + 'static,
@@ -261,19 +255,7 @@ impl Connection<'_> {
             .then(|| Arc::new(Activity::new(self.accepted, Instant::now(), http1)));
         let io = match &activity {
             None => ConnectionIo::plain(io, prefix),
-            Some(activity) => {
-                let framing = (http1
-                    && (options.max_body_bytes.is_some() || options.timeouts.read.is_some()))
-                .then(|| RequestFraming::new(options.max_body_bytes, options.max_header_bytes));
-                ConnectionIo::watched(
-                    io,
-                    prefix,
-                    activity.clone(),
-                    http1,
-                    framing,
-                    options.timeouts.read,
-                )
-            }
+            Some(activity) => ConnectionIo::watched(io, prefix, activity.clone(), http1),
         };
         // HTTP/1: responses to pipelined requests are written together.
         let pipeline = http1.then(|| Arc::new(PipelineCounters::default()));
@@ -286,16 +268,9 @@ impl Connection<'_> {
             .filter(|_| options.timeouts.any_connection_timer())
             .map(|activity| ConnectionTimers::new(activity, options.timeouts, http1));
         let limits = RequestLimits {
-            max_body_bytes: options.max_body_bytes,
+            body: options.body,
             connection_write_timeout: options.timeouts.write.filter(|_| http1),
             stream_write_timeout: options.timeouts.write.filter(|_| http2),
-            relay: (http2
-                && options.relay_http2_bodies
-                && (options.max_body_bytes.is_some() || options.timeouts.read.is_some()))
-            .then_some(RelayBounds {
-                max_body_bytes: options.max_body_bytes,
-                read_timeout: options.timeouts.read,
-            }),
         };
         let peer = options.peer_addr.then_some(self.peer);
         let service = ConnectionService::new(service, peer, activity, limits, pipeline.clone());
@@ -411,6 +386,10 @@ async fn until_done<C: GracefulConnection>(
             }
             Poll::Ready(TimerAction::WriteTimeout) => {
                 tracing::debug!(%peer, "write_timeout: dropping the connection");
+                return Poll::Ready(());
+            }
+            Poll::Ready(TimerAction::Drained) => {
+                tracing::debug!(%peer, "idle connection did not close: dropping it");
                 return Poll::Ready(());
             }
         }

@@ -1,9 +1,9 @@
 //! [`ConnectionIo`]: a connection's byte stream as hyper sees it — the bytes read while
 //! telling HTTP/1 from HTTP/2 replayed first, reads and blocked writes reported to the
-//! connection's [`Activity`], and, for HTTP/1, the request framing followed so a chunked
-//! body over `max_body_bytes` or a request over `read_timeout` fails the read. For
-//! HTTP/1, responses to pipelined requests are written together (see
-//! [`Pipelining`]).
+//! connection's [`Activity`] (for the idle, header and write timeouts). It never parses
+//! what it carries: the request bounds live on the request body (see
+//! [`request_body`](super::request_body)). For HTTP/1, responses to pipelined requests
+//! are written together (see [`Pipelining`]).
 //!
 //! A connection closing with request bytes unread (a 413) lingers: after its FIN it reads
 //! and drops what the client still sends, for a moment, as Go's server does — else the
@@ -20,11 +20,10 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 use super::activity::Activity;
 use super::pipelining::Pipelining;
-use super::request_framing::{Fed, RequestFraming};
 
 /// How long a closing connection keeps reading (Go: `rstAvoidanceDelay`, 500 ms).
 const LINGER_FOR: Duration = Duration::from_millis(500);
@@ -46,10 +45,6 @@ struct Watch {
     activity: Arc<Activity>,
     /// HTTP/1: the first bytes after idle start a request head.
     http1: bool,
-    /// HTTP/1 with `max_body_bytes` or `read_timeout`.
-    framing: Option<RequestFraming>,
-    read_timeout: Option<Duration>,
-    read_deadline: Option<(Instant, Pin<Box<Sleep>>)>,
     linger: Option<Linger>,
 }
 
@@ -77,25 +72,14 @@ impl<I> ConnectionIo<I> {
         self
     }
 
-    /// A stream that reports to `activity`; `framing` for HTTP/1 connections with
-    /// `max_body_bytes` or `read_timeout`.
-    pub(crate) fn watched(
-        inner: I,
-        prefix: Bytes,
-        activity: Arc<Activity>,
-        http1: bool,
-        framing: Option<RequestFraming>,
-        read_timeout: Option<Duration>,
-    ) -> Self {
+    /// A stream that reports to `activity`.
+    pub(crate) fn watched(inner: I, prefix: Bytes, activity: Arc<Activity>, http1: bool) -> Self {
         ConnectionIo {
             inner,
             prefix,
             watch: Some(Box::new(Watch {
                 activity,
                 http1,
-                framing,
-                read_timeout,
-                read_deadline: None,
                 linger: None,
             })),
             pipelining: None,
@@ -113,98 +97,12 @@ impl<I: fmt::Debug> fmt::Debug for ConnectionIo<I> {
     }
 }
 
-/// The read error after a chunked body broke `max_body_bytes`.
-#[derive(Debug)]
-pub(crate) struct BodyTooLarge;
-
-impl fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("request body larger than the server's max_body_bytes")
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
-
-/// The read error after a request took longer than `read_timeout`.
-#[derive(Debug)]
-pub(crate) struct ReadTimedOut;
-
-impl fmt::Display for ReadTimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("request not received within the server's read_timeout")
-    }
-}
-
-impl std::error::Error for ReadTimedOut {}
-
 impl Watch {
-    fn failed_read(&self) -> Option<io::Error> {
-        let framing = self.framing.as_ref()?;
-        if !framing.failed() {
-            return None;
-        }
-        Some(if self.activity.body_overflowed_any() {
-            io::Error::new(io::ErrorKind::InvalidData, BodyTooLarge)
-        } else {
-            io::Error::new(io::ErrorKind::TimedOut, ReadTimedOut)
-        })
-    }
-
-    /// The instant the request being read must be complete by, if any.
-    fn read_deadline(&self) -> Option<Instant> {
-        let since = self.framing.as_ref()?.reading_since()?;
-        Instant::from_std(since).checked_add(self.read_timeout?)
-    }
-
-    /// Reports the bytes just read (at `filled[start..]`); may cut them.
-    fn after_read(&mut self, buf: &mut ReadBuf<'_>, start: usize) -> io::Result<()> {
-        let fresh = buf.filled().len() - start;
-        if fresh == 0 {
-            return Ok(());
-        }
-        if self.http1 {
+    /// Reports the bytes just read (`fresh` of them).
+    fn after_read(&self, fresh: usize) {
+        if fresh > 0 && self.http1 {
             self.activity.bytes_read();
         }
-        let Some(framing) = &mut self.framing else {
-            return Ok(());
-        };
-        match framing.feed(&buf.filled()[start..], &self.activity) {
-            Fed::All => Ok(()),
-            Fed::Cut(0) => {
-                buf.set_filled(start);
-                Err(io::Error::new(io::ErrorKind::InvalidData, BodyTooLarge))
-            }
-            Fed::Cut(n) => {
-                buf.set_filled(start + n);
-                Ok(())
-            }
-        }
-    }
-
-    /// While a read waits: fails it once the request is past `read_timeout`.
-    fn poll_read_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        let Some(deadline) = self.read_deadline() else {
-            return Poll::Pending;
-        };
-        let sleep = match &mut self.read_deadline {
-            Some((armed, sleep)) => {
-                if *armed != deadline {
-                    sleep.as_mut().reset(deadline);
-                    *armed = deadline;
-                }
-                sleep
-            }
-            slot @ None => {
-                &mut slot
-                    .insert((deadline, Box::pin(tokio::time::sleep_until(deadline))))
-                    .1
-            }
-        };
-        ready!(sleep.as_mut().poll(cx));
-        if let Some(framing) = &mut self.framing {
-            framing.fail();
-        }
-        Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, ReadTimedOut))
     }
 }
 
@@ -243,28 +141,12 @@ impl<I: AsyncRead + Unpin> ConnectionIo<I> {
             buf.put_slice(&this.prefix[..n]);
             this.prefix.advance(n);
         } else {
-            let Some(watch) = &mut this.watch else {
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
-            };
-            if let Some(err) = watch.failed_read() {
-                return Poll::Ready(Err(err));
-            }
-            if watch.read_deadline().is_some_and(|at| at <= Instant::now()) {
-                if let Some(framing) = &mut watch.framing {
-                    framing.fail();
-                }
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, ReadTimedOut)));
-            }
-            match Pin::new(&mut this.inner).poll_read(cx, buf) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-                Poll::Pending => return watch.poll_read_deadline(cx).map(Err),
-            }
+            ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         }
-        match &mut this.watch {
-            Some(watch) => Poll::Ready(watch.after_read(buf, start)),
-            None => Poll::Ready(Ok(())),
+        if let Some(watch) = &this.watch {
+            watch.after_read(buf.filled().len() - start);
         }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -392,8 +274,7 @@ impl<I> ConnectionIo<I> {
 
     /// After hyper handed the connection over (`unread`: what it read and did not use,
     /// [`hyper::upgrade::Parts::read_buf`]): the stream itself and the bytes to replay
-    /// before reading it — the HTTP/1 bookkeeping (activity reports, request framing,
-    /// head scanning) ends, as after an upgrade the connection's timers and limits no
+    /// before reading it — the HTTP/1 bookkeeping (activity reports, head scanning) ends, as after an upgrade the connection's timers and limits no
     /// longer apply. `Err`: response bytes are still held back for writing (not once
     /// hyper has flushed its 101, as holding ends when an upgrade is asked for), so the
     /// stream stays wrapped, without the bookkeeping, to write them first.
@@ -428,6 +309,7 @@ impl<I> ConnectionIo<I> {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::Instant;
 
     #[tokio::test]
     async fn replays_the_prefix_then_reads_on() {
@@ -448,22 +330,13 @@ mod tests {
         let now = Instant::now();
         let activity = Arc::new(Activity::new(now, now, true));
         let counters = Arc::new(PipelineCounters::default());
-        let io = ConnectionIo::watched(
-            server,
-            Bytes::from_static(b"-prefix"),
-            activity,
-            true,
-            Some(RequestFraming::new(Some(1), 1 << 20)),
-            Some(Duration::from_millis(1)),
-        )
-        .with_pipelining(Pipelining::new(counters.clone()));
+        let io = ConnectionIo::watched(server, Bytes::from_static(b"-prefix"), activity, true)
+            .with_pipelining(Pipelining::new(counters.clone()));
         counters.request_started(true);
         let Ok((mut io, unread)) = io.into_upgraded(Bytes::from_static(b"unread")) else {
             panic!("nothing was held");
         };
         assert_eq!(unread, &b"unread-prefix"[..]);
-        // Past the old body limit and read timeout: neither applies any more.
-        tokio::time::sleep(Duration::from_millis(5)).await;
         client.write_all(b"\r\n\r\nframes").await.expect("write");
         drop(client);
         let mut all = Vec::new();
@@ -494,75 +367,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_chunked_body_over_the_limit_fails_the_read_at_the_byte() {
-        let (mut client, server) = tokio::io::duplex(1024);
-        let now = Instant::now();
-        let activity = Arc::new(Activity::new(now, now, true));
-        let framing = RequestFraming::new(Some(3), 1 << 20);
-        let mut io = ConnectionIo::watched(
-            server,
-            Bytes::new(),
-            activity.clone(),
-            true,
-            Some(framing),
-            None,
-        );
-        let request =
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n";
-        client.write_all(request).await.expect("write");
-        let mut got = Vec::new();
-        let err = loop {
-            let mut buf = [0u8; 16];
-            match io.read(&mut buf).await {
-                Ok(0) => panic!("EOF before the limit error"),
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(err) => break err,
-            }
-        };
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
-        let head_and_three = request.windows(4).position(|w| w == b"abcd").expect("data") + 3;
-        assert_eq!(got, &request[..head_and_three]);
-        assert!(activity.body_overflowed(0));
-        assert!(activity.lingers());
-    }
-
-    #[tokio::test]
-    async fn a_request_past_read_timeout_fails_the_read() {
-        let (mut client, server) = tokio::io::duplex(1024);
-        let now = Instant::now();
-        let activity = Arc::new(Activity::new(now, now, true));
-        let framing = RequestFraming::new(None, 1 << 20);
-        let mut io = ConnectionIo::watched(
-            server,
-            Bytes::new(),
-            activity,
-            true,
-            Some(framing),
-            Some(Duration::from_millis(20)),
-        );
-        client
-            .write_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
-            .await
-            .expect("write");
-        let mut buf = [0u8; 128];
-        let n = io.read(&mut buf).await.expect("first bytes");
-        assert!(n > 0);
-        // The rest of the body never comes.
-        let err = tokio::time::timeout(Duration::from_secs(5), io.read(&mut buf))
-            .await
-            .expect("the read timeout fires")
-            .expect_err("timed out");
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
-        drop(client);
-    }
-
-    #[tokio::test]
     async fn a_lingering_shutdown_drains_what_the_client_still_sends() {
         let (mut client, server) = tokio::io::duplex(64);
         let now = Instant::now();
         let activity = Arc::new(Activity::new(now, now, true));
         activity.set_linger();
-        let mut io = ConnectionIo::watched(server, Bytes::new(), activity, true, None, None);
+        let mut io = ConnectionIo::watched(server, Bytes::new(), activity, true);
         // More than the pipe holds: it only gets through if the server keeps reading.
         let client = tokio::spawn(async move {
             client.write_all(&[b'z'; 4096]).await.expect("write");

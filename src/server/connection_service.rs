@@ -3,25 +3,29 @@
 //!
 //! Per request it
 //! - puts the client's address in the extensions as [`PeerAddr`], when asked to;
+//! - refuses with `400 Bad Request`, and closes, an HTTP/1 request head that breaks a
+//!   rule of RFC 9112 hyper leaves to the server (see [`request_head`](super::request_head));
 //! - answers `413 Content Too Large` (RFC 9110 §15.5.14) without calling the handler
-//!   when `Content-Length` is over `max_body_bytes`, and replaces the handler's response
-//!   with a 413 when the body turned out too large while being read (HTTP/1 chunked, see
-//!   `request_framing`);
+//!   when `Content-Length` is over `max_body_bytes`;
+//! - hands the handler hyper's body inside httpstack's [`Body`](crate::Body), bounded by
+//!   `max_body_bytes` and `read_timeout` (see [`request_body`](super::request_body)), and
+//!   replaces the handler's response with a 413 or 408 when the body broke a bound
+//!   before the response was made; HTTP/1 then closes the connection;
 //! - marks the request in flight on the connection's [`Activity`] until its response
 //!   body is finished, which the idle and write timeouts go by, and notes upgrades;
 //! - on HTTP/2, arms `write_timeout` for the request's stream (see
 //!   [`stream_deadline`](super::stream_deadline)). (HTTP/1 bounds the whole connection
 //!   instead, in its timers.)
-//! - on HTTP/2, hands the handler a body bounded by `max_body_bytes` and `read_timeout`
-//!   (see [`relayed_body`](super::relayed_body)), and answers 413 when it overflowed.
-//!   (HTTP/1 bounds the connection's bytes instead, in `connection_io`.)
+//! - sends no body for a HEAD request, keeping its `Content-Length` (hyper does so for
+//!   HTTP/1 only);
+//! - sends a response with both `Transfer-Encoding` and `Content-Length` without the
+//!   length (RFC 9112 §6.3), and never sends a trailer field RFC 9110 §6.5.1 forbids.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -37,21 +41,20 @@ use super::activity::{Activity, InFlight};
 use super::catch_failure::{self, CatchFailure};
 use super::peer_addr::PeerAddr;
 use super::pipelining::PipelineCounters;
-use super::relayed_body::{self, RelayBounds};
+use super::request_body::{self, BodyBounds, Breach, Broken};
+use super::request_head;
 use super::stream_deadline;
 use crate::BoxError;
 
 /// What a connection's requests are bounded by.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RequestLimits {
-    pub(crate) max_body_bytes: Option<u64>,
+    /// `max_body_bytes` and `read_timeout`, on each request body.
+    pub(crate) body: BodyBounds,
     /// HTTP/1: `write_timeout`, started per request here, enforced by the timers.
     pub(crate) connection_write_timeout: Option<Duration>,
     /// HTTP/2: `write_timeout`, armed per stream here.
     pub(crate) stream_write_timeout: Option<Duration>,
-    /// HTTP/2 with `max_body_bytes` or `read_timeout`, for request handlers: the bounds
-    /// of a relayed body. (A stream handler's [`Stream`](super::Stream) bounds its own.)
-    pub(crate) relay: Option<RelayBounds>,
 }
 
 /// See the module docs.
@@ -86,7 +89,7 @@ impl<S> ConnectionService<S> {
 
 impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone,
     S::Error: Into<BoxError>,
     B: Body,
 {
@@ -119,70 +122,50 @@ where
         if let Some(timeout) = self.limits.stream_write_timeout {
             stream_deadline::arm(timeout);
         }
-        let close = req.version() < Version::HTTP_2;
-        let length = self
-            .limits
-            .max_body_bytes
-            .and_then(|max| content_length(&req).map(|len| (len, max)));
-        let too_large = length.is_some_and(|(len, max)| len > max);
-        if too_large {
-            // The handler never sees it; the body stays unread, so HTTP/1 closes after
-            // answering (RFC 9110 §15.5.14) and lingers to avoid a reset.
-            if let (true, Some(activity)) = (close, &self.activity) {
-                activity.set_linger();
+        let http1 = req.version() < Version::HTTP_2;
+        let mut answer = ResponseFuture {
+            inner: None,
+            early: None,
+            breach: None,
+            in_flight,
+            request,
+            upgrade: None,
+            http1,
+            head: req.method() == Method::HEAD,
+        };
+        if http1 {
+            if let Err(refusal) = request_head::check_http1(&req) {
+                tracing::debug!(
+                    method = %req.method(),
+                    uri = %req.uri(),
+                    refusal,
+                    "refusing an HTTP/1 request head with 400"
+                );
+                answer.early = Some(StatusCode::BAD_REQUEST);
+                answer.close_unread(&self.activity);
+                return answer;
             }
-            return ResponseFuture {
-                inner: None,
-                relaying: None,
-                overflowed: None,
-                in_flight,
-                request,
-                upgrade: None,
-                close,
-            };
         }
-        let upgrade = self.activity.is_some().then_some(()).and_then(|()| {
+        let length = content_length(&req);
+        if let (Some(len), Some(max)) = (length, self.limits.body.max_body_bytes) {
+            if len > max {
+                // The handler never sees it; the body stays unread, so HTTP/1 closes
+                // after answering (RFC 9110 §15.5.14) and lingers to avoid a reset.
+                answer.early = Some(StatusCode::PAYLOAD_TOO_LARGE);
+                answer.close_unread(&self.activity);
+                return answer;
+            }
+        }
+        answer.upgrade = self.activity.is_some().then_some(()).and_then(|()| {
             let connect = req.method() == Method::CONNECT;
             (connect || req.headers().contains_key(header::UPGRADE)).then_some(connect)
         });
-        let relay = self.limits.relay.filter(|bounds| {
-            req.version() == Version::HTTP_2 && bounds.needs_relay(&req, length.map(|(len, _)| len))
-        });
-        if let Some(bounds) = relay {
-            let overflowed = Arc::new(AtomicBool::new(false));
-            let (parts, body) = req.into_parts();
-            let relaying = Relaying {
-                body: Box::pin(relayed_body::relay(body, bounds, overflowed.clone())),
-                parts: Some(parts),
-                service: self.inner.clone(),
-            };
-            return ResponseFuture {
-                inner: None,
-                relaying: Some(Box::new(relaying)),
-                overflowed: Some(overflowed),
-                in_flight,
-                request,
-                upgrade,
-                close,
-            };
-        }
-        ResponseFuture {
-            inner: Some(self.inner.call(req)),
-            relaying: None,
-            overflowed: None,
-            in_flight,
-            request,
-            upgrade,
-            close,
-        }
+        let (parts, body) = req.into_parts();
+        let (body, breach) = request_body::bound(body, self.limits.body, length);
+        answer.breach = breach;
+        answer.inner = Some(self.inner.call(Request::from_parts(parts, body)));
+        answer
     }
-}
-
-/// An HTTP/2 request waiting for its relayed body before its handler is called.
-struct Relaying<S> {
-    body: Pin<Box<dyn Future<Output = Result<Incoming, hyper::Error>> + Send>>,
-    parts: Option<http::request::Parts>,
-    service: CatchFailure<S>,
 }
 
 /// The request's `Content-Length`, when it has a valid one.
@@ -200,26 +183,41 @@ pin_project! {
     /// The response future of [`ConnectionService`].
     pub(crate) struct ResponseFuture<S>
     where
-        S: Service<Request<Incoming>>,
+        S: Service<Request<crate::Body>>,
     {
-        // `None`: answered 413 from the request head, or still relaying.
+        // `None`: answered from the request head (`early`).
         #[pin]
-        inner: Option<catch_failure::ResponseFuture<S, Request<Incoming>>>,
-        relaying: Option<Box<Relaying<S>>>,
-        // HTTP/2, relayed: set when the body went past `max_body_bytes`.
-        overflowed: Option<Arc<AtomicBool>>,
+        inner: Option<catch_failure::ResponseFuture<S, Request<crate::Body>>>,
+        early: Option<StatusCode>,
+        // Set when the request body is bounded: which bound it broke, if any.
+        breach: Option<Arc<Breach>>,
         in_flight: Option<InFlight>,
         request: u64,
         // `Some(is_connect)` for a request asking to switch protocols.
         upgrade: Option<bool>,
-        // HTTP/1: a 413 also closes the connection.
-        close: bool,
+        // HTTP/1: an answer that leaves the request body unread closes the connection.
+        http1: bool,
+        // A HEAD request: the response goes without its body.
+        head: bool,
+    }
+}
+
+impl<S> ResponseFuture<S>
+where
+    S: Service<Request<crate::Body>>,
+{
+    /// HTTP/1: the answer leaves request bytes unread, so the connection closes after it,
+    /// lingering so the client reads the answer rather than a reset.
+    fn close_unread(&mut self, activity: &Option<Arc<Activity>>) {
+        if let (true, Some(activity)) = (self.http1, activity) {
+            activity.set_linger();
+        }
     }
 }
 
 impl<S, B> Future for ResponseFuture<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone,
     S::Error: Into<BoxError>,
     B: Body,
 {
@@ -227,73 +225,76 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Some(relaying) = this.relaying.as_mut() {
-            let body = ready!(relaying.body.as_mut().poll(cx));
-            let (parts, service) = (relaying.parts.take(), relaying.service.clone());
-            *this.relaying = None;
-            match (body, parts) {
-                (Ok(body), Some(parts)) => {
-                    let req = Request::from_parts(parts, body);
-                    this.inner.set(Some(service.call(req)));
-                }
-                (body, _) => {
-                    let error = body.err().map(|err| err.to_string());
-                    tracing::error!(
-                        ?error,
-                        "relaying an HTTP/2 request body failed; answering 500"
-                    );
-                    let status = StatusCode::INTERNAL_SERVER_ERROR;
-                    return Poll::Ready(Ok(empty(status, this.in_flight.take(), false)));
-                }
-            }
-        }
+        let this = self.project();
         let Some(inner) = this.inner.as_pin_mut() else {
-            return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
+            let status = this.early.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Poll::Ready(Ok(empty(status, this.in_flight.take(), *this.http1)));
         };
         // `None`: the handler failed (logged), it gets a 500.
         let response = ready!(inner.poll(cx));
-        let relay_overflowed = this
-            .overflowed
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::Acquire));
-        let overflowed = match this.in_flight.as_ref().map(InFlight::activity) {
-            _ if relay_overflowed => true,
-            Some(activity) if activity.body_overflowed(*this.request) => true,
-            Some(activity) => {
-                if let Some(connect) = *this.upgrade {
-                    let status = response
-                        .as_ref()
-                        .map_or(StatusCode::INTERNAL_SERVER_ERROR, Response::status);
-                    if status == StatusCode::SWITCHING_PROTOCOLS || (connect && status.is_success())
-                    {
-                        activity.mark_upgraded();
-                    } else {
-                        activity.refuse_upgrade();
+        let broken = this.breach.as_ref().and_then(|breach| breach.get());
+        let mut response = response;
+        if let Some(broken) = broken {
+            // The handler answered after its body broke a bound: the client gets the
+            // bound's status (the handler's own response when it says the same), and
+            // HTTP/1 closes, as the rest of the body is unread.
+            let status = match broken {
+                Broken::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                Broken::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            };
+            if let (true, Some(in_flight)) = (*this.http1, this.in_flight.as_ref()) {
+                in_flight.activity().set_linger();
+            }
+            match &mut response {
+                Some(own) if own.status() == status => {
+                    if *this.http1 {
+                        own.headers_mut()
+                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
                     }
                 }
-                false
+                _ => return Poll::Ready(Ok(empty(status, this.in_flight.take(), *this.http1))),
             }
-            None => false,
-        };
-        if overflowed {
-            // The handler answered after its body failed: the client gets the 413.
-            return Poll::Ready(Ok(too_large(this.in_flight.take(), *this.close)));
         }
-        let Some(response) = response else {
+        if let (Some(connect), Some(in_flight)) = (*this.upgrade, this.in_flight.as_ref()) {
+            let status = response
+                .as_ref()
+                .map_or(StatusCode::INTERNAL_SERVER_ERROR, Response::status);
+            if status == StatusCode::SWITCHING_PROTOCOLS || (connect && status.is_success()) {
+                in_flight.activity().mark_upgraded();
+            }
+        }
+        let Some(mut response) = response else {
             let status = StatusCode::INTERNAL_SERVER_ERROR;
             return Poll::Ready(Ok(empty(status, this.in_flight.take(), false)));
         };
+        let headers = response.headers_mut();
+        if headers.contains_key(header::TRANSFER_ENCODING) {
+            // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; a sender must
+            // not send both. hyper would refuse the response and drop the connection.
+            headers.remove(header::CONTENT_LENGTH);
+        }
+        if *this.head && !*this.http1 {
+            // RFC 9110 §9.3.2: the head a GET would get, without the content. hyper drops
+            // a HEAD response's body on HTTP/1 only; on HTTP/2 it would send it.
+            if let Some(len) = response.body().size_hint().exact() {
+                if !response.headers().contains_key(header::CONTENT_LENGTH) {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+                }
+            }
+            let (parts, _) = response.into_parts();
+            let body = ConnectionBody {
+                inner: Either::Right(Empty::new()),
+                in_flight: this.in_flight.take(),
+            };
+            return Poll::Ready(Ok(Response::from_parts(parts, body)));
+        }
         Poll::Ready(Ok(response.map(|body| ConnectionBody {
             inner: Either::Left(body),
             in_flight: this.in_flight.take(),
         })))
     }
-}
-
-/// An empty `413 Content Too Large`.
-fn too_large<B: Body>(in_flight: Option<InFlight>, close: bool) -> Response<ConnectionBody<B>> {
-    empty(StatusCode::PAYLOAD_TOO_LARGE, in_flight, close)
 }
 
 /// An empty response with `status`; `close`: with `Connection: close`.
@@ -315,12 +316,13 @@ fn empty<B: Body>(
     response
 }
 
-/// The body of a served response: the service's own, or the empty body of a 500 or 413.
+/// The body of a served response: the service's own, or the empty body of an answer the
+/// connection made.
 type ServedBody<B> = Either<B, Empty<<B as Body>::Data>>;
 
 pin_project! {
     /// A served response body: ends the request's in-flight mark when finished or
-    /// dropped.
+    /// dropped, and keeps forbidden fields out of its trailers.
     pub(crate) struct ConnectionBody<B: Body> {
         #[pin]
         inner: ServedBody<B>,
@@ -347,13 +349,13 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
         let this = self.project();
-        match this.inner.poll_frame(cx) {
-            Poll::Ready(None) => {
+        match ready!(this.inner.poll_frame(cx)) {
+            None => {
                 this.in_flight.take();
                 Poll::Ready(None)
             }
-            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame)),
-            Poll::Pending => Poll::Pending,
+            Some(Ok(frame)) if frame.is_trailers() => Poll::Ready(Some(Ok(lawful(frame)))),
+            Some(frame) => Poll::Ready(Some(frame)),
         }
     }
 
@@ -363,5 +365,22 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A trailers frame without the fields RFC 9110 §6.5.1 forbids in trailers, each logged.
+fn lawful<D>(frame: Frame<D>) -> Frame<D> {
+    match frame.into_trailers() {
+        Ok(mut trailers) => {
+            let removed = crate::middleware::trailers::remove_forbidden_trailers(&mut trailers);
+            if removed > 0 {
+                tracing::warn!(
+                    removed,
+                    "a response's trailers held fields RFC 9110 §6.5.1 forbids there; not sent"
+                );
+            }
+            Frame::trailers(trailers)
+        }
+        Err(frame) => frame,
     }
 }

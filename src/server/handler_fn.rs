@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http::{Request, Response};
-use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tower::Service;
 
@@ -34,7 +33,7 @@ use tower::Service;
 /// ```
 pub fn handler_fn<F, Fut, B>(f: F) -> HandlerFn<F>
 where
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    F: Fn(Request<crate::Body>) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
 {
     HandlerFn { f }
@@ -54,9 +53,9 @@ impl<F> fmt::Debug for HandlerFn<F> {
     }
 }
 
-impl<F, Fut, B> Service<Request<Incoming>> for HandlerFn<F>
+impl<F, Fut, B> Service<Request<crate::Body>> for HandlerFn<F>
 where
-    F: Fn(Request<Incoming>) -> Fut,
+    F: Fn(Request<crate::Body>) -> Fut,
     Fut: Future<Output = Response<B>>,
 {
     type Response = Response<B>;
@@ -68,7 +67,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, req: Request<crate::Body>) -> Self::Future {
         ResponseFuture {
             future: (self.f)(req),
         }

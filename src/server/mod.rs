@@ -7,9 +7,33 @@
 //! it**. [`Server::run`] is HTTP.jl's blocking `serve` for binaries: it waits, and closes
 //! gracefully on Ctrl-C.
 //!
-//! Any `tower::Service<http::Request<Incoming>>` can be served: a closure through
-//! [`handler_fn`], an httpstack router, an axum `Router`. A connection speaks HTTP/1.1 with
-//! keep-alive, HTTP/2 when TLS ALPN picks `h2`, or h2c when a plaintext client opens with
+//! Any `tower::Service<http::Request<httpstack::Body>>` can be served: a closure through
+//! [`handler_fn`], an httpstack router, an axum `Router`. The request body is hyper's,
+//! inside httpstack's [`Body`](crate::Body) (no allocation), bounded by `max_body_bytes`
+//! and `read_timeout` as the handler reads it; since the served type is an ordinary
+//! body, a handler or router is tested without a socket:
+//!
+//! ```
+//! use httpstack::{Body, Router};
+//! use http::{Method, Request, Response};
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), httpstack::Error> {
+//! async fn echo(req: Request<Body>) -> Response<Body> {
+//!     let body = req.into_body().collect_bytes().await.unwrap_or_default();
+//!     Response::new(Body::from(body))
+//! }
+//! let mut router = Router::new();
+//! router.register(Method::POST, "/echo", echo)?;
+//! let req = Request::post("/echo").body(Body::from("ping")).unwrap();
+//! let resp = router.oneshot(req).await.unwrap();
+//! assert_eq!(resp.into_body().collect_bytes().await?, "ping");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A connection speaks HTTP/1.1 with keep-alive, HTTP/2 when TLS ALPN picks `h2`, or h2c when a plaintext client opens with
 //! the HTTP/2 preface (prior knowledge, RFC 9113 §3.3). Requests carry the client's
 //! address as a [`PeerAddr`] extension when [`ServerBuilder::peer_addr`] asks for it. As
 //! in HTTP.jl, a handler that fails — here:
@@ -82,16 +106,19 @@
 //! # Options
 //!
 //! Options go through [`Server::bind`]; HTTP.jl's keyword arguments keep their names.
-//! Each option's default is on its method; timeouts are off unless set, as in HTTP.jl.
+//! Each option's default is on its method. Unlike HTTP.jl, two timeouts are on by
+//! default — `read_header_timeout` (30 s) and `idle_timeout` (60 s) — so a client cannot
+//! hold a connection with a partial request or nothing at all; the others are off unless
+//! set, as in HTTP.jl.
 //!
 //! | option | HTTP/1.1 | HTTP/2 |
 //! |---|---|---|
-//! | [`read_timeout`](ServerBuilder::read_timeout) | head and body of each request | each request body; bounds the TLS handshake and preface |
+//! | [`read_timeout`](ServerBuilder::read_timeout) | gap between body pieces (408); bounds the head timeout | gap between body pieces (408); bounds the TLS handshake and preface |
 //! | [`read_header_timeout`](ServerBuilder::read_header_timeout) | each request head; the first from accept | TLS handshake and preface |
 //! | [`write_timeout`](ServerBuilder::write_timeout) | connection dropped past it | stream reset past it |
-//! | [`idle_timeout`](ServerBuilder::idle_timeout) | graceful close when idle | GOAWAY when no stream is open |
+//! | [`idle_timeout`](ServerBuilder::idle_timeout) | graceful close when idle | GOAWAY when no stream is open; dropped if still idle a header timeout later |
 //! | [`max_header_bytes`](ServerBuilder::max_header_bytes) | 431, raw head bytes | 431, SETTINGS_MAX_HEADER_LIST_SIZE |
-//! | [`max_body_bytes`](ServerBuilder::max_body_bytes) | 413: `Content-Length` and chunked | 413: `Content-Length` and bodies without one |
+//! | [`max_body_bytes`](ServerBuilder::max_body_bytes) | 413: `Content-Length`, and as a chunked body is read | 413: `content-length`, and as a body without one is read |
 //! | [`http2_keep_alive_interval`](ServerBuilder::http2_keep_alive_interval) | — | PINGs against dead peers |
 //! | [`backlog`](ServerBuilder::backlog), [`reuseaddr`](ServerBuilder::reuseaddr), [`connection_filter`](ServerBuilder::connection_filter), [`max_connections`](ServerBuilder::max_connections) | the listener: both | |
 //!
@@ -122,7 +149,19 @@
 //!
 //! Malformed requests get hyper's answers: `400 Bad Request` for a bad request line or
 //! header, `431` for a head over the limit, `414 URI Too Long` past hyper's 64 KiB URI
-//! limit; the connection then closes.
+//! limit; the connection then closes. The server adds RFC 9112's rules that hyper leaves
+//! to it, each a `400` and a closed connection: exactly one valid `Host` on HTTP/1.1, a
+//! request target in a form its method allows, `chunked` once and last in
+//! `Transfer-Encoding`. Two leniencies of hyper's HTTP/1 parser stay, as no option of
+//! hyper's turns them off and refusing them would take a second parser under it: a bare
+//! LF as a line end (RFC 9112 §2.2 allows a recipient to accept it) and whitespace
+//! after a chunk size (`ff \r\n`, which HTTP.jl 2.x refuses). Neither moves where a
+//! message ends.
+//!
+//! A `HEAD` request gets the head a `GET` would, without the body, on every protocol.
+//! Trailer fields that RFC 9110 §6.5.1 keeps out of trailers (`Content-Length`,
+//! `Set-Cookie`, `Content-Type`...) are dropped from request trailers and never sent in
+//! response trailers.
 
 mod accept;
 mod activity;
@@ -139,8 +178,8 @@ mod listener;
 pub mod multipart;
 mod peer_addr;
 mod pipelining;
-mod relayed_body;
-mod request_framing;
+mod request_body;
+mod request_head;
 mod serve;
 mod shutdown;
 mod stream;

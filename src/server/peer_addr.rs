@@ -9,7 +9,7 @@
 /// ```
 /// use httpstack::server::{handler_fn, PeerAddr};
 ///
-/// let whoami = handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+/// let whoami = handler_fn(|req: http::Request<httpstack::Body>| async move {
 ///     match req.extensions().get::<PeerAddr>() {
 ///         Some(PeerAddr(addr)) => http::Response::new(format!("you are {addr}")),
 ///         None => http::Response::new(String::from("not served by httpstack")),

@@ -2,7 +2,6 @@
 
 use http::{Request, Response};
 use http_body::Body;
-use hyper::body::Incoming;
 use tokio::net::ToSocketAddrs;
 use tower::Service;
 
@@ -13,7 +12,7 @@ use crate::{BoxError, Error};
 /// [`Server`] at once (HTTP.jl `serve!`). The same as
 /// `Server::bind(addr).serve(service).await`; use [`Server::bind`] for options.
 ///
-/// `service` is any tower service for `http::Request<Incoming>`: a [`handler_fn`]
+/// `service` is any tower service for `http::Request<crate::Body>`: a [`handler_fn`]
 /// closure, an httpstack router, an axum `Router`. It is cloned for every request, so
 /// shared state belongs behind an `Arc`.
 ///
@@ -24,7 +23,7 @@ use crate::{BoxError, Error};
 /// [`handler_fn`]: super::handler_fn
 pub async fn serve<S, B>(addr: impl ToSocketAddrs, service: S) -> Result<Server, Error>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,

@@ -10,29 +10,17 @@ use http::header::{HeaderName, HeaderValue, TRAILER};
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
-use super::connection_io::{BodyTooLarge, ReadTimedOut};
 use super::peer_addr::PeerAddr;
-use crate::{Error, TimeoutKind};
-
-/// What bounds a stream handler's request body (the server's `max_body_bytes` and
-/// `read_timeout`, enforced here for HTTP/2 too).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct StreamLimits {
-    pub(crate) max_body_bytes: Option<u64>,
-    pub(crate) read_timeout: Option<std::time::Duration>,
-}
+use crate::middleware::trailers::is_forbidden_trailer;
+use crate::{Body, Error};
 
 /// The response head a [`Stream`] hands to the server.
 #[derive(Debug)]
 pub(crate) struct Head {
     /// `None`: the handler never set a status nor wrote (HTTP.jl answers 500).
     pub(crate) parts: Option<http::response::Parts>,
-    /// The request body broke `max_body_bytes` before the head was sent (413).
-    pub(crate) too_large: bool,
 }
 
 /// The server's ends of a [`Stream`]'s channels.
@@ -61,12 +49,8 @@ pub(crate) struct StreamChannels {
 /// panics) before the head has gone out — after that, the response is cut off.
 pub struct Stream {
     request: Parts,
-    body: Option<Incoming>,
+    body: Option<Body>,
     trailers_in: Option<HeaderMap>,
-    received: u64,
-    limits: StreamLimits,
-    read_deadline: Option<Instant>,
-    too_large: bool,
     peer: SocketAddr,
     status: Option<StatusCode>,
     headers: HeaderMap,
@@ -90,7 +74,7 @@ impl fmt::Debug for Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(req: Request<Incoming>, limits: StreamLimits) -> (Stream, StreamChannels) {
+    pub(crate) fn new(req: Request<Body>) -> (Stream, StreamChannels) {
         let (request, body) = req.into_parts();
         let peer = request
             .extensions
@@ -104,12 +88,6 @@ impl Stream {
             request,
             body: Some(body),
             trailers_in: None,
-            received: 0,
-            limits,
-            read_deadline: limits
-                .read_timeout
-                .and_then(|timeout| Instant::now().checked_add(timeout)),
-            too_large: false,
             peer,
             status: None,
             headers: HeaderMap::new(),
@@ -157,45 +135,28 @@ impl Stream {
     ///
     /// # Errors
     ///
-    /// A body error when the body grows past the server's `max_body_bytes` (the client
-    /// then gets 413 if the response has not started); a read-timeout error past the
-    /// server's `read_timeout`; a request error when the client breaks off.
+    /// An error for which [`Error::is_body_too_large`] holds when the body grows past the
+    /// server's `max_body_bytes` (the client then gets 413 if the response has not
+    /// started); a read-timeout error when its next piece takes longer than the server's
+    /// `read_timeout` (408); a request error when the client breaks off.
     pub async fn read_chunk(&mut self) -> Result<Option<Bytes>, Error> {
         loop {
             let Some(body) = &mut self.body else {
                 return Ok(None);
             };
-            let frame = match self.read_deadline {
-                Some(deadline) => match tokio::time::timeout_at(deadline, body.frame()).await {
-                    Ok(frame) => frame,
-                    Err(_elapsed) => {
-                        self.body = None;
-                        return Err(read_timeout());
-                    }
-                },
-                None => body.frame().await,
-            };
-            let frame = match frame {
+            let frame = match body.frame().await {
                 None => {
                     self.body = None;
                     return Ok(None);
                 }
                 Some(Err(err)) => {
                     self.body = None;
-                    return Err(self.body_error(err));
+                    return Err(body_error(err));
                 }
                 Some(Ok(frame)) => frame,
             };
             match frame.into_data() {
                 Ok(data) => {
-                    self.received = self.received.saturating_add(data.len() as u64);
-                    if let Some(max) = self.limits.max_body_bytes {
-                        if self.received > max {
-                            self.body = None;
-                            self.too_large = true;
-                            return Err(Error::body(BodyTooLarge));
-                        }
-                    }
                     if !data.is_empty() {
                         return Ok(Some(data));
                     }
@@ -290,6 +251,11 @@ impl Stream {
             ));
         }
         let (name, value) = header(name, value)?;
+        if is_forbidden_trailer(&name) {
+            return Err(Error::invalid_input(format!(
+                "add_trailer: {name} may not be sent as a trailer (RFC 9110 §6.5.1)"
+            )));
+        }
         if self.head_tx.is_some() && !self.trailers.contains_key(&name) {
             let declared = HeaderValue::from_str(name.as_str())
                 .map_err(|err| Error::invalid_input("invalid trailer name").with_source(err))?;
@@ -312,7 +278,6 @@ impl Stream {
         };
         let head = Head {
             parts: Some(self.response_parts(self.status.unwrap_or(StatusCode::OK))),
-            too_large: self.too_large,
         };
         head_tx.send(head).map_err(|_| connection_gone())
     }
@@ -356,7 +321,7 @@ impl Stream {
     }
 
     /// Takes the request, body unread, for [`stream_handler`](super::stream_handler).
-    pub(crate) fn take_request(&mut self) -> Result<Request<Incoming>, Error> {
+    pub(crate) fn take_request(&mut self) -> Result<Request<Body>, Error> {
         let body = self.body.take().ok_or_else(|| {
             Error::invalid_input("the request body was already read from the stream")
         })?;
@@ -394,18 +359,6 @@ impl Stream {
         parts.headers = std::mem::take(&mut self.headers);
         parts
     }
-
-    /// A failed body read, mapped to the error kind that says why.
-    fn body_error(&mut self, err: hyper::Error) -> Error {
-        if find_source::<BodyTooLarge>(&err) {
-            self.too_large = true;
-            Error::body(err)
-        } else if find_source::<ReadTimedOut>(&err) {
-            read_timeout().with_source(err)
-        } else {
-            Error::request(err).with_message("reading the request body failed")
-        }
-    }
 }
 
 impl Drop for Stream {
@@ -414,10 +367,7 @@ impl Drop for Stream {
     fn drop(&mut self) {
         if let Some(head_tx) = self.head_tx.take() {
             let parts = self.status.map(|status| self.response_parts(status));
-            let _ = head_tx.send(Head {
-                parts,
-                too_large: self.too_large,
-            });
+            let _ = head_tx.send(Head { parts });
         }
         self.frames_tx = None;
         if let Some(trailers_tx) = self.trailers_tx.take() {
@@ -442,30 +392,17 @@ where
     Ok((name, value))
 }
 
-fn read_timeout() -> Error {
-    Error::timeout(TimeoutKind::Read).with_message("request body not received within read_timeout")
+/// A failed body read: the bound it broke is already an [`Error`]; anything else is the
+/// client breaking off.
+fn body_error(err: crate::BoxError) -> Error {
+    match err.downcast::<Error>() {
+        Ok(err) => *err,
+        Err(err) => Error::request(err).with_message("reading the request body failed"),
+    }
 }
 
 fn connection_gone() -> Error {
     Error::request(ConnectionGone).with_message("cannot write the response")
-}
-
-/// Whether `err`'s source chain holds an `E`.
-fn find_source<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(err) = source {
-        if err.is::<E>() {
-            return true;
-        }
-        // io::Error's `source` skips the error it wraps; `get_ref` has it.
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.get_ref().is_some_and(|inner| inner.is::<E>()) {
-                return true;
-            }
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// The response can no longer be written: the connection is gone.

@@ -7,7 +7,6 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::Body;
-use hyper::body::Incoming;
 use tower::util::ServiceExt;
 use tower::Service;
 
@@ -15,14 +14,13 @@ use super::stream::Stream;
 use super::stream_service::StreamHandler;
 use crate::{BoxError, Error};
 
-/// Turns a request handler — any `tower::Service<http::Request<Incoming>>`, a
+/// Turns a request handler — any `tower::Service<http::Request<httpstack::Body>>`, a
 /// [`handler_fn`](super::handler_fn), a router — into a stream handler for
 /// [`listen`](super::listen) (HTTP.jl `streamhandler`, which is how HTTP.jl's `serve`
 /// runs on `listen`). The service gets the request with its body unread; its response
 /// is written to the stream chunk by chunk, trailers included. A service error becomes a
-/// 500, as with [`serve`](super::serve). The body the service gets is hyper's own, so the
-/// limits a [`Stream`] applies itself (`max_body_bytes` and `read_timeout` on HTTP/2
-/// bodies) do not reach it; the ones the server enforces for every handler do.
+/// 500, as with [`serve`](super::serve). The body the service gets is bounded by the
+/// server's `max_body_bytes` and `read_timeout`, as for every handler.
 ///
 /// ```
 /// use httpstack::server::{handler_fn, listen, stream_handler};
@@ -39,7 +37,7 @@ use crate::{BoxError, Error};
 /// ```
 pub fn stream_handler<S, B>(service: S) -> ServiceStreamHandler<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -65,7 +63,7 @@ impl<S> fmt::Debug for ServiceStreamHandler<S> {
 
 impl<S, B> StreamHandler for ServiceStreamHandler<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<crate::Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,

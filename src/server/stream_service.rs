@@ -18,12 +18,11 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
 use tokio::sync::{mpsc, oneshot};
 use tower::Service;
 
 use super::catch_failure::panic_message;
-use super::stream::{Head, Stream, StreamLimits};
+use super::stream::{Head, Stream};
 use crate::{BoxError, Error};
 
 /// A stream handler (HTTP.jl `f(stream::HTTP.Stream)`), served by
@@ -58,12 +57,11 @@ type HandlerFuture =
 #[derive(Clone)]
 pub(crate) struct StreamService<H> {
     handler: H,
-    limits: StreamLimits,
 }
 
 impl<H> StreamService<H> {
-    pub(crate) fn new(handler: H, limits: StreamLimits) -> Self {
-        StreamService { handler, limits }
+    pub(crate) fn new(handler: H) -> Self {
+        StreamService { handler }
     }
 }
 
@@ -71,12 +69,11 @@ impl<H> fmt::Debug for StreamService<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamService")
             .field("handler", &std::any::type_name::<H>())
-            .field("limits", &self.limits)
             .finish()
     }
 }
 
-impl<H: StreamHandler> Service<Request<Incoming>> for StreamService<H> {
+impl<H: StreamHandler> Service<Request<crate::Body>> for StreamService<H> {
     type Response = Response<StreamBody>;
     type Error = Infallible;
     type Future = ResponseFuture;
@@ -85,10 +82,10 @@ impl<H: StreamHandler> Service<Request<Incoming>> for StreamService<H> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Incoming>) -> ResponseFuture {
+    fn call(&mut self, req: Request<crate::Body>) -> ResponseFuture {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let (stream, channels) = Stream::new(req, self.limits);
+        let (stream, channels) = Stream::new(req);
         let handler = AssertUnwindSafe(self.handler.call(stream)).catch_unwind();
         ResponseFuture {
             handler: Some(Box::pin(handler)),
@@ -148,10 +145,9 @@ impl Future for ResponseFuture {
             // The head is not sent yet, by the handler or by a task it gave the stream.
             Poll::Pending => return Poll::Pending,
         };
-        // A body over the limit usually fails the handler too: the 413 says why.
-        let status = if head.too_large {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else if this.failed {
+        // (A body that broke a bound usually fails the handler too: the connection then
+        // answers 413 or 408 in place of the 500.)
+        let status = if this.failed {
             StatusCode::INTERNAL_SERVER_ERROR
         } else {
             match (head.parts, this.body.take()) {

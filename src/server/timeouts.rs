@@ -11,10 +11,19 @@ use tokio::time::{Instant, Sleep};
 
 use super::activity::{duration_nanos, Activity, Phase};
 
+/// `read_header_timeout` when none is set: hyper's own default.
+pub(crate) const DEFAULT_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// `idle_timeout` when none is set (and no `read_timeout` stands in for it).
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A timeout option as the user left it: not set (the default applies), or set, to a
+/// duration or to none.
+pub(crate) type Setting = Option<Option<Duration>>;
+
 /// The timeout options as the connections use them (`None`: no timeout).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Timeouts {
-    /// `read_timeout`: a whole request, head and body, from its first byte.
+    /// `read_timeout`: the longest gap between pieces of a request body.
     pub(crate) read: Option<Duration>,
     /// The head of a request: `read_header_timeout`, bounded by `read_timeout`.
     pub(crate) header: Option<Duration>,
@@ -25,24 +34,28 @@ pub(crate) struct Timeouts {
 }
 
 impl Timeouts {
-    /// Resolves the options; a zero duration means "none", as HTTP.jl's `0` does.
+    /// Resolves the options; a zero duration means "none", as HTTP.jl's `0` does. An
+    /// unset `read_header` or `idle` is `read` when that is set (as in Go), else its safe
+    /// default.
     pub(crate) fn new(
         read: Option<Duration>,
-        read_header: Option<Duration>,
+        read_header: Setting,
         write: Option<Duration>,
-        idle: Option<Duration>,
+        idle: Setting,
     ) -> Self {
         let set = |d: Option<Duration>| d.filter(|d| !d.is_zero());
-        let (read, read_header, write, idle) = (set(read), set(read_header), set(write), set(idle));
+        let (read, write) = (set(read), set(write));
+        let read_header = read_header.map_or(read.or(Some(DEFAULT_READ_HEADER_TIMEOUT)), set);
+        let idle = idle.map_or(read.or(Some(DEFAULT_IDLE_TIMEOUT)), set);
         let header = match (read_header, read) {
             (Some(header), Some(read)) => Some(header.min(read)),
-            (header, read) => header.or(read),
+            (header, _) => header,
         };
         Timeouts {
             read,
             header,
             write,
-            idle: idle.or(read),
+            idle,
         }
     }
 
@@ -61,6 +74,10 @@ pub(crate) enum TimerAction {
     HeaderTimeout,
     /// HTTP/1: a response was not written within `write_timeout`: drop the connection.
     WriteTimeout,
+    /// Closing for idleness did not finish (an HTTP/2 client that sends neither a
+    /// request nor anything that ends its connection, e.g. a header block without its
+    /// END_HEADERS): drop the connection.
+    Drained,
 }
 
 /// The timer of one connection: a future that resolves when the connection's current
@@ -75,8 +92,9 @@ pub(crate) struct ConnectionTimers {
     http1: bool,
     sleep: Pin<Box<Sleep>>,
     armed: Option<u64>,
-    /// Idle already fired: the connection is draining, do not fire it again.
-    idle_fired: bool,
+    /// When idle fired: the connection is draining, do not fire it again; if it is still
+    /// idle a header timeout (or an idle timeout) later, it is dropped.
+    idle_fired: Option<u64>,
 }
 
 impl ConnectionTimers {
@@ -88,7 +106,7 @@ impl ConnectionTimers {
             http1,
             sleep,
             armed: None,
-            idle_fired: false,
+            idle_fired: None,
         }
     }
 
@@ -110,11 +128,17 @@ impl ConnectionTimers {
                 since,
                 write_deadline,
             } => {
-                let idle = self
-                    .timeouts
-                    .idle
-                    .filter(|_| !self.idle_fired)
-                    .map(|d| (after(since, d), TimerAction::Idle));
+                let idle = match self.idle_fired {
+                    None => self
+                        .timeouts
+                        .idle
+                        .map(|d| (after(since, d), TimerAction::Idle)),
+                    Some(fired) => self
+                        .timeouts
+                        .header
+                        .or(self.timeouts.idle)
+                        .map(|d| (after(fired.max(since), d), TimerAction::Drained)),
+                };
                 let write = write_deadline
                     .filter(|_| self.http1)
                     .map(|at| (at, TimerAction::WriteTimeout));
@@ -146,7 +170,7 @@ impl Future for ConnectionTimers {
             Poll::Ready(()) => {
                 this.armed = None;
                 if action == TimerAction::Idle {
-                    this.idle_fired = true;
+                    this.idle_fired = Some(at);
                 }
                 Poll::Ready(action)
             }
@@ -160,30 +184,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_resolve_as_go_does() {
+    fn options_resolve_as_go_does_with_safe_defaults() {
         let s = Duration::from_secs;
+        let (header, idle) = (
+            Some(DEFAULT_READ_HEADER_TIMEOUT),
+            Some(DEFAULT_IDLE_TIMEOUT),
+        );
+        let zero = Some(Some(Duration::ZERO));
         let cases = [
             // (read, read_header, write, idle) -> (header, idle)
-            ((None, None, None, None), (None, None)),
+            ((None, None, None, None), (header, idle)),
+            ((None, Some(None), None, Some(None)), (None, None)),
             ((Some(s(10)), None, None, None), (Some(s(10)), Some(s(10)))),
             (
-                (Some(s(10)), Some(s(2)), None, Some(s(60))),
+                (Some(s(10)), Some(Some(s(2))), None, Some(Some(s(60)))),
                 (Some(s(2)), Some(s(60))),
             ),
             (
-                (Some(s(1)), Some(s(5)), None, None),
+                (Some(s(1)), Some(Some(s(5))), None, None),
                 (Some(s(1)), Some(s(1))),
             ),
-            ((None, Some(s(5)), None, None), (Some(s(5)), None)),
-            (
-                (
-                    Some(Duration::ZERO),
-                    Some(Duration::ZERO),
-                    None,
-                    Some(Duration::ZERO),
-                ),
-                (None, None),
-            ),
+            ((None, Some(Some(s(5))), None, None), (Some(s(5)), idle)),
+            ((Some(Duration::ZERO), zero, None, zero), (None, None)),
         ];
         for ((read, header, write, idle), expected) in cases {
             let t = Timeouts::new(read, header, write, idle);
@@ -193,15 +215,21 @@ mod tests {
                 "case {read:?} {header:?} {idle:?}"
             );
         }
-        assert!(!Timeouts::default().any_connection_timer());
-        assert!(Timeouts::new(None, None, Some(s(1)), None).any_connection_timer());
+        assert!(Timeouts::new(None, None, None, None).any_connection_timer());
+        assert!(!Timeouts::new(None, Some(None), None, Some(None)).any_connection_timer());
+        assert!(Timeouts::new(None, Some(None), Some(s(1)), Some(None)).any_connection_timer());
     }
 
     #[tokio::test]
     async fn idle_fires_once_and_busy_holds_it_off() {
         let now = Instant::now();
         let activity = Arc::new(Activity::new(now, now, true));
-        let timeouts = Timeouts::new(None, None, None, Some(Duration::from_millis(20)));
+        let timeouts = Timeouts::new(
+            None,
+            Some(None),
+            None,
+            Some(Some(Duration::from_millis(20))),
+        );
         let mut timers = ConnectionTimers::new(activity.clone(), timeouts, true);
 
         // Reading the first head with no header timeout: nothing to fire.
@@ -213,7 +241,11 @@ mod tests {
             .await
             .expect("idle fires");
         assert_eq!(action, TimerAction::Idle);
-        assert_eq!(timers.next(), None, "idle fires once");
+        // Still idle an idle timeout later (the close did not finish): dropped.
+        let action = tokio::time::timeout(Duration::from_secs(5), &mut timers)
+            .await
+            .expect("drain fires");
+        assert_eq!(action, TimerAction::Drained);
     }
 
     #[tokio::test]
@@ -221,9 +253,9 @@ mod tests {
         let now = Instant::now();
         let timeouts = Timeouts::new(
             None,
+            Some(Some(Duration::from_millis(10))),
             Some(Duration::from_millis(10)),
-            Some(Duration::from_millis(10)),
-            None,
+            Some(None),
         );
         let activity = Arc::new(Activity::new(now, now, true));
         let mut timers = ConnectionTimers::new(activity.clone(), timeouts, true);

@@ -184,7 +184,7 @@ impl RequestBuilder {
     /// # use httpstack::sse::{sse_stream, SseEvent};
     /// # use futures_util::StreamExt;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-    /// # let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+    /// # let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<httpstack::Body>| async {
     /// #     sse_stream(http::StatusCode::OK, |tx| async move { tx.send("hi").await })
     /// # })).await?;
     /// # let url = format!("http://127.0.0.1:{}/events", server.port());
@@ -251,7 +251,7 @@ mod tests {
         use crate::server::{handler_fn, serve};
         let server = serve(
             "127.0.0.1:0",
-            handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+            handler_fn(|_req: http::Request<crate::Body>| async {
                 http::Response::new(Body::from("data: a\n\ndata: b\n\n"))
             }),
         )

@@ -29,7 +29,7 @@ pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// # use httpstack::server::{handler_fn, serve};
 /// # use httpstack::sse::{sse_stream, EventSource, SseEvent};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<hyper::body::Incoming>| async move {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
 /// #     if req.headers().contains_key("last-event-id") {
 /// #         return http::Response::builder().status(204).body(httpstack::Body::empty()).unwrap();
 /// #     }

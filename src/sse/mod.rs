@@ -24,7 +24,7 @@
 //! use httpstack::sse::{sse_stream, SseEvent};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
-//! let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<hyper::body::Incoming>| async {
+//! let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<httpstack::Body>| async {
 //!     sse_stream(http::StatusCode::OK, |tx| async move {
 //!         for n in 1..=3 {
 //!             tx.send(SseEvent::new(format!("tick {n}")).id(n.to_string())).await?;

@@ -1,6 +1,6 @@
 //! The actix-web peer of `benches/server_load.rs`: HTTP.jl's benchmark workload
 //! (`GET /tiny` → 200 with an empty body, `GET /json` → a ~200-byte JSON object,
-//! `GET /large` → 100 KiB) on 127.0.0.1, HTTP/1.1 and h2c (prior knowledge) on one port.
+//! `GET /large` → 100 KiB, `GET /` → `Hello, World!`) on 127.0.0.1, HTTP/1.1 and h2c (prior knowledge) on one port.
 //!
 //! One worker, so the whole server runs where the bench pins it (`taskset -c 0`). Prints
 //! `READY <port>` once listening; exits when its standard input closes, so it never
@@ -15,6 +15,12 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 const JSON: &str = include_str!("hello.json");
 /// The `/large` body: 100 KiB of `x`.
 static LARGE: [u8; 100 * 1024] = [b'x'; 100 * 1024];
+
+async fn hello() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/plain"))
+        .body("Hello, World!")
+}
 
 async fn tiny() -> HttpResponse {
     HttpResponse::Ok().finish()
@@ -51,6 +57,7 @@ async fn main() -> std::io::Result<()> {
     #[allow(deprecated)]
     let server = HttpServer::new(|| {
         App::new()
+            .route("/", web::get().to(hello))
             .route("/tiny", web::get().to(tiny))
             .route("/json", web::get().to(json))
             .route("/large", web::get().to(large))
