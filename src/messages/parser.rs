@@ -85,7 +85,11 @@ impl ParseError {
 /// Returns `Ok(None)` when `buf` ends before the head does (read more and retry), or the
 /// parts and the number of bytes the head used, up to and including the empty line. The
 /// target is kept as sent (origin-form `/a?b`, absolute-form `http://h/a`, authority-form
-/// for CONNECT, or `*`).
+/// for CONNECT, or `*` for OPTIONS).
+///
+/// Strict where RFC 9112 leaves a choice, as HTTP.jl is: a bare LF as a line end is a
+/// [`HeadPart::LineEnding`] error (§2.2), and a target in none of the four forms, or in a
+/// form its method may not use (`GET foo`, `GET *`), a [`HeadPart::Target`] error (§3.2).
 ///
 /// ```
 /// use httpstack::messages::parse_request_head;
@@ -103,7 +107,16 @@ impl ParseError {
 pub fn parse_request_head(buf: &[u8]) -> Result<Option<(request::Parts, usize)>, ParseError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    let len = match req.parse(buf) {
+    let parsed = req.parse(buf);
+    // RFC 9112 §2.2: httparse accepts a bare LF as a line end; HTTP.jl does not.
+    let examined = match parsed {
+        Ok(httparse::Status::Complete(len)) => &buf[..len],
+        _ => buf,
+    };
+    if let Some(at) = bare_lf(examined) {
+        return Err(invalid(HeadPart::LineEnding, at));
+    }
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(locate(buf, e, request_prefix_fails)),
@@ -115,8 +128,10 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Option<(request::Parts, usize)>,
     let (mut parts, ()) = http::Request::new(()).into_parts();
     parts.method = Method::from_bytes(method.as_bytes())
         .map_err(|_| invalid(HeadPart::Method, offset_in(buf, method.as_bytes())))?;
-    parts.uri = Uri::try_from(target)
-        .map_err(|_| invalid(HeadPart::Target, offset_in(buf, target.as_bytes())))?;
+    let target_at = offset_in(buf, target.as_bytes());
+    parts.uri = Uri::try_from(target).map_err(|_| invalid(HeadPart::Target, target_at))?;
+    check_target_form(&parts.method, &parts.uri)
+        .map_err(|_| invalid(HeadPart::Target, target_at))?;
     parts.version = version(minor);
     parts.headers = header_map(buf, req.headers)?;
     Ok(Some((parts, len)))
@@ -251,6 +266,34 @@ fn header_map(buf: &[u8], fields: &[httparse::Header<'_>]) -> Result<HeaderMap, 
     Ok(map)
 }
 
+/// RFC 9112 §3.2.1–§3.2.4: a request target is in origin-form, absolute-form,
+/// authority-form (CONNECT's only form) or asterisk-form (OPTIONS only). `Err` says what
+/// is wrong. (The server holds the requests hyper parsed to the same rule.)
+pub(crate) fn check_target_form(method: &Method, uri: &Uri) -> Result<(), &'static str> {
+    match (uri.scheme().is_some(), uri.authority().is_some()) {
+        (true, true) => Ok(()),
+        (false, true) if method == Method::CONNECT => Ok(()),
+        (false, true) => Err("a request target in authority-form on a method other than CONNECT"),
+        (_, false) if method == Method::CONNECT => {
+            Err("a CONNECT request target not in authority-form")
+        }
+        (false, false) if uri.path() == "*" && uri.query().is_none() => {
+            if method == Method::OPTIONS {
+                Ok(())
+            } else {
+                Err("an asterisk-form request target on a method other than OPTIONS")
+            }
+        }
+        (false, false) if uri.path().starts_with('/') => Ok(()),
+        _ => Err("a request target in no valid form"),
+    }
+}
+
+/// Where the first LF without a CR before it is, if any.
+fn bare_lf(head: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', head).find(|&at| at == 0 || head[at - 1] != b'\r')
+}
+
 fn invalid(part: HeadPart, offset: usize) -> ParseError {
     ParseError::Invalid { part, offset }
 }
@@ -324,6 +367,42 @@ mod tests {
         let multi: Vec<_> = parts.headers.get_all("x-multi").iter().collect();
         assert_eq!(multi, ["a", "b"]);
         assert_eq!(&REQUEST[len..], b"hello");
+    }
+
+    #[test]
+    fn refuses_bare_lf_and_targets_in_no_valid_form() {
+        let cases: [(&[u8], Option<HeadPart>); 9] = [
+            (b"GET / HTTP/1.1\nHost: x\n\n", Some(HeadPart::LineEnding)),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\n\r\n",
+                Some(HeadPart::LineEnding),
+            ),
+            (b"GET / HTTP/1.1\r\nHost: x\n", Some(HeadPart::LineEnding)),
+            (
+                b"GET foo HTTP/1.1\r\nHost: x\r\n\r\n",
+                Some(HeadPart::Target),
+            ),
+            (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", Some(HeadPart::Target)),
+            (
+                b"CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n",
+                Some(HeadPart::Target),
+            ),
+            (b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", None),
+            (b"CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", None),
+            (b"GET http://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n", None),
+        ];
+        for (input, expected) in cases {
+            let got = parse_request_head(input);
+            let part = match &got {
+                Err(ParseError::Invalid { part, .. }) => Some(*part),
+                Ok(Some(_)) => None,
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(input)),
+            };
+            assert_eq!(part, expected, "{:?}", String::from_utf8_lossy(input));
+        }
+        // The offset points at the bare LF.
+        let err = parse_request_head(b"GET / HTTP/1.1\nHost: x\r\n\r\n").unwrap_err();
+        assert_eq!(err.offset(), Some(14));
     }
 
     #[test]

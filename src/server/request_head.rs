@@ -16,7 +16,7 @@
 //! neither lets a request be smuggled past hyper; hyper 1.x has no switch for either.
 
 use http::header::{HOST, TRANSFER_ENCODING};
-use http::{Method, Request, Version};
+use http::{Request, Version};
 
 /// Why a request head was refused.
 pub(crate) type Refusal = &'static str;
@@ -39,29 +39,10 @@ pub(crate) fn check_http1<B>(req: &Request<B>) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// RFC 9112 §3.2.1–§3.2.4: the four forms of a request target, each where it belongs.
+/// RFC 9112 §3.2.1–§3.2.4: the four forms of a request target, each where it belongs
+/// (the rule [`parse_request_head`](crate::messages::parse_request_head) holds to).
 fn check_target<B>(req: &Request<B>) -> Result<(), Refusal> {
-    let uri = req.uri();
-    let method = req.method();
-    match (uri.scheme().is_some(), uri.authority().is_some()) {
-        // absolute-form
-        (true, true) => Ok(()),
-        // authority-form: CONNECT's only form.
-        (false, true) if method == Method::CONNECT => Ok(()),
-        (false, true) => Err("a request target in authority-form on a method other than CONNECT"),
-        (_, false) if method == Method::CONNECT => {
-            Err("a CONNECT request target not in authority-form")
-        }
-        (false, false) if uri.path() == "*" && uri.query().is_none() => {
-            if method == Method::OPTIONS {
-                Ok(())
-            } else {
-                Err("an asterisk-form request target on a method other than OPTIONS")
-            }
-        }
-        (false, false) if uri.path().starts_with('/') => Ok(()),
-        _ => Err("a request target in no valid form"),
-    }
+    crate::messages::check_target_form(req.method(), req.uri())
 }
 
 /// RFC 9112 §6.1, §7: `chunked` at most once, and last.
