@@ -192,6 +192,29 @@ fn authority_start(s: &str) -> Option<usize> {
     valid.then_some(colon + 3)
 }
 
+/// RFC 3986 §2.2–§2.3: whether `b` is an unreserved character or a sub-delimiter, the
+/// bytes a host name, a path segment or a query may hold as they are.
+pub(crate) fn is_unreserved_or_sub_delim(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

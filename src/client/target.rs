@@ -210,28 +210,8 @@ fn canonical_path_and_query(path: &[u8]) -> bool {
     let mut segment_dots = 0;
     let mut segment_len = 0;
     for &b in path.iter().chain(std::iter::once(&b'/')) {
-        let allowed = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-                    | b'?'
-            );
+        let allowed =
+            crate::uri::is_unreserved_or_sub_delim(b) || matches!(b, b':' | b'@' | b'/' | b'?');
         if !allowed {
             return false;
         }

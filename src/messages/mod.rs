@@ -29,10 +29,10 @@ mod sniff;
 mod status_text;
 
 pub use headers::{canonicalize_header_name, HeaderExt};
+pub(crate) use parser::check_target_form;
 pub use parser::{
     parse_request_head, parse_response_head, write_request_head, write_response_head, HeadPart,
     ParseError, MAX_HEADERS,
 };
-pub(crate) use parser::check_target_form;
 pub use sniff::{is_json, sniff};
 pub use status_text::status_text;

@@ -82,7 +82,7 @@ fn is_host(value: &[u8]) -> bool {
                 || !inside.iter().all(|&b| {
                     b.is_ascii_hexdigit()
                         || matches!(b, b':' | b'.' | b'v' | b'V')
-                        || is_sub_delim_or_unreserved(b)
+                        || crate::uri::is_unreserved_or_sub_delim(b)
                 })
             {
                 return false;
@@ -114,32 +114,11 @@ fn is_reg_name(host: &[u8]) -> bool {
                 }
                 i += 3;
             }
-            b if is_sub_delim_or_unreserved(b) => i += 1,
+            b if crate::uri::is_unreserved_or_sub_delim(b) => i += 1,
             _ => return false,
         }
     }
     true
-}
-
-fn is_sub_delim_or_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-        )
 }
 
 #[cfg(test)]
