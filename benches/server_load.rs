@@ -14,6 +14,8 @@
 //! - `router`: what users write — an httpstack `Router` with one `GET` route per path,
 //!   each an `async fn` returning `Response<Body>`, served with default options;
 //! - `httpstack`: `Server::bind(..).serve(handler_fn(..))` with default options;
+//!   (`SERVER_LOAD_TIMEOUTS=off` runs both httpstack servers without the header and idle
+//!   timeouts that are on by default, to measure their cost);
 //! - `hyper`: a bare hyper-util auto server (`serve_connection`, `TCP_NODELAY`);
 //! - `hyper+flush`: the same with `http1().pipeline_flush(true)`, for the pipelined cell;
 //! - `axum`: an axum `Router` through `axum::serve`, `TCP_NODELAY`;
@@ -229,15 +231,25 @@ fn workload_response<B: From<Bytes>>(path: &str) -> Response<B> {
 }
 
 async fn start_httpstack(addr: SocketAddr) -> u16 {
-    use httpstack::server::{handler_fn, Server};
+    use httpstack::server::handler_fn;
     let handler = handler_fn(|req: Request<httpstack::Body>| async move {
         workload_response::<httpstack::Body>(req.uri().path())
     });
-    let server = Server::bind(addr)
+    let server = builder(addr)
         .serve(handler)
         .await
         .expect("httpstack server starts");
     server.port()
+}
+
+/// httpstack's defaults; with `SERVER_LOAD_TIMEOUTS=off` in the environment, without the
+/// header and idle timeouts that are on by default (to measure what they cost).
+fn builder(addr: SocketAddr) -> httpstack::ServerBuilder<SocketAddr> {
+    let builder = httpstack::Server::bind(addr);
+    match std::env::var("SERVER_LOAD_TIMEOUTS").as_deref() {
+        Ok("off") => builder.read_header_timeout(None).idle_timeout(None),
+        _ => builder,
+    }
 }
 
 /// The `router` peer's handlers: each an `async fn` returning `Response<Body>`, as a
@@ -260,7 +272,7 @@ async fn large(_req: Request<httpstack::Body>) -> Response<httpstack::Body> {
 
 async fn start_router(addr: SocketAddr) -> u16 {
     use http::Method;
-    use httpstack::{Router, Server};
+    use httpstack::Router;
     let mut router = Router::new();
     router
         .register(Method::GET, "/", hello)
@@ -268,7 +280,7 @@ async fn start_router(addr: SocketAddr) -> u16 {
         .and_then(|router| router.register(Method::GET, "/json", json))
         .and_then(|router| router.register(Method::GET, "/large", large))
         .expect("routes register");
-    let server = Server::bind(addr)
+    let server = builder(addr)
         .serve(router)
         .await
         .expect("httpstack router server starts");
