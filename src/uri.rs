@@ -194,26 +194,40 @@ fn authority_start(s: &str) -> Option<usize> {
 
 /// RFC 3986 §2.2–§2.3: whether `b` is an unreserved character or a sub-delimiter, the
 /// bytes a host name, a path segment or a query may hold as they are.
+#[inline]
 pub(crate) fn is_unreserved_or_sub_delim(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-        )
+    UNRESERVED_OR_SUB_DELIM[usize::from(b)]
 }
+
+/// The table behind [`is_unreserved_or_sub_delim`]: a look-up per byte, as the server
+/// checks every request's `Host` with it.
+static UNRESERVED_OR_SUB_DELIM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

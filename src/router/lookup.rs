@@ -74,6 +74,10 @@ impl<'r> RouteMatch<'r, '_> {
     /// The variables, percent-decoded, as the handler sees them (HTTP.jl `getparams`).
     pub fn params(&self) -> Params {
         let mut params = Params::default();
+        if self.entry.captures.is_empty() {
+            // Most routes have no variables: no need to split the path.
+            return params;
+        }
         for ((_, raw), capture) in self.raw_params().zip(self.entry.captures.iter()) {
             params.push(capture.name.clone(), decode(raw).into_owned());
         }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::future::Either;
+use futures_util::TryFutureExt;
 use http::header::{HeaderValue, ALLOW};
 use http::{Request, Response, StatusCode};
 use tower::{Service, ServiceExt};
@@ -93,12 +95,21 @@ where
     RB::Error: Into<BoxError>,
 {
     fn call(&self, req: Request<B>) -> RouteFuture {
-        let future = self.service.clone().oneshot(req);
+        let mut service = self.service.clone();
+        // A service ready at once (an async fn always is) is called here, sparing the
+        // request its moves through a `Oneshot`; its readiness is asked with a no-op
+        // waker, and a `Pending` one waits in a `Oneshot`, woken properly.
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let future = match service.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => Either::Left(service.call(req).map_err(Into::into)),
+            Poll::Ready(Err(e)) => Either::Right(Either::Left(std::future::ready(Err(e.into())))),
+            Poll::Pending => Either::Right(Either::Right(service.oneshot(req).map_err(Into::into))),
+        };
         RouteFuture::new(async move {
-            match future.await {
+            let response: Result<Response<RB>, BoxError> = future.await;
+            match response {
                 Ok(response) => Ok(response.map(into_body)),
                 Err(e) => {
-                    let e: BoxError = e.into();
                     tracing::error!(error = %e, "route handler failed; answering 500");
                     let mut response = Response::new(Body::empty());
                     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;

@@ -47,6 +47,10 @@ pub(crate) struct Activity {
     linger: AtomicBool,
     /// The connection task's timers, woken when the last request finishes in another task.
     waker: AtomicWaker,
+    /// HTTP/2: responses finish in their streams' tasks, so the connection task is woken
+    /// to see it. (HTTP/1 responses finish inside the connection task, whose timers are
+    /// polled right after the connection: a wake-up there would only poll it once more.)
+    wake_on_finish: bool,
 }
 
 impl Activity {
@@ -67,6 +71,7 @@ impl Activity {
             requests: AtomicU64::new(0),
             linger: AtomicBool::new(false),
             waker: AtomicWaker::new(),
+            wake_on_finish: !http1,
         }
     }
 
@@ -113,7 +118,9 @@ impl Activity {
     pub(crate) fn request_finished(&self) {
         if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.idle_since.store(self.now(), Ordering::Relaxed);
-            self.waker.wake();
+            if self.wake_on_finish {
+                self.waker.wake();
+            }
         }
     }
 

@@ -146,8 +146,10 @@ where
                 return answer;
             }
         }
-        let length = content_length(&req);
-        if let (Some(len), Some(max)) = (length, self.limits.body.max_body_bytes) {
+        // Read only when a limit needs it: this runs on every request.
+        let max = self.limits.body.max_body_bytes;
+        let length = max.and_then(|_| content_length(&req));
+        if let (Some(len), Some(max)) = (length, max) {
             if len > max {
                 // The handler never sees it; the body stays unread, so HTTP/1 closes
                 // after answering (RFC 9110 §15.5.14) and lingers to avoid a reset.
@@ -268,7 +270,9 @@ where
             return Poll::Ready(Ok(empty(status, this.in_flight.take(), false)));
         };
         let headers = response.headers_mut();
-        if headers.contains_key(header::TRANSFER_ENCODING) {
+        // A scan rather than a hashed look-up: a response has few fields, and this runs
+        // on every one.
+        if headers.keys().any(|name| name == header::TRANSFER_ENCODING) {
             // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; a sender must
             // not send both. hyper would refuse the response and drop the connection.
             headers.remove(header::CONTENT_LENGTH);

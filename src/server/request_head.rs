@@ -24,16 +24,28 @@ pub(crate) type Refusal = &'static str;
 /// Checks an HTTP/1 request head; `Err` says which rule it breaks.
 pub(crate) fn check_http1<B>(req: &Request<B>) -> Result<(), Refusal> {
     check_target(req)?;
-    let mut hosts = req.headers().get_all(HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (Some(_), Some(_)) => return Err("more than one Host header"),
-        (None, _) if req.version() == Version::HTTP_11 => {
+    // One pass over the fields (a request has a handful) rather than a hashed look-up
+    // per rule: this runs on every HTTP/1 request.
+    let mut host = None;
+    let mut hosts = 0;
+    let mut transfer_coding = false;
+    for (name, value) in req.headers() {
+        if name == HOST {
+            hosts += 1;
+            host = Some(value);
+        } else if name == TRANSFER_ENCODING {
+            transfer_coding = true;
+        }
+    }
+    match (hosts, host) {
+        (0, _) if req.version() == Version::HTTP_11 => {
             return Err("an HTTP/1.1 request without a Host header")
         }
-        (Some(host), None) if !is_host(host.as_bytes()) => return Err("an invalid Host header"),
+        (2.., _) => return Err("more than one Host header"),
+        (_, Some(host)) if !is_host(host.as_bytes()) => return Err("an invalid Host header"),
         _ => {}
     }
-    if req.headers().contains_key(TRANSFER_ENCODING) {
+    if transfer_coding {
         check_transfer_coding(req)?;
     }
     Ok(())
@@ -79,11 +91,9 @@ fn is_host(value: &[u8]) -> bool {
             };
             let inside = &value[1..close];
             if inside.is_empty()
-                || !inside.iter().all(|&b| {
-                    b.is_ascii_hexdigit()
-                        || matches!(b, b':' | b'.' | b'v' | b'V')
-                        || crate::uri::is_unreserved_or_sub_delim(b)
-                })
+                || !inside
+                    .iter()
+                    .all(|&b| b == b':' || crate::uri::is_unreserved_or_sub_delim(b))
             {
                 return false;
             }

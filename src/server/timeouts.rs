@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 use super::activity::{duration_nanos, Activity, Phase};
 
@@ -157,24 +157,32 @@ impl Future for ConnectionTimers {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<TimerAction> {
         let this = &mut *self;
         this.activity.register(cx.waker());
-        let Some((at, action)) = this.next() else {
-            this.armed = None;
-            return Poll::Pending;
-        };
-        if this.armed != Some(at) {
-            let deadline: Instant = this.activity.instant(at);
-            this.sleep.as_mut().reset(deadline);
-            this.armed = Some(at);
-        }
-        match this.sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                this.armed = None;
-                if action == TimerAction::Idle {
-                    this.idle_fired = Some(at);
-                }
-                Poll::Ready(action)
+        loop {
+            let Some((at, action)) = this.next() else {
+                // Nothing to time: the sleep stays as it is, and if it fires it only
+                // brings the task here to look again.
+                return Poll::Pending;
+            };
+            // Re-armed only for an earlier deadline: moving a tokio timer costs more than
+            // the whole rest of a request's bookkeeping, and phases mostly move deadlines
+            // later (a request's head, then idle), so a sleep that fires before the
+            // deadline it is for is re-armed then, instead of at every phase change.
+            if this.armed.is_none_or(|armed| at < armed) {
+                this.sleep.as_mut().reset(this.activity.instant(at));
+                this.armed = Some(at);
             }
-            Poll::Pending => Poll::Pending,
+            if this.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let fired = this.armed.take().unwrap_or(at);
+            if fired < at {
+                // Early: armed for a deadline that has since moved later.
+                continue;
+            }
+            if action == TimerAction::Idle {
+                this.idle_fired = Some(at);
+            }
+            return Poll::Ready(action);
         }
     }
 }
@@ -182,6 +190,7 @@ impl Future for ConnectionTimers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
     #[test]
     fn options_resolve_as_go_does_with_safe_defaults() {
@@ -277,6 +286,39 @@ mod tests {
             timers.next(),
             None,
             "HTTP/2 bounds streams, not the connection"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_moved_later_does_not_fire_at_the_old_one() {
+        let now = Instant::now();
+        let activity = Arc::new(Activity::new(now, now, false));
+        let idle = Duration::from_millis(50);
+        let timeouts = Timeouts::new(None, Some(None), None, Some(Some(idle)));
+        let mut timers = ConnectionTimers::new(activity.clone(), timeouts, false);
+        // Armed for now + 50 ms.
+        let poll = |timers: &mut ConnectionTimers| {
+            let waker = futures_util::task::noop_waker_ref();
+            Pin::new(timers).poll(&mut Context::from_waker(waker))
+        };
+        assert!(poll(&mut timers).is_pending());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        // A request comes and goes: idle now counts from here.
+        activity.request_started(None);
+        activity.request_finished();
+        assert!(poll(&mut timers).is_pending());
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        // Past the old deadline, before the new one: the sleep fired early, nothing to do.
+        assert!(poll(&mut timers).is_pending(), "not at the old deadline");
+        let started = Instant::now();
+        let action = tokio::time::timeout(Duration::from_secs(5), &mut timers)
+            .await
+            .expect("idle fires");
+        assert_eq!(action, TimerAction::Idle);
+        let waited = Instant::now() - started;
+        assert!(
+            waited >= Duration::from_millis(20),
+            "fired at the new deadline: {waited:?}"
         );
     }
 }
