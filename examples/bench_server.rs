@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_server -- [--addr HOST:PORT] [--tls CERT.pem KEY.pem] [--access-log FORMAT]
+//!     [--read-timeout SECS] [--max-body-bytes N]
 //! ```
 //!
 //! The handler is what the benchmark measures, so it does nothing a bare hyper handler
@@ -74,16 +75,21 @@ struct Args {
     addr: String,
     tls: Option<(String, String)>,
     access_log: Option<String>,
+    /// Request body bounds, to measure what they cost (`/echo` uploads).
+    read_timeout: Option<Duration>,
+    max_body_bytes: Option<u64>,
 }
 
-const USAGE: &str =
-    "usage: bench_server [--addr HOST:PORT] [--tls CERT.pem KEY.pem] [--access-log FORMAT]";
+const USAGE: &str = "usage: bench_server [--addr HOST:PORT] [--tls CERT.pem KEY.pem] \
+                     [--access-log FORMAT] [--read-timeout SECS] [--max-body-bytes N]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         addr: "127.0.0.1:0".to_owned(),
         tls: None,
         access_log: None,
+        read_timeout: None,
+        max_body_bytes: None,
     };
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().ok_or_else(|| format!("{arg} needs {what}"));
@@ -91,6 +97,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--addr" => parsed.addr = value("HOST:PORT")?,
             "--tls" => parsed.tls = Some((value("CERT.pem KEY.pem")?, value("KEY.pem")?)),
             "--access-log" => parsed.access_log = Some(value("a FORMAT")?),
+            "--read-timeout" => {
+                let secs = value("SECS")?;
+                let secs: u64 = secs
+                    .parse()
+                    .map_err(|_| format!("bad --read-timeout {secs:?}"))?;
+                parsed.read_timeout = Some(Duration::from_secs(secs));
+            }
+            "--max-body-bytes" => {
+                let n = value("N")?;
+                parsed.max_body_bytes = Some(
+                    n.parse()
+                        .map_err(|_| format!("bad --max-body-bytes {n:?}"))?,
+                );
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -107,7 +127,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut builder = Server::bind(args.addr.clone()).grace_period(Duration::from_secs(10));
+    let mut builder = Server::bind(args.addr.clone())
+        .grace_period(Duration::from_secs(10))
+        .read_timeout(args.read_timeout);
+    if let Some(max) = args.max_body_bytes {
+        builder = builder.max_body_bytes(max);
+    }
     if let Some(format) = &args.access_log {
         // One line per request on stderr, so stdout keeps only the READY line.
         match httpstack::middleware::access_log::AccessLogLayer::new(format) {
