@@ -109,7 +109,8 @@ async fn full_head_ranges_and_conditionals() {
             vec![],
             expect(200)
                 .body(HELLO)
-                .header("content-type", "text/plain")
+                .header("content-type", "text/plain; charset=utf-8")
+                .header("x-content-type-options", "nosniff")
                 .header("content-length", "14")
                 .header("accept-ranges", "bytes")
                 .no_header("content-range"),
@@ -139,9 +140,11 @@ async fn full_head_ranges_and_conditionals() {
             "GET",
             "/README",
             vec![],
+            // HTML in a file with no known extension is not sniffed into text/html.
             expect(200)
                 .body(README)
-                .header("content-type", "text/html; charset=utf-8"),
+                .header("content-type", "application/octet-stream")
+                .header("x-content-type-options", "nosniff"),
         ),
         ("GET", "/a%20b.txt", vec![], expect(200).body(HELLO)),
         // Ranges: first bytes, suffix, open-ended, past the end.
@@ -427,7 +430,7 @@ async fn paths_methods_directories_and_spa_fallback() {
             vec![],
             expect(200)
                 .body(DOCS_INDEX)
-                .header("content-type", "text/html"),
+                .header("content-type", "text/html; charset=utf-8"),
         ),
         ("GET", "/", vec![], expect(200).body(INDEX)),
         ("GET", "//docs//", vec![], expect(200).body(DOCS_INDEX)),
@@ -466,12 +469,12 @@ async fn paths_methods_directories_and_spa_fallback() {
         assert_eq!(res.text(), INDEX, "spa {target}");
         assert_eq!(
             res.header("content-type"),
-            Some("text/html"),
+            Some("text/html; charset=utf-8"),
             "spa {target}"
         );
     }
     // The fallback honours conditionals like any file.
-    let index = Validators::of(spa.local_addr(), "/index.html").await;
+    let index = Validators::of(spa.local_addr(), "/").await;
     let res = fetch(
         spa.local_addr(),
         "GET",
@@ -740,5 +743,102 @@ async fn over_h2c() {
             .to_bytes();
         assert!(got[..] == *body, "{case}: {} bytes", got.len());
     }
+    server.close().await;
+}
+
+/// Hostile file-system input: links out of the root, names too long for the file system,
+/// an uploaded `.custom` file holding HTML, an SPA fallback outside the root.
+#[tokio::test]
+async fn hostile_paths_and_files_stay_inside_the_root_and_typed_as_sent() {
+    let site = site();
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("secret.txt"), "secret").expect("write secret");
+    std::fs::create_dir(outside.path().join("dir")).expect("mkdir");
+    std::fs::write(outside.path().join("dir/inner.txt"), "inner").expect("write inner");
+    std::fs::write(outside.path().join("index.html"), "outside index").expect("write");
+    let root = site.path();
+    // A link to a file outside, and a link to a directory outside (the link is a middle
+    // component of the path asked for).
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("secret.txt"))
+        .expect("symlink file");
+    std::os::unix::fs::symlink(outside.path().join("dir"), root.join("linked"))
+        .expect("symlink dir");
+    // A link that stays inside the root is fine.
+    std::os::unix::fs::symlink(root.join("hello.txt"), root.join("alias.txt"))
+        .expect("symlink inside");
+    std::fs::write(root.join("evil.custom"), "<script>alert(1)</script>").expect("write");
+
+    let strict = serve("127.0.0.1:0", file_server(root))
+        .await
+        .expect("serve");
+    let trusting = serve("127.0.0.1:0", file_server(root).follow_symlinks(true))
+        .await
+        .expect("serve");
+    let escaping_spa = serve(
+        "127.0.0.1:0",
+        file_server(root).spa_fallback("../index.html"),
+    )
+    .await
+    .expect("serve");
+
+    let long_segment = format!("/{}", "a".repeat(256));
+    let long_path = format!("/{}", vec!["b".repeat(250); 17].join("/"));
+    let cases: [(&Server, &str, u16, Option<&str>); 9] = [
+        (&strict, "/secret.txt", 404, None),
+        (&strict, "/linked/inner.txt", 404, None),
+        (&strict, "/alias.txt", 200, Some(HELLO)),
+        (&trusting, "/secret.txt", 200, Some("secret")),
+        (&trusting, "/linked/inner.txt", 200, Some("inner")),
+        (&strict, &long_segment, 404, None),
+        (&strict, &long_path, 404, None),
+        (&escaping_spa, "/settings/profile", 404, None),
+        (
+            &strict,
+            "/evil.custom",
+            200,
+            Some("<script>alert(1)</script>"),
+        ),
+    ];
+    for (server, target, status, body) in cases {
+        let res = fetch(server.local_addr(), "GET", target, &[]).await;
+        let case = format!("{} {target}", server.local_addr());
+        assert_eq!(res.status, status, "{case}: {}", res.head);
+        if let Some(body) = body {
+            assert_eq!(res.text(), body, "{case}");
+        }
+    }
+    let res = fetch(strict.local_addr(), "GET", "/evil.custom", &[]).await;
+    assert_eq!(res.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    for server in [strict, trusting, escaping_spa] {
+        server.close().await;
+    }
+}
+
+/// HTTP.jl's directory rules: one address per resource, relative links kept working.
+#[tokio::test]
+async fn directory_and_index_redirects_keep_the_query() {
+    let site = site();
+    let server = serve("127.0.0.1:0", file_server(site.path()))
+        .await
+        .expect("serve");
+    let cases = [
+        ("/docs?x=1", "docs/?x=1"),
+        ("/docs/index.html", "./"),
+        ("/docs/index.html?x=1", "./?x=1"),
+        ("/index.html", "./"),
+        ("/hello.txt/", "../hello.txt"),
+        ("/hello.txt/?x=1", "../hello.txt?x=1"),
+    ];
+    for (target, location) in cases {
+        let res = fetch(server.local_addr(), "GET", target, &[]).await;
+        assert_eq!(res.status, 301, "{target}: {}", res.head);
+        assert_eq!(res.header("location"), Some(location), "{target}");
+    }
+    // serve_file follows the file rule too.
+    let req = Request::get("/report.txt/").body(()).expect("request");
+    let res = serve_file(&req, site.path().join("hello.txt")).await;
+    assert_eq!(res.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(res.headers()["location"], "../report.txt");
     server.close().await;
 }

@@ -3,9 +3,9 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use http::{Request, Response, StatusCode};
@@ -13,7 +13,7 @@ use tower::Service;
 
 use super::representation::{method_not_allowed, status_response};
 use super::request_path::RequestPath;
-use super::serve_file::{FileRequest, Served, DEFAULT_INDEX_FILE};
+use super::serve_file::{moved_to, FileRequest, Served, DEFAULT_INDEX_FILE};
 use crate::Body;
 
 /// A service serving the files below `root` (HTTP.jl `fileserver(root)`), with the
@@ -21,8 +21,13 @@ use crate::Body;
 ///
 /// The request's URL path is percent-decoded and split into segments; a `..` segment
 /// (also as `%2e%2e`), a backslash, a NUL (`%00`) or a broken `%` escape gets `400 Bad
-/// Request`, so no request reaches outside `root`. A directory asked for without a
-/// trailing slash is redirected; with one it gets its [index file](FileServer::index_file).
+/// Request`, so no request reaches outside `root`; and a file reached through a symbolic
+/// link that resolves outside `root` is not served (404) unless
+/// [`follow_symlinks`](FileServer::follow_symlinks) allows it. HTTP.jl's directory rules
+/// apply, each a `301` with a relative `Location` that keeps the query: a directory asked
+/// for without a trailing slash (`/docs` → `docs/`), its index file asked for by name
+/// (`/docs/index.html` → `./`), a file asked for with a trailing slash (`/file.txt/` →
+/// `../file.txt`). A directory with its slash gets its [index file](FileServer::index_file).
 ///
 /// The service accepts any request body type, so it serves under httpstack's server, a
 /// router, or axum (`Router::fallback_service`, `nest_service`).
@@ -48,6 +53,24 @@ struct Config {
     root: PathBuf,
     index_file: Option<String>,
     spa_fallback: Option<PathBuf>,
+    follow_symlinks: bool,
+    /// `root` with its links resolved, once it exists.
+    resolved_root: OnceLock<PathBuf>,
+}
+
+impl Config {
+    /// What files must resolve below: `None` when links may lead anywhere, or when the
+    /// root cannot be resolved (then nothing below it can be opened either).
+    fn confine(&self) -> Option<PathBuf> {
+        if self.follow_symlinks {
+            return None;
+        }
+        if let Some(root) = self.resolved_root.get() {
+            return Some(root.clone());
+        }
+        let resolved = std::fs::canonicalize(&self.root).ok()?;
+        Some(self.resolved_root.get_or_init(|| resolved).clone())
+    }
 }
 
 /// A [`FileServer`] for the files below `root` (HTTP.jl `fileserver`).
@@ -64,6 +87,8 @@ impl FileServer {
                 root: root.into(),
                 index_file: Some(DEFAULT_INDEX_FILE.to_owned()),
                 spa_fallback: None,
+                follow_symlinks: false,
+                resolved_root: OnceLock::new(),
             }),
         }
     }
@@ -79,8 +104,32 @@ impl FileServer {
     /// `spa_fallback`): a missing path whose last segment has no extension
     /// (`/settings/profile`) is answered with this file, so client-side routes load the
     /// app; a missing asset (`/app.js`) still gets 404.
+    ///
+    /// The file must be below the root: a path that is absolute or has a `..` segment
+    /// (`../index.html`) is refused — logged here, and never served (such requests get
+    /// 404) — and the file is held to the root's symbolic-link rule like any other.
     pub fn spa_fallback(mut self, file: impl Into<PathBuf>) -> Self {
-        Arc::make_mut(&mut self.config).spa_fallback = Some(file.into());
+        let file = file.into();
+        let below_root = file
+            .components()
+            .all(|component| matches!(component, Component::Normal(_) | Component::CurDir));
+        if !below_root {
+            tracing::warn!(
+                fallback = %file.display(),
+                "file_server: spa_fallback must be a path below the root; it is not served"
+            );
+        }
+        Arc::make_mut(&mut self.config).spa_fallback = below_root.then_some(file);
+        self
+    }
+
+    /// Whether a file reached through a symbolic link that resolves outside the root is
+    /// served. Default `false`: such a file gets 404, checked on the file actually
+    /// opened, whichever component of its path is the link. Turning it on trusts every
+    /// link below the root: anyone who can create one (an upload directory, a shared
+    /// checkout) can then publish any file the server process can read.
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        Arc::make_mut(&mut self.config).follow_symlinks = follow;
         self
     }
 
@@ -96,6 +145,7 @@ impl fmt::Debug for FileServer {
             .field("root", &self.config.root)
             .field("index_file", &self.config.index_file)
             .field("spa_fallback", &self.config.spa_fallback)
+            .field("follow_symlinks", &self.config.follow_symlinks)
             .finish()
     }
 }
@@ -118,21 +168,36 @@ impl<B> Service<Request<B>> for FileServer {
             Err(_) => return ResponseFuture::ready(status_response(StatusCode::BAD_REQUEST)),
         };
         let config = Arc::clone(&self.config);
+        let asks_for_index = !path.trailing_slash
+            && config
+                .index_file
+                .as_deref()
+                .is_some_and(|index| path.relative.ends_with(index));
+        if asks_for_index {
+            // HTTP.jl and Go: `/docs/index.html` is `/docs/`, so it has one address.
+            let query = req
+                .uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            return ResponseFuture::ready(moved_to(&format!("./{query}")));
+        }
         let file_request = FileRequest::new(&req, path.trailing_slash, path.last_raw_segment);
         let has_extension = path.has_extension;
         let relative = path.relative;
         ResponseFuture {
             kind: Kind::Serving(Box::pin(async move {
                 let target = config.root.join(&relative);
+                let confine = config.confine();
                 match file_request
-                    .serve(target, config.index_file.as_deref())
+                    .serve(target, config.index_file.as_deref(), confine.clone())
                     .await
                 {
                     Served::Response(response) => response,
                     Served::NotFound => match &config.spa_fallback {
                         Some(fallback) if !has_extension => {
                             let target = config.root.join(fallback);
-                            match file_request.serve(target, None).await {
+                            match file_request.serve_instead(target, confine).await {
                                 Served::Response(response) => response,
                                 Served::NotFound => status_response(StatusCode::NOT_FOUND),
                             }

@@ -9,9 +9,14 @@
 //!   ([`Content`]).
 //!
 //! All three follow the same rules. GET and HEAD only (else `405` with `Allow`). The
-//! response carries `Content-Type` (mime_guess from the extension, else
-//! [sniffed](crate::messages::sniff)), `Content-Length`, `Last-Modified`, a strong `ETag`
-//! and `Accept-Ranges: bytes`. The conditional headers are evaluated in RFC 9110 §13.2.2
+//! response carries `Content-Type`, `X-Content-Type-Options: nosniff`, `Content-Length`,
+//! `Last-Modified`, a strong `ETag` and `Accept-Ranges: bytes`. A file's type comes from
+//! its extension alone (mime_guess; text types with `charset=utf-8`, as HTTP.jl's), and an
+//! unknown one is `application/octet-stream`: an uploaded `evil.custom` holding HTML is
+//! never served as `text/html`. ([`serve_content`]'s bytes, which come from the
+//! application, are [sniffed](crate::messages::sniff) when no name or type is given.)
+//! [`file_server`] serves nothing from outside its root: no `..`, and no symbolic link
+//! that resolves outside unless [`FileServer::follow_symlinks`] says so. The conditional headers are evaluated in RFC 9110 §13.2.2
 //! order: `If-Match`, then `If-Unmodified-Since` (`412`), then `If-None-Match`, then
 //! `If-Modified-Since` (`304`), then `Range` under `If-Range`. One byte range gets `206`
 //! with `Content-Range`; a range past the end `416` with `Content-Range: bytes */len`;
@@ -32,7 +37,8 @@
 //! let base = format!("http://{}", server.local_addr());
 //!
 //! let js = httpstack::get(format!("{base}/app.js")).await?;
-//! assert_eq!(js.headers()["content-type"], "text/javascript");
+//! assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+//! assert_eq!(js.headers()["x-content-type-options"], "nosniff");
 //! let part = httpstack::get(format!("{base}/app.js")).header("range", "bytes=0-2").await?;
 //! assert_eq!((part.status().as_u16(), part.text().as_str()), (206, "run"));
 //! // A client-side route gets the app; a missing asset does not.

@@ -3,7 +3,7 @@
 
 use http::header::{
     HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    LAST_MODIFIED,
+    LAST_MODIFIED, X_CONTENT_TYPE_OPTIONS,
 };
 use http::{Method, Response, StatusCode};
 
@@ -66,6 +66,9 @@ impl Representation {
                 );
             }
         }
+        // Browsers must take the type as sent (an unknown file is octet-stream, not
+        // whatever its bytes look like).
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         if let Some((_, len)) = body {
             headers.insert(CONTENT_TYPE, self.content_type.clone());
             headers.insert(CONTENT_LENGTH, HeaderValue::from(len));

@@ -1,19 +1,17 @@
 //! [`serve_file`] (HTTP.jl `servefile`): one file, or a directory's index file, from disk.
 
 use std::future::Future;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use http::header::{HeaderValue, LOCATION};
 use http::{Request, Response, StatusCode};
 
-use super::content::SNIFF_LEN;
 use super::content_body::ContentBody;
 use super::entity_tag::EntityTag;
 use super::preconditions::{RequestConditions, Validators};
 use super::representation::{method_not_allowed, status_response, Representation};
-use crate::messages::sniff;
 use crate::Body;
 
 /// The index file a directory request is answered with, unless configured otherwise.
@@ -21,12 +19,14 @@ pub(crate) const DEFAULT_INDEX_FILE: &str = "index.html";
 
 /// Serves the file at `path` as the response to `req` (HTTP.jl `servefile`), with
 /// [`serve_content`](super::serve_content)'s semantics: `Content-Type` from the extension
-/// (then sniffed), `Content-Length`, `Last-Modified`, a strong `ETag`, `Accept-Ranges`,
+/// (`application/octet-stream` for an unknown one, never sniffed; text types with
+/// `charset=utf-8`), `X-Content-Type-Options: nosniff`, `Content-Length`, `Last-Modified`, a strong `ETag`, `Accept-Ranges`,
 /// single byte ranges, and the conditional headers in RFC 9110 §13.2.2 order.
 ///
 /// When `path` is a directory, a request path without a trailing slash is redirected
 /// (`301`, relative `Location: name/`, so it works under any mount prefix) and one with it
-/// gets the directory's `index.html`. Missing files get `404`, unreadable ones `403`,
+/// gets the directory's `index.html`; a file asked for with a trailing slash is
+/// redirected to its name without it (`/file.txt/` → `/file.txt`), the query kept. Missing files get `404`, unreadable ones `403`,
 /// methods other than GET and HEAD `405`. The file is streamed in chunks of at most
 /// 64 KiB, never read whole.
 ///
@@ -55,7 +55,10 @@ pub fn serve_file<B>(
         if let Some(response) = method_not_allowed(&file_request.conditions.method) {
             return response;
         }
-        match file_request.serve(path, Some(DEFAULT_INDEX_FILE)).await {
+        match file_request
+            .serve(path, Some(DEFAULT_INDEX_FILE), None)
+            .await
+        {
             Served::Response(response) => response,
             Served::NotFound => status_response(StatusCode::NOT_FOUND),
         }
@@ -79,6 +82,8 @@ pub(crate) struct FileRequest {
     trailing_slash: bool,
     /// The relative redirect target for a directory asked for without `/`.
     redirect: String,
+    /// The relative redirect target for a file asked for with a `/` after it.
+    file_redirect: String,
 }
 
 /// The outcome of serving a path: a response, or "nothing there" (for the SPA fallback).
@@ -92,41 +97,66 @@ impl FileRequest {
     /// Copies what it needs out of `req`; `last_raw_segment` is the URL path's last
     /// non-empty segment, still percent-encoded.
     pub(crate) fn new<B>(req: &Request<B>, trailing_slash: bool, last_raw_segment: String) -> Self {
-        let mut redirect = last_raw_segment;
-        redirect.push('/');
-        if let Some(query) = req.uri().query() {
-            redirect.push('?');
-            redirect.push_str(query);
-        }
-        if redirect == "/" {
+        let query = req
+            .uri()
+            .query()
+            .map(|query| format!("?{query}"))
+            .unwrap_or_default();
+        let mut redirect = format!("{last_raw_segment}/{query}");
+        if redirect.starts_with('/') {
             redirect.insert(0, '.');
         }
+        // HTTP.jl and Go: `/file.txt/` goes to `/file.txt`, so relative links work.
+        let file_redirect = format!("../{last_raw_segment}{query}");
         FileRequest {
             conditions: RequestConditions::new(req.method(), req.headers()),
             trailing_slash,
             redirect,
+            file_redirect,
         }
     }
 
-    /// Serves `path`; a directory redirects or gets `index_file` (none: 404).
-    pub(crate) async fn serve(&self, path: PathBuf, index_file: Option<&str>) -> Served {
+    /// Serves `path`; a directory redirects or gets `index_file` (none: 404). With
+    /// `confine` (a resolved root), a file that resolves outside it is not found.
+    pub(crate) async fn serve(
+        &self,
+        path: PathBuf,
+        index_file: Option<&str>,
+        confine: Option<PathBuf>,
+    ) -> Served {
+        self.open_and_respond(path, index_file, confine, self.trailing_slash)
+            .await
+    }
+
+    /// Serves the file `path` in place of what was asked for (an SPA's entry file): the
+    /// request path's trailing slash does not apply to it.
+    pub(crate) async fn serve_instead(&self, path: PathBuf, confine: Option<PathBuf>) -> Served {
+        self.open_and_respond(path, None, confine, false).await
+    }
+
+    async fn open_and_respond(
+        &self,
+        path: PathBuf,
+        index_file: Option<&str>,
+        confine: Option<PathBuf>,
+        trailing_slash: bool,
+    ) -> Served {
         let index_file = index_file.map(str::to_owned);
-        let trailing_slash = self.trailing_slash;
-        // One trip to the blocking pool for open + stat (+ index, + sniff).
+        // One trip to the blocking pool for open + stat (+ index).
         let opened = tokio::task::spawn_blocking(move || {
-            open_blocking(path, trailing_slash, index_file.as_deref())
+            open_blocking(
+                path,
+                trailing_slash,
+                index_file.as_deref(),
+                confine.as_deref(),
+            )
         })
         .await
         .unwrap_or_else(|join| Err(io::Error::other(join)));
         match opened {
             Ok(Opened::File(file)) => Served::Response(self.respond(file)),
-            Ok(Opened::Redirect) => {
-                let mut response = status_response(StatusCode::MOVED_PERMANENTLY);
-                if let Ok(location) = HeaderValue::try_from(self.redirect.as_str()) {
-                    response.headers_mut().insert(LOCATION, location);
-                }
-                Served::Response(response)
-            }
+            Ok(Opened::Redirect) => Served::Response(moved_to(&self.redirect)),
+            Ok(Opened::RedirectToFile) => Served::Response(moved_to(&self.file_redirect)),
             Ok(Opened::NotFound) => Served::NotFound,
             Err(err) if is_not_found(&err) => Served::NotFound,
             Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
@@ -181,14 +211,32 @@ impl FileRequest {
     }
 }
 
+/// `301 Moved Permanently` to the relative `location` (relative, so it works under any
+/// mount prefix).
+pub(crate) fn moved_to(location: &str) -> Response<Body> {
+    let mut response = status_response(StatusCode::MOVED_PERMANENTLY);
+    if let Ok(location) = HeaderValue::try_from(location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
 fn is_not_found(err: &io::Error) -> bool {
-    // ENOTDIR (20 on Linux, macOS and the BSDs): a path through a file, `/a.txt/b`.
-    err.kind() == io::ErrorKind::NotFound || (cfg!(unix) && err.raw_os_error() == Some(20))
+    // ENOTDIR (20 on Linux, macOS and the BSDs): a path through a file, `/a.txt/b`. A name
+    // or path too long for the file system (ENAMETOOLONG) names nothing there either: a
+    // 404, not a 500 and a log line any client could repeat.
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::InvalidFilename
+    ) || (cfg!(unix) && err.raw_os_error() == Some(20))
 }
 
 enum Opened {
     File(OpenFile),
+    /// A directory asked for without its `/`.
     Redirect,
+    /// A file asked for with a `/` after it.
+    RedirectToFile,
     NotFound,
 }
 
@@ -199,14 +247,55 @@ struct OpenFile {
     content_type: HeaderValue,
 }
 
+/// A file's `Content-Type`, from its extension alone. An unknown extension is
+/// `application/octet-stream`, never sniffed: a file uploaded as `evil.custom` holding
+/// HTML must not be served as `text/html` (stored XSS), and `X-Content-Type-Options:
+/// nosniff` keeps browsers from sniffing it themselves. Text types say UTF-8, as HTTP.jl's
+/// do.
+fn file_content_type(path: &Path) -> HeaderValue {
+    match mime_guess::from_path(path).first_raw() {
+        Some(mime) if mime.starts_with("text/") => {
+            HeaderValue::try_from(format!("{mime}; charset=utf-8"))
+                .unwrap_or_else(|_| HeaderValue::from_static(mime))
+        }
+        Some(mime) => HeaderValue::from_static(mime),
+        None => HeaderValue::from_static("application/octet-stream"),
+    }
+}
+
+/// Whether the file `file` (opened from `path`) lies below `root` once every link on the
+/// way is resolved. On Linux the kernel says where the open file is
+/// (`/proc/self/fd/N`), so a link swapped after the open changes nothing; elsewhere the
+/// path is resolved again.
+fn is_below(root: &Path, file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    let resolved = {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .or_else(|_| std::fs::canonicalize(path))
+    };
+    #[cfg(not(target_os = "linux"))]
+    let resolved = {
+        let _ = file;
+        std::fs::canonicalize(path)
+    };
+    resolved.is_ok_and(|resolved| resolved.starts_with(root))
+}
+
 /// Opens `path` (or its directory's index file) and reads what the response head needs.
+/// With `confine` (a root, already resolved), a file that resolves outside it is
+/// [`Opened::NotFound`].
 fn open_blocking(
     path: PathBuf,
     trailing_slash: bool,
     index_file: Option<&str>,
+    confine: Option<&Path>,
 ) -> io::Result<Opened> {
     let mut path = path;
     let mut file = std::fs::File::open(&path)?;
+    if confine.is_some_and(|root| !is_below(root, &file, &path)) {
+        return Ok(Opened::NotFound);
+    }
     let mut meta = file.metadata()?;
     if meta.is_dir() {
         if !trailing_slash {
@@ -217,6 +306,9 @@ fn open_blocking(
         };
         path.push(index_file);
         file = std::fs::File::open(&path)?;
+        if confine.is_some_and(|root| !is_below(root, &file, &path)) {
+            return Ok(Opened::NotFound);
+        }
         meta = file.metadata()?;
         if meta.is_dir() {
             return Ok(Opened::NotFound);
@@ -224,16 +316,10 @@ fn open_blocking(
     } else if !meta.is_file() {
         // A FIFO or device has no length to serve ranges of.
         return Ok(Opened::NotFound);
+    } else if trailing_slash {
+        return Ok(Opened::RedirectToFile);
     }
-    let content_type = match mime_guess::from_path(&path).first_raw() {
-        Some(mime) => HeaderValue::from_static(mime),
-        None => {
-            let mut head = Vec::with_capacity(SNIFF_LEN);
-            (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
-            file.seek(SeekFrom::Start(0))?;
-            HeaderValue::from_static(sniff(&head))
-        }
-    };
+    let content_type = file_content_type(&path);
     Ok(Opened::File(OpenFile {
         len: meta.len(),
         modified: meta.modified().ok(),
