@@ -3,7 +3,9 @@
 //! - Server: [`sse_stream`]`(status, |tx| async move { ... })` returns a
 //!   `text/event-stream` response whose producer runs on its own task; each
 //!   [`SseSender::send`] goes out as one body frame at once. When the client goes away the
-//!   producer's next send fails. [`SseConfig`] adds keep-alive comments and `max_len`.
+//!   producer's next send fails. Each stream holds at most a small buffer of unsent events
+//!   (64 KiB by default), so a client that stops reading pins no more than that.
+//!   [`SseConfig`] adds keep-alive comments, the buffer size and `max_len`.
 //! - Client: `.sse()` on a request ([`RequestBuilder::sse`](crate::RequestBuilder::sse))
 //!   or on a streamed `http::Response` ([`SseResponseExt`]) gives an [`SseStream`] of
 //!   [`SseEvent`]s parsed by the WHATWG rules (HTML §9.2.6) over any chunking;
@@ -50,4 +52,4 @@ pub use client::{SseResponseExt, SseStream};
 pub use event::SseEvent;
 pub use event_source::{EventSource, DEFAULT_RETRY};
 pub use parser::{SseParseError, SseParser, DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE};
-pub use server::{sse_stream, SseConfig, SseSender, DEFAULT_MAX_LEN};
+pub use server::{sse_stream, SseConfig, SseSender, DEFAULT_BUFFER, DEFAULT_MAX_LEN};

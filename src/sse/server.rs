@@ -16,11 +16,15 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use crate::sse::SseEvent;
 use crate::{Body, BoxError, Error};
 
-/// HTTP.jl's `max_len` default: 16 MiB may wait unsent between producer and connection.
+/// HTTP.jl's `max_len` default: the largest event, 16 MiB.
 pub const DEFAULT_MAX_LEN: usize = 16 * 1024 * 1024;
 
-/// Options of an SSE response: keep-alive comments and `max_len`. [`sse_stream`] uses the
-/// defaults (no keep-alive, 16 MiB).
+/// How many bytes of events may wait unsent on one stream by default: 64 KiB.
+pub const DEFAULT_BUFFER: usize = 64 * 1024;
+
+/// Options of an SSE response: keep-alive comments, the per-stream `buffer` and
+/// `max_len`. [`sse_stream`] uses the defaults (no keep-alive, a 64 KiB buffer, events of
+/// up to 16 MiB).
 ///
 /// ```
 /// use std::time::Duration;
@@ -39,6 +43,7 @@ pub const DEFAULT_MAX_LEN: usize = 16 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct SseConfig {
     keep_alive: Option<Duration>,
+    buffer: usize,
     max_len: usize,
 }
 
@@ -49,10 +54,11 @@ impl Default for SseConfig {
 }
 
 impl SseConfig {
-    /// No keep-alive comments, `max_len` 16 MiB.
+    /// No keep-alive comments, a 64 KiB buffer, `max_len` 16 MiB.
     pub fn new() -> SseConfig {
         SseConfig {
             keep_alive: None,
+            buffer: DEFAULT_BUFFER,
             max_len: DEFAULT_MAX_LEN,
         }
     }
@@ -64,19 +70,30 @@ impl SseConfig {
         self
     }
 
-    /// The most bytes of events that may wait unsent (HTTP.jl `max_len`): a producer
-    /// faster than the client waits in [`SseSender::send`] once this much is queued, and
-    /// one event larger than this is refused.
-    pub fn max_len(mut self, bytes: usize) -> SseConfig {
+    /// The most bytes of events that may wait unsent on this stream (default 64 KiB): a
+    /// producer faster than its client waits in [`SseSender::send`] once this much is
+    /// queued, so a client that stops reading pins no more than this (plus what the
+    /// connection itself holds), however long it stalls. An event larger than the buffer
+    /// waits until the queue is empty and then goes alone.
+    pub fn buffer(mut self, bytes: usize) -> SseConfig {
         // Semaphore permits are taken per send as a u32.
-        self.max_len = bytes.clamp(1, u32::MAX as usize);
+        self.buffer = bytes.clamp(1, u32::MAX as usize);
+        self
+    }
+
+    /// The largest event, in bytes (HTTP.jl `max_len`, 16 MiB): a larger one is refused
+    /// by [`SseSender::send`].
+    pub fn max_len(mut self, bytes: usize) -> SseConfig {
+        self.max_len = bytes.max(1);
         self
     }
 
     /// An SSE response whose events come from `producer`, run on its own tokio task; the
     /// body ends when the producer returns (and every [`SseSender`] clone is dropped). Its
-    /// output is dropped, so it may return a `Result` and use `?` on sends. Must be called
-    /// within a tokio runtime.
+    /// output is dropped, so it may return a `Result` and use `?` on sends. When the
+    /// client goes away its next send fails (also one waiting on a full buffer), and
+    /// [`SseSender::closed`] completes, so a producer that stops on either ends with the
+    /// client. Must be called within a tokio runtime.
     pub fn sse_stream<F, Fut>(self, status: StatusCode, producer: F) -> http::Response<Body>
     where
         F: FnOnce(SseSender) -> Fut,
@@ -93,7 +110,7 @@ impl SseConfig {
     /// every sender is dropped.
     pub fn channel(self, status: StatusCode) -> (SseSender, http::Response<Body>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let permits = Arc::new(Semaphore::new(self.max_len));
+        let permits = Arc::new(Semaphore::new(self.buffer));
         let body = SseBody {
             rx,
             permits: permits.clone(),
@@ -110,6 +127,7 @@ impl SseConfig {
         let sender = SseSender {
             tx,
             permits,
+            buffer: self.buffer,
             max_len: self.max_len,
         };
         (sender, response)
@@ -139,6 +157,7 @@ where
 pub struct SseSender {
     tx: mpsc::UnboundedSender<Queued>,
     permits: Arc<Semaphore>,
+    buffer: usize,
     max_len: usize,
 }
 
@@ -148,8 +167,9 @@ struct Queued {
 }
 
 impl SseSender {
-    /// Sends one event. It is handed to the connection at once (waiting only while
-    /// `max_len` bytes are already queued).
+    /// Sends one event. It is handed to the connection at once, waiting only while the
+    /// stream's [buffer](SseConfig::buffer) is full (the client is slower than the
+    /// producer).
     ///
     /// Fails with [`ErrorKind::Body`](crate::ErrorKind::Body) when the client went away
     /// (the response body was dropped) or the event is larger than `max_len`, and with
@@ -180,8 +200,9 @@ impl SseSender {
                 self.max_len
             )));
         }
-        // `max_len` fits a u32 (SseConfig::max_len clamps it), so this cannot truncate.
-        let needed = bytes.len() as u32;
+        // An event larger than the whole buffer takes all of it: it waits for an empty
+        // queue, then goes alone. `buffer` fits a u32 (SseConfig::buffer clamps it).
+        let needed = bytes.len().min(self.buffer) as u32;
         let permit = match needed {
             0 => None,
             n => Some(
@@ -269,7 +290,7 @@ impl http_body::Body for SseBody {
 
 impl Drop for SseBody {
     fn drop(&mut self) {
-        // Wakes a producer blocked on `max_len` so it sees the send error too.
+        // Wakes a producer blocked on a full buffer so it sees the send error too.
         self.permits.close();
     }
 }
@@ -297,7 +318,7 @@ mod tests {
 
     #[tokio::test]
     async fn producer_sees_error_when_body_dropped() {
-        let (tx, response) = SseConfig::new().max_len(16).channel(StatusCode::OK);
+        let (tx, response) = SseConfig::new().buffer(16).channel(StatusCode::OK);
         tx.send("0123456").await.unwrap(); // 15 bytes queued
         let blocked = tokio::spawn({
             let tx = tx.clone();
@@ -317,6 +338,38 @@ mod tests {
             err.is_body() && err.to_string().contains("max_len"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_buffer_bounds_what_waits_and_a_big_event_goes_alone() {
+        let (tx, response) = SseConfig::new().buffer(20).channel(StatusCode::OK);
+        tx.send("0123456789").await.expect("16 bytes fit");
+        // 16 more do not: the send waits for the client.
+        let waiting = tokio::time::timeout(Duration::from_millis(50), tx.send("abcdefghij")).await;
+        assert!(waiting.is_err(), "a full buffer makes the producer wait");
+        // An event larger than the whole buffer goes once the queue is empty.
+        let mut body = response.into_body();
+        let big = "x".repeat(100);
+        let sender = tx.clone();
+        let big_send = tokio::spawn(async move { sender.send(big.as_str()).await });
+        let first = body
+            .frame()
+            .await
+            .expect("frame")
+            .expect("data")
+            .into_data();
+        assert_eq!(
+            first.ok(),
+            Some(Bytes::from_static(b"data: 0123456789\n\n"))
+        );
+        let second = body
+            .frame()
+            .await
+            .expect("frame")
+            .expect("data")
+            .into_data();
+        assert_eq!(second.map(|b| b.len()).ok(), Some(108));
+        assert!(big_send.await.expect("task").is_ok());
     }
 
     #[tokio::test]
