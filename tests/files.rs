@@ -842,3 +842,48 @@ async fn directory_and_index_redirects_keep_the_query() {
     assert_eq!(res.headers()["location"], "../report.txt");
     server.close().await;
 }
+
+/// HTTP.jl's `servefile` options: `Cache-Control`, no `ETag`, or the application's own.
+#[tokio::test]
+async fn serve_file_options_cache_control_and_etag() {
+    use httpstack::files::{serve_file_with, FileOptions};
+    let site = site();
+    let path = site.path().join("hello.txt");
+    let get = |headers: &[(&str, &str)]| {
+        let mut req = Request::get("/hello.txt");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.body(()).expect("request")
+    };
+    // Cache-Control on the 200 and the 304, with the application's ETag.
+    let options = FileOptions::new()
+        .cache_control("public, max-age=60")
+        .etag_with(|meta| EntityTag::strong(format!("v{}", meta.len())).ok());
+    let res = serve_file_with(&get(&[]), &path, &options).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=60");
+    assert_eq!(res.headers()["etag"], "\"v14\"");
+    let res = serve_file_with(&get(&[("if-none-match", "\"v14\"")]), &path, &options).await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=60");
+    // No ETag at all: Last-Modified still validates.
+    let res = serve_file_with(&get(&[]), &path, &FileOptions::new().etag(false)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers().contains_key("etag"));
+    assert!(res.headers().contains_key("last-modified"));
+    assert!(!res.headers().contains_key("cache-control"));
+    // A missing file gets no Cache-Control.
+    let missing = site.path().join("missing.txt");
+    let res = serve_file_with(&get(&[]), &missing, &options).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!res.headers().contains_key("cache-control"));
+    // The same options on a file server.
+    let server = serve("127.0.0.1:0", file_server(site.path()).options(options))
+        .await
+        .expect("serve");
+    let res = fetch(server.local_addr(), "GET", "/hello.txt", &[]).await;
+    assert_eq!(res.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(res.header("etag"), Some("\"v14\""));
+    server.close().await;
+}

@@ -13,7 +13,7 @@ use tower::Service;
 
 use super::representation::{method_not_allowed, status_response};
 use super::request_path::RequestPath;
-use super::serve_file::{moved_to, FileRequest, Served, DEFAULT_INDEX_FILE};
+use super::serve_file::{moved_to, FileOptions, FileRequest, Served, DEFAULT_INDEX_FILE};
 use crate::Body;
 
 /// A service serving the files below `root` (HTTP.jl `fileserver(root)`), with the
@@ -56,6 +56,7 @@ struct Config {
     follow_symlinks: bool,
     /// `root` with its links resolved, once it exists.
     resolved_root: OnceLock<PathBuf>,
+    options: FileOptions,
 }
 
 impl Config {
@@ -89,6 +90,7 @@ impl FileServer {
                 spa_fallback: None,
                 follow_symlinks: false,
                 resolved_root: OnceLock::new(),
+                options: FileOptions::default(),
             }),
         }
     }
@@ -133,6 +135,13 @@ impl FileServer {
         self
     }
 
+    /// HTTP.jl's `servefile` options for every file served: `Cache-Control` and the
+    /// `ETag` (see [`FileOptions`]).
+    pub fn options(mut self, options: FileOptions) -> Self {
+        Arc::make_mut(&mut self.config).options = options;
+        self
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.config.root
@@ -146,6 +155,7 @@ impl fmt::Debug for FileServer {
             .field("index_file", &self.config.index_file)
             .field("spa_fallback", &self.config.spa_fallback)
             .field("follow_symlinks", &self.config.follow_symlinks)
+            .field("options", &self.config.options)
             .finish()
     }
 }
@@ -182,7 +192,8 @@ impl<B> Service<Request<B>> for FileServer {
                 .unwrap_or_default();
             return ResponseFuture::ready(moved_to(&format!("./{query}")));
         }
-        let file_request = FileRequest::new(&req, path.trailing_slash, path.last_raw_segment);
+        let file_request = FileRequest::new(&req, path.trailing_slash, path.last_raw_segment)
+            .with_options(config.options.clone());
         let has_extension = path.has_extension;
         let relative = path.relative;
         ResponseFuture {

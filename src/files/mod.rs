@@ -74,4 +74,4 @@ mod serve_file;
 pub use content::{serve_content, Content};
 pub use entity_tag::EntityTag;
 pub use file_server::{file_server, FileServer, ResponseFuture};
-pub use serve_file::serve_file;
+pub use serve_file::{serve_file, serve_file_with, EtagFn, FileOptions};

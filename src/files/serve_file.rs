@@ -5,7 +5,7 @@ use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use http::header::{HeaderValue, LOCATION};
+use http::header::{HeaderValue, CACHE_CONTROL, LOCATION};
 use http::{Request, Response, StatusCode};
 
 use super::content_body::ContentBody;
@@ -49,7 +49,35 @@ pub fn serve_file<B>(
     req: &Request<B>,
     path: impl AsRef<Path>,
 ) -> impl Future<Output = Response<Body>> + Send + 'static {
-    let file_request = FileRequest::new(req, req.uri().path().ends_with('/'), last_raw(req));
+    serve_file_with(req, path, &FileOptions::default())
+}
+
+/// [`serve_file`] with HTTP.jl's options: a `Cache-Control` value, and the `ETag` (on,
+/// off, or computed by the application).
+///
+/// ```no_run
+/// use httpstack::files::{serve_file_with, FileOptions};
+/// use httpstack::server::{handler_fn, serve};
+///
+/// # async fn demo() -> Result<(), httpstack::Error> {
+/// let options = FileOptions::new().cache_control("public, max-age=3600").etag(false);
+/// let server = serve(
+///     "127.0.0.1:8080",
+///     handler_fn(move |req| {
+///         let options = options.clone();
+///         async move { serve_file_with(&req, "reports/latest.pdf", &options).await }
+///     }),
+/// )
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub fn serve_file_with<B>(
+    req: &Request<B>,
+    path: impl AsRef<Path>,
+    options: &FileOptions,
+) -> impl Future<Output = Response<Body>> + Send + 'static {
+    let file_request = FileRequest::new(req, req.uri().path().ends_with('/'), last_raw(req))
+        .with_options(options.clone());
     let path = path.as_ref().to_owned();
     async move {
         if let Some(response) = method_not_allowed(&file_request.conditions.method) {
@@ -63,6 +91,102 @@ pub fn serve_file<B>(
             Served::NotFound => status_response(StatusCode::NOT_FOUND),
         }
     }
+}
+
+/// Computes a file's `ETag` from its metadata (`None`: the file gets none).
+pub type EtagFn = std::sync::Arc<dyn Fn(&std::fs::Metadata) -> Option<EntityTag> + Send + Sync>;
+
+/// HTTP.jl's `servefile` options, for [`serve_file_with`] and
+/// [`FileServer::options`](super::FileServer::options): `Cache-Control`, and how the
+/// `ETag` is made.
+///
+/// ```
+/// use httpstack::files::{EntityTag, FileOptions};
+///
+/// let _versioned = FileOptions::new()
+///     .cache_control("public, max-age=31536000, immutable")
+///     .etag_with(|meta| EntityTag::strong(format!("{:x}", meta.len())).ok());
+/// ```
+#[derive(Clone, Default)]
+pub struct FileOptions {
+    cache_control: Option<HeaderValue>,
+    etag: Etag,
+}
+
+#[derive(Clone, Default)]
+enum Etag {
+    #[default]
+    Default,
+    Off,
+    With(EtagFn),
+}
+
+impl FileOptions {
+    /// The defaults: no `Cache-Control`, the default strong `ETag`.
+    pub fn new() -> Self {
+        FileOptions::default()
+    }
+
+    /// The `Cache-Control` value every file response carries (200, 206 and 304). A value
+    /// that is not a valid header value is ignored, with a warning in the log.
+    pub fn cache_control(mut self, value: &str) -> Self {
+        self.cache_control = HeaderValue::try_from(value)
+            .inspect_err(|_| tracing::warn!(value, "FileOptions::cache_control: invalid value"))
+            .ok();
+        self
+    }
+
+    /// Whether responses carry an `ETag` (default `true`: strong, from the modification
+    /// time and length, in nginx's format). Without one, `If-None-Match` and `If-Match`
+    /// have nothing to match and `Last-Modified` alone validates.
+    pub fn etag(mut self, on: bool) -> Self {
+        self.etag = if on { Etag::Default } else { Etag::Off };
+        self
+    }
+
+    /// Computes each file's `ETag` from its metadata (a content hash kept elsewhere, a
+    /// build id); `None` sends none for that file.
+    pub fn etag_with(
+        mut self,
+        etag: impl Fn(&std::fs::Metadata) -> Option<EntityTag> + Send + Sync + 'static,
+    ) -> Self {
+        self.etag = Etag::With(std::sync::Arc::new(etag));
+        self
+    }
+
+    fn etag_of(&self, meta: &std::fs::Metadata) -> Option<EntityTag> {
+        match &self.etag {
+            Etag::Default => default_etag(meta),
+            Etag::Off => None,
+            Etag::With(etag) => etag(meta),
+        }
+    }
+}
+
+impl std::fmt::Debug for FileOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let etag = match self.etag {
+            Etag::Default => "default",
+            Etag::Off => "off",
+            Etag::With(_) => "custom",
+        };
+        f.debug_struct("FileOptions")
+            .field("cache_control", &self.cache_control)
+            .field("etag", &etag)
+            .finish()
+    }
+}
+
+/// The default strong `ETag`: a new write changes the modification time or the length.
+/// nginx's format (`"mtime-length"` in hex), plus the nanoseconds.
+fn default_etag(meta: &std::fs::Metadata) -> Option<EntityTag> {
+    let since = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some(EntityTag::from_hex_digits(format!(
+        "{:x}.{:x}-{:x}",
+        since.as_secs(),
+        since.subsec_nanos(),
+        meta.len()
+    )))
 }
 
 fn last_raw<B>(req: &Request<B>) -> String {
@@ -84,6 +208,7 @@ pub(crate) struct FileRequest {
     redirect: String,
     /// The relative redirect target for a file asked for with a `/` after it.
     file_redirect: String,
+    options: FileOptions,
 }
 
 /// The outcome of serving a path: a response, or "nothing there" (for the SPA fallback).
@@ -113,7 +238,14 @@ impl FileRequest {
             trailing_slash,
             redirect,
             file_redirect,
+            options: FileOptions::default(),
         }
+    }
+
+    /// Serves with `options` rather than the defaults.
+    pub(crate) fn with_options(mut self, options: FileOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Serves `path`; a directory redirects or gets `index_file` (none: 404). With
@@ -154,7 +286,7 @@ impl FileRequest {
         .await
         .unwrap_or_else(|join| Err(io::Error::other(join)));
         match opened {
-            Ok(Opened::File(file)) => Served::Response(self.respond(file)),
+            Ok(Opened::File(file)) => Served::Response(self.respond(*file)),
             Ok(Opened::Redirect) => Served::Response(moved_to(&self.redirect)),
             Ok(Opened::RedirectToFile) => Served::Response(moved_to(&self.file_redirect)),
             Ok(Opened::NotFound) => Served::NotFound,
@@ -172,30 +304,25 @@ impl FileRequest {
     fn respond(&self, file: OpenFile) -> Response<Body> {
         let OpenFile {
             mut file,
-            len,
-            modified,
+            meta,
             content_type,
         } = file;
-        let etag = modified
-            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
-            .map(|since| {
-                // Strong: a new write changes the modification time or the length. nginx's
-                // format (`"mtime-length"` in hex), plus the nanoseconds.
-                EntityTag::from_hex_digits(format!(
-                    "{:x}.{:x}-{len:x}",
-                    since.as_secs(),
-                    since.subsec_nanos()
-                ))
-            });
         let representation = Representation {
-            len,
+            len: meta.len(),
             content_type,
             validators: Validators {
-                etag,
-                last_modified: modified,
+                etag: self.options.etag_of(&meta),
+                last_modified: meta.modified().ok(),
             },
         };
         let mut planned = representation.plan(&self.conditions);
+        let status = planned.response.status();
+        if let Some(cache_control) = &self.options.cache_control {
+            if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                let headers = planned.response.headers_mut();
+                headers.insert(CACHE_CONTROL, cache_control.clone());
+            }
+        }
         if let Some((start, len)) = planned.body {
             // lseek only moves the file offset: no I/O to wait for.
             if start > 0 {
@@ -232,7 +359,7 @@ fn is_not_found(err: &io::Error) -> bool {
 }
 
 enum Opened {
-    File(OpenFile),
+    File(Box<OpenFile>),
     /// A directory asked for without its `/`.
     Redirect,
     /// A file asked for with a `/` after it.
@@ -242,8 +369,7 @@ enum Opened {
 
 struct OpenFile {
     file: std::fs::File,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
+    meta: std::fs::Metadata,
     content_type: HeaderValue,
 }
 
@@ -320,10 +446,9 @@ fn open_blocking(
         return Ok(Opened::RedirectToFile);
     }
     let content_type = file_content_type(&path);
-    Ok(Opened::File(OpenFile {
-        len: meta.len(),
-        modified: meta.modified().ok(),
+    Ok(Opened::File(Box::new(OpenFile {
+        meta,
         file,
         content_type,
-    }))
+    })))
 }
