@@ -353,7 +353,7 @@ pub(crate) enum Command {
 ///
 /// ```
 /// use httpstack::h2::{Action, Event, Headers, Role, Session};
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::h2::SessionError> {
 /// let (client_io, server_io) = tokio::io::duplex(64 * 1024);
 /// let server = Session::new(server_io, Role::Server);
 /// let client = Session::new(client_io, Role::Client);
@@ -385,7 +385,7 @@ pub(crate) enum Command {
 /// }
 /// assert_eq!(body, b"hello");
 /// client.close().await;
-/// # Ok::<(), httpstack::h2::SessionError>(()) }
+/// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct Session {
