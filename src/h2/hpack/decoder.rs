@@ -87,6 +87,9 @@ pub struct Decoder {
     /// The most the peer's encoder may set the table to (our SETTINGS_HEADER_TABLE_SIZE).
     max_table_size: usize,
     max_header_list_size: usize,
+    /// Where literal strings are decoded; reused, so its size is that of the largest
+    /// field seen (bounded by the block).
+    scratch: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -102,6 +105,7 @@ impl Decoder {
             table: DynamicTable::new(DEFAULT_TABLE_SIZE),
             max_table_size: DEFAULT_TABLE_SIZE,
             max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
+            scratch: Vec::new(),
         }
     }
 
@@ -131,7 +135,7 @@ impl Decoder {
     ///
     /// A [`DecoderError`]; see [`DecoderError::is_connection_error`].
     pub fn decode(&mut self, block: &[u8]) -> Result<Vec<Field>, DecoderError> {
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(16);
         let mut list_size = 0usize;
         let mut too_large = false;
         let mut pos = 0;
@@ -166,12 +170,22 @@ impl Decoder {
                     (4, false, byte & 0x10 != 0)
                 };
                 let index = decode_int(block, &mut pos, prefix)?;
+                // Literal strings are decoded into the scratch buffer, then copied out
+                // in one allocation that name and value share.
+                self.scratch.clear();
                 let name = if index == 0 {
-                    self.string(block, &mut pos)?
+                    self.string(block, &mut pos)?;
+                    None
                 } else {
-                    self.entry(index, start)?.name
+                    Some(self.entry(index, start)?.name)
                 };
-                let value = self.string(block, &mut pos)?;
+                let name_len = self.scratch.len();
+                self.string(block, &mut pos)?;
+                let strings = Bytes::copy_from_slice(&self.scratch);
+                let (name, value) = match name {
+                    Some(name) => (name, strings),
+                    None => (strings.slice(..name_len), strings.slice(name_len..)),
+                };
                 (
                     Field {
                         name,
@@ -183,7 +197,8 @@ impl Decoder {
             };
             seen_field = true;
             if index_it {
-                self.table.insert(field.name.clone(), field.value.clone());
+                self.table
+                    .insert(field.name.clone(), field.value.clone(), (0, 0));
             }
             if !too_large {
                 list_size = list_size.saturating_add(field.size());
@@ -215,7 +230,10 @@ impl Decoder {
                     Bytes::from_static(v.as_bytes()),
                 ))
             }
-            _ => self.table.get(index - 62).cloned(),
+            _ => self
+                .table
+                .get(index - 62)
+                .map(|e| (e.name.clone(), e.value.clone())),
         };
         field
             .map(|(name, value)| Field {
@@ -226,8 +244,9 @@ impl Decoder {
             .ok_or(DecoderError::InvalidIndex { index, at })
     }
 
-    /// A string literal (§5.2): H bit, 7-bit-prefix length, octets.
-    fn string(&self, block: &[u8], pos: &mut usize) -> Result<Bytes, DecoderError> {
+    /// Appends a string literal (§5.2: H bit, 7-bit-prefix length, octets) to the
+    /// scratch buffer.
+    fn string(&mut self, block: &[u8], pos: &mut usize) -> Result<(), DecoderError> {
         let start = *pos;
         let huffman = block.get(*pos).is_some_and(|b| b & 0x80 != 0);
         let len = decode_int(block, pos, 7)?;
@@ -239,12 +258,11 @@ impl Decoder {
         let raw = &block[*pos..end];
         *pos = end;
         if huffman {
-            let mut out = Vec::new();
-            huffman::decode(raw, &mut out)
-                .map_err(|_: HuffmanError| DecoderError::Huffman(start))?;
-            Ok(Bytes::from(out))
+            huffman::decode(raw, &mut self.scratch)
+                .map_err(|_: HuffmanError| DecoderError::Huffman(start))
         } else {
-            Ok(Bytes::copy_from_slice(raw))
+            self.scratch.extend_from_slice(raw);
+            Ok(())
         }
     }
 }

@@ -3,7 +3,7 @@
 use bytes::{BufMut, BytesMut};
 
 use super::huffman;
-use super::table::{find_static, DynamicTable, ENTRY_OVERHEAD};
+use super::table::{find_static, hash, pair_hash, DynamicTable, ENTRY_OVERHEAD};
 use super::{Field, DEFAULT_TABLE_SIZE};
 
 /// An HPACK encoder: one per connection, for every header block it sends, in order.
@@ -50,7 +50,7 @@ impl Encoder {
     /// RFC 7541 C.5, needs no size update).
     pub fn with_table_size(size: usize) -> Encoder {
         Encoder {
-            table: DynamicTable::new(size),
+            table: DynamicTable::indexed(size),
             pending_update: None,
             huffman: true,
         }
@@ -95,13 +95,26 @@ impl Encoder {
             }
         }
         let mut name_index = static_match.map(|(i, _)| i);
-        for (i, (n, v)) in self.table.iter().enumerate() {
-            if &n[..] == name {
-                if !field.sensitive && &v[..] == value {
+        let name_hash = hash(name);
+        let pair = pair_hash(name_hash, hash(value));
+        if !field.sensitive {
+            if let Some(i) = self.table.find_pair(pair) {
+                // A hash collision just means no index: the bytes decide.
+                if self
+                    .table
+                    .get(i)
+                    .is_some_and(|e| e.name == name && e.value == value)
+                {
                     encode_int(62 + i, 7, 0x80, dst);
                     return;
                 }
-                name_index.get_or_insert(62 + i);
+            }
+        }
+        if name_index.is_none() {
+            if let Some(i) = self.table.find_name(name_hash) {
+                if self.table.get(i).is_some_and(|e| e.name == name) {
+                    name_index = Some(62 + i);
+                }
             }
         }
         let size = name.len() + value.len() + ENTRY_OVERHEAD;
@@ -122,7 +135,8 @@ impl Encoder {
         }
         self.encode_string(value, dst);
         if index_it {
-            self.table.insert(field.name.clone(), field.value.clone());
+            self.table
+                .insert(field.name.clone(), field.value.clone(), (name_hash, pair));
         }
     }
 
@@ -131,6 +145,7 @@ impl Encoder {
             let len = huffman::encoded_len(s);
             // Equal length goes Huffman too, as RFC 7541 C.6 does (`307`).
             if len <= s.len() && !s.is_empty() {
+                dst.reserve(len + 5);
                 encode_int(len, 7, 0x80, dst);
                 huffman::encode(s, dst);
                 return;

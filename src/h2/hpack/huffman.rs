@@ -1,9 +1,10 @@
 //! The static Huffman code of RFC 7541 §5.2 and Appendix B.
 //!
-//! Encoding packs codes into a 64-bit accumulator. Decoding walks the code tree four bits
-//! at a time through a table built once from [`CODES`] (256 tree states × 16 nibbles):
-//! the shortest code is 5 bits, so a nibble completes at most one symbol. The table is
-//! derived, not typed in, so the only hand-copied data is Appendix B itself.
+//! Encoding packs codes into a 64-bit accumulator written 32 bits at a time. Decoding
+//! walks the code tree a byte at a time through a table built once from [`CODES`] (256
+//! tree states × 256 bytes, 256 KiB): the shortest code is 5 bits, so a byte completes at
+//! most two symbols. The table is derived, not typed in, so the only hand-copied data is
+//! Appendix B itself.
 
 use std::sync::OnceLock;
 
@@ -21,18 +22,24 @@ pub(super) fn encoded_len(src: &[u8]) -> usize {
 
 /// Appends the Huffman code of `src` to `dst`, padded with the most significant bits of
 /// EOS (all ones), as §5.2 requires.
+/// The caller reserves [`encoded_len`] bytes first.
 pub(super) fn encode(src: &[u8], dst: &mut BytesMut) {
+    // At most 31 bits wait in the accumulator between writes, plus a 30-bit code: 61.
     let mut acc: u64 = 0;
     let mut n: u32 = 0;
     for &b in src {
         let (code, len) = CODES[b as usize];
         acc = (acc << len) | u64::from(code);
         n += u32::from(len);
-        while n >= 8 {
-            n -= 8;
-            dst.put_u8((acc >> n) as u8);
+        if n >= 32 {
+            n -= 32;
+            dst.put_u32((acc >> n) as u32);
+            acc &= (1u64 << n) - 1;
         }
-        acc &= (1u64 << n) - 1;
+    }
+    while n >= 8 {
+        n -= 8;
+        dst.put_u8((acc >> n) as u8);
     }
     if n > 0 {
         let pad = 8 - n;
@@ -49,15 +56,20 @@ pub(super) enum HuffmanError {
     Padding,
 }
 
+/// One decoding step: from a tree state, one input byte. Codes are at least 5 bits, so
+/// 8 bits complete at most two symbols.
 #[derive(Clone, Copy, Default)]
 struct Step {
     next: u8,
-    /// 0 = nothing emitted; 1 = `sym` emitted; 2 = EOS reached (an error).
-    what: u8,
-    sym: u8,
+    /// Symbols completed (0..=2) in the low bits; [`FAIL`] alone when EOS was reached.
+    count: u8,
+    syms: [u8; 2],
 }
 
+const FAIL: u8 = 0x10;
+
 struct DecodeTable {
+    /// 256 states × 256 input bytes.
     steps: Vec<Step>,
     /// Whether ending in this state is valid padding.
     accepting: [bool; 256],
@@ -96,30 +108,30 @@ fn build() -> DecodeTable {
         }
     }
     debug_assert_eq!(nodes.len(), 256, "a full binary tree of 257 leaves");
-    let mut steps = vec![Step::default(); nodes.len() * 16];
+    let mut steps = vec![Step::default(); nodes.len() * 256];
     let mut accepting = [false; 256];
     for state in 0..nodes.len() {
         accepting[state] = ones_depth[state].is_some_and(|d| d <= 7);
-        for nibble in 0..16u8 {
+        for byte in 0..=255u8 {
             let mut cur = state;
             let mut step = Step::default();
-            for i in (0..4).rev() {
-                let child = nodes[cur][((nibble >> i) & 1) as usize];
+            for i in (0..8).rev() {
+                let child = nodes[cur][((byte >> i) & 1) as usize];
                 if child >= 0 {
                     cur = child as usize;
                 } else {
                     let sym = -(child + 1);
                     if sym == i32::from(EOS) {
-                        step.what = 2;
+                        step.count = FAIL;
                         break;
                     }
-                    step.what = 1;
-                    step.sym = sym as u8;
+                    step.syms[step.count as usize] = sym as u8;
+                    step.count += 1;
                     cur = 0;
                 }
             }
             step.next = cur as u8;
-            steps[state * 16 + nibble as usize] = step;
+            steps[state * 256 + byte as usize] = step;
         }
     }
     DecodeTable { steps, accepting }
@@ -128,21 +140,28 @@ fn build() -> DecodeTable {
 /// Appends the decoded form of the Huffman string `src` to `dst`.
 pub(super) fn decode(src: &[u8], dst: &mut Vec<u8>) -> Result<(), HuffmanError> {
     let table = table();
-    // Every code is at least 5 bits: the output is at most 8/5 of the input.
-    dst.reserve(src.len() * 8 / 5 + 1);
+    // Every code is at least 5 bits: the output is at most 8/5 of the input. Both symbol
+    // slots of a step are written each time and the length moves by the count, which
+    // keeps the loop free of branches on the data (2 bytes of slack for the last write).
+    let start = dst.len();
+    dst.resize(start + src.len() * 8 / 5 + 2, 0);
+    let out = &mut dst[start..];
+    let mut len = 0usize;
     let mut state = 0usize;
+    let mut failed = false;
     for &byte in src {
-        for nibble in [byte >> 4, byte & 0xf] {
-            let step = table.steps[state * 16 + nibble as usize];
-            match step.what {
-                1 => dst.push(step.sym),
-                2 => return Err(HuffmanError::Eos),
-                _ => {}
-            }
-            state = step.next as usize;
-        }
+        let step = table.steps[state * 256 + byte as usize];
+        failed |= step.count == FAIL;
+        out[len] = step.syms[0];
+        out[len + 1] = step.syms[1];
+        len += usize::from(step.count & 3);
+        state = step.next as usize;
     }
-    if table.accepting[state] {
+    let accepting = table.accepting[state];
+    dst.truncate(start + len);
+    if failed {
+        Err(HuffmanError::Eos)
+    } else if accepting {
         Ok(())
     } else {
         Err(HuffmanError::Padding)

@@ -1,6 +1,7 @@
 //! The static table (RFC 7541 Appendix A) and the dynamic table (§2.3.2, §4).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
 
@@ -95,20 +96,102 @@ pub(super) fn find_static(name: &[u8], value: &[u8]) -> Option<(usize, Option<us
 /// The per-entry overhead of §4.1.
 pub(super) const ENTRY_OVERHEAD: usize = 32;
 
-/// A dynamic table: newest entry first (index 62 in the combined index space).
+/// A fast hash of a name or value (FxHash's mixing, 8 bytes a step): the encoder finds
+/// table entries by hash, then checks the bytes.
+pub(super) fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h
+}
+
+/// The hash of a (name, value) pair from the two hashes.
+pub(super) fn pair_hash(name: u64, value: u64) -> u64 {
+    (name.rotate_left(17) ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Keys are hashes already: the map uses them as they are.
+#[derive(Default)]
+pub(super) struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashIndex = HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>;
+
+/// One dynamic table entry.
 #[derive(Debug)]
+pub(super) struct Entry {
+    pub(super) name: Bytes,
+    pub(super) value: Bytes,
+    /// `(name hash, pair hash)` in an encoder's table; zeros in a decoder's.
+    hashes: (u64, u64),
+}
+
+/// A dynamic table: newest entry first (index 62 in the combined index space).
+///
+/// An encoder's table also keeps two hash indexes (name → newest entry with it, pair →
+/// newest entry with it) by insertion number, so a lookup costs one probe rather than a
+/// scan of every entry; a decoder's table has none.
 pub(super) struct DynamicTable {
-    entries: VecDeque<(Bytes, Bytes)>,
+    entries: VecDeque<Entry>,
     size: usize,
     max_size: usize,
+    indexed: bool,
+    /// Insertion number of the next entry; entry `i` (0 = newest) has `inserted - 1 - i`.
+    inserted: u64,
+    by_name: HashIndex,
+    by_pair: HashIndex,
+}
+
+impl std::fmt::Debug for DynamicTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicTable")
+            .field("entries", &self.entries.len())
+            .field("size", &self.size)
+            .field("max_size", &self.max_size)
+            .finish()
+    }
 }
 
 impl DynamicTable {
+    /// A decoder's table.
     pub(super) fn new(max_size: usize) -> DynamicTable {
         DynamicTable {
             entries: VecDeque::new(),
             size: 0,
             max_size,
+            indexed: false,
+            inserted: 0,
+            by_name: HashIndex::default(),
+            by_pair: HashIndex::default(),
+        }
+    }
+
+    /// An encoder's table, with hash indexes.
+    pub(super) fn indexed(max_size: usize) -> DynamicTable {
+        DynamicTable {
+            indexed: true,
+            ..DynamicTable::new(max_size)
         }
     }
 
@@ -121,12 +204,24 @@ impl DynamicTable {
     }
 
     /// The entry at dynamic index `i` (0 = newest).
-    pub(super) fn get(&self, i: usize) -> Option<&(Bytes, Bytes)> {
+    pub(super) fn get(&self, i: usize) -> Option<&Entry> {
         self.entries.get(i)
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &(Bytes, Bytes)> {
-        self.entries.iter()
+    fn index_of(&self, seq: Option<&u64>) -> Option<usize> {
+        let seq = *seq?;
+        let i = usize::try_from(self.inserted.checked_sub(seq + 1)?).ok()?;
+        (i < self.entries.len()).then_some(i)
+    }
+
+    /// The newest entry with this name hash (encoder tables only).
+    pub(super) fn find_name(&self, name_hash: u64) -> Option<usize> {
+        self.index_of(self.by_name.get(&name_hash))
+    }
+
+    /// The newest entry with this pair hash (encoder tables only).
+    pub(super) fn find_pair(&self, pair_hash: u64) -> Option<usize> {
+        self.index_of(self.by_pair.get(&pair_hash))
     }
 
     /// §4.3: a new maximum evicts from the end until the table fits.
@@ -136,26 +231,42 @@ impl DynamicTable {
     }
 
     /// §4.4: adding evicts first; an entry larger than the table empties it and is not
-    /// added.
-    pub(super) fn insert(&mut self, name: Bytes, value: Bytes) {
+    /// added. `hashes` is `(name hash, pair hash)` for an encoder's table.
+    pub(super) fn insert(&mut self, name: Bytes, value: Bytes, hashes: (u64, u64)) {
         let size = name.len() + value.len() + ENTRY_OVERHEAD;
         if size > self.max_size {
-            self.entries.clear();
-            self.size = 0;
+            self.evict_to(0);
             return;
         }
         self.evict_to(self.max_size - size);
         self.size += size;
-        self.entries.push_front((name, value));
+        if self.indexed {
+            self.by_name.insert(hashes.0, self.inserted);
+            self.by_pair.insert(hashes.1, self.inserted);
+        }
+        self.inserted += 1;
+        self.entries.push_front(Entry {
+            name,
+            value,
+            hashes,
+        });
     }
 
     fn evict_to(&mut self, limit: usize) {
         while self.size > limit {
-            match self.entries.pop_back() {
-                Some((n, v)) => self.size -= n.len() + v.len() + ENTRY_OVERHEAD,
-                None => {
-                    self.size = 0;
-                    break;
+            let oldest = self.inserted - self.entries.len() as u64;
+            let Some(e) = self.entries.pop_back() else {
+                self.size = 0;
+                break;
+            };
+            self.size -= e.name.len() + e.value.len() + ENTRY_OVERHEAD;
+            if self.indexed {
+                // Only if the index still names this entry (a newer one may have taken it).
+                if self.by_name.get(&e.hashes.0) == Some(&oldest) {
+                    self.by_name.remove(&e.hashes.0);
+                }
+                if self.by_pair.get(&e.hashes.1) == Some(&oldest) {
+                    self.by_pair.remove(&e.hashes.1);
                 }
             }
         }
