@@ -1,0 +1,3 @@
+//! Session load benchmark (in progress): see the next commit.
+
+fn main() {}
