@@ -137,6 +137,8 @@ async fn h2load_16_connections_100_streams_h2c_and_tls() {
             out.contains("status codes: 6400 2xx"),
             "h2load {url}:\n{out}"
         );
+        let finished = out.lines().find(|l| l.starts_with("finished in"));
+        eprintln!("h2load {url}: {}", finished.unwrap_or("?"));
     }
 }
 

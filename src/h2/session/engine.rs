@@ -338,16 +338,23 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Engine<T> {
                 Step::Read(Ok(0)) => {
                     self.read_closed = true;
                     // The peer is gone: nothing more can be received; finish writing what
-                    // is queued and end.
+                    // is queued and end. Streams still open learn it from the error.
                     self.closing = true;
-                    if self.partial.is_some() || !self.rbuf.is_empty() {
-                        tracing::debug!("HTTP/2 peer closed inside a frame");
+                    let open = self.streams.values().filter(|s| !s.remote_end).count();
+                    if open > 0 || self.partial.is_some() || !self.rbuf.is_empty() {
+                        return Ended::Io(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!("the peer closed the connection with {open} streams open"),
+                        ));
                     }
                     Ok(())
                 }
                 Step::Read(Ok(_)) => self.on_input().map_err(Ended::Conn),
                 Step::Command(None) => {
                     self.commands_closed = true;
+                    if self.goaway_sent.is_none() {
+                        self.goaway(ErrorCode::NO_ERROR, Bytes::new());
+                    }
                     Ok(())
                 }
                 Step::Command(Some(c)) => self.on_command(c).map_err(Ended::Conn),
@@ -368,8 +375,13 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Engine<T> {
         if self.closing {
             return true;
         }
-        let idle = self.streams.is_empty() && self.pending_open.is_empty();
-        idle && (self.commands_closed || self.goaway_received.is_some())
+        if self.commands_closed {
+            // The user dropped the session: what it queued still goes out; streams that
+            // only wait for the peer are abandoned, since no one would take their data.
+            return self.pending_open.is_empty()
+                && self.streams.values().all(|s| s.queue.is_empty());
+        }
+        self.goaway_received.is_some() && self.streams.is_empty() && self.pending_open.is_empty()
     }
 
     /// Our preface: the magic (client), SETTINGS, and the connection window raised.
@@ -1161,9 +1173,9 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Engine<T> {
     fn uncount(&mut self, stream: &Stream) {
         if stream.counted {
             if stream.local {
-                self.local_active -= 1;
+                self.local_active = self.local_active.saturating_sub(1);
             } else {
-                self.remote_active -= 1;
+                self.remote_active = self.remote_active.saturating_sub(1);
             }
         }
     }
