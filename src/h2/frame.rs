@@ -623,7 +623,9 @@ fn put_priority(dst: &mut BytesMut, p: PrioritySpec) {
 /// Returns `Ok(None)` when `src` does not yet hold a whole frame (nothing is consumed;
 /// read more and call again). `max_frame_size` is the receiver's
 /// `SETTINGS_MAX_FRAME_SIZE`: a longer frame is refused as soon as its 9-byte header is
-/// in, so a reader never needs to buffer more than `9 + max_frame_size` bytes.
+/// in, so a reader never needs to buffer more than `9 + max_frame_size` bytes. Decoding
+/// never grows `src` (the payload is split off it, not copied); the only allocation is a
+/// SETTINGS frame's parameter list, bounded by the frame's length.
 ///
 /// # Errors
 ///
@@ -679,7 +681,7 @@ pub fn decode(src: &mut BytesMut, max_frame_size: u32) -> Result<Option<Frame>, 
     }
     let total = HEADER_LEN + len as usize;
     if src.len() < total {
-        src.reserve(total - src.len());
+        // The caller reads more; decode never grows the buffer itself.
         return Ok(None);
     }
     let mut frame = src.split_to(total);
