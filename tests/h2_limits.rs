@@ -378,6 +378,26 @@ async fn continuation_flood_ends_the_connection() {
 }
 
 #[tokio::test]
+async fn empty_data_at_the_edge() {
+    let (mut raw, server) = Raw::connect(server().max_empty_frames(100)).await;
+    let mut frames = vec![raw.headers(1, false)];
+    for _ in 0..100 {
+        frames.push(Frame::Data(DataFrame::new(1, Bytes::new(), false)));
+    }
+    frames.push(Frame::Ping(PingFrame {
+        ack: false,
+        data: *b"edge ok!",
+    }));
+    raw.send(&frames).await;
+    raw.until(
+        "PING ack",
+        |f| matches!(f, Frame::Ping(p) if p.ack && &p.data == b"edge ok!"),
+    )
+    .await;
+    drop(server);
+}
+
+#[tokio::test]
 async fn empty_data_flood() {
     let (mut raw, _server) = Raw::connect(server().max_empty_frames(100)).await;
     let mut frames = vec![raw.headers(1, false)];

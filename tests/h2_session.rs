@@ -378,3 +378,66 @@ async fn thousand_concurrent_streams_beyond_the_window() {
     client.close().await;
     drop(server);
 }
+
+/// `skip_preface(true)` on both sides (a connection that agreed on HTTP/2 another way):
+/// no magic is sent or expected, SETTINGS still are, and requests flow.
+#[tokio::test]
+async fn skip_preface_on_both_sides() {
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let client = Session::builder(Role::Client).skip_preface(true).build(a);
+    let server = Session::builder(Role::Server).skip_preface(true).build(b);
+    let stream = client.next_free_stream_identifier();
+    client
+        .put_act(Action::SendHeaders {
+            stream,
+            headers: request("/upgraded"),
+            end_stream: true,
+        })
+        .unwrap();
+    let Event::RecvHeaders {
+        headers,
+        end_stream: true,
+        ..
+    } = next(&server).await
+    else {
+        panic!("request")
+    };
+    assert_eq!(headers.get(":path"), Some("/upgraded"));
+    server
+        .put_act(Action::SendHeaders {
+            stream,
+            headers: Headers::from_iter([(":status", "204")]),
+            end_stream: true,
+        })
+        .unwrap();
+    let Event::RecvHeaders { headers, .. } = next(&client).await else {
+        panic!("response")
+    };
+    assert_eq!(headers.get(":status"), Some("204"));
+}
+
+/// A session whose peer sends GOAWAY with an error ends with that error, after the
+/// GoAway event.
+#[tokio::test]
+async fn goaway_with_an_error_ends_the_peer() {
+    let (client, server) = pair();
+    server
+        .put_act(Action::GoAway {
+            code: ErrorCode::INTERNAL_ERROR,
+            debug: "bye".into(),
+        })
+        .unwrap();
+    let Event::GoAway { code, debug, .. } = next(&client).await else {
+        panic!("goaway")
+    };
+    assert_eq!((code, &debug[..]), (ErrorCode::INTERNAL_ERROR, &b"bye"[..]));
+    let Event::Error(err) = next(&client).await else {
+        panic!("error")
+    };
+    assert!(err.to_string().contains("INTERNAL_ERROR"), "{err}");
+    assert!(within("end", client.take_evt()).await.is_none());
+    assert!(
+        client.put_act(Action::Ping([0; 8])).is_err(),
+        "a closed session takes no actions"
+    );
+}

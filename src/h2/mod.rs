@@ -8,18 +8,20 @@
 //! - [`Session`] (HTTP2.jl `HTTP2.Session`): `Session::new(io, Role::Client)`, then
 //!   [`put_act`](Session::put_act) and [`take_evt`](Session::take_evt).
 //!
-//! Why our own engine rather than the `h2` crate: HTTP2.jl's API is frame-shaped (a user
-//! sends a PUSH_PROMISE on a chosen stream, sees every PING answer and SETTINGS frame,
-//! picks stream identifiers, gets a promise as an event on the client), and `h2` hides
-//! exactly those: its client cannot receive pushes as promises with their own streams in
-//! the way this API needs, it exposes no raw frames, pings only through a separate
-//! handle, and chooses stream identifiers itself. The engine here stands on [`frame`] and
-//! [`hpack`] alone: a task owning the transport, an unbounded channel of actions in
-//! (`put_act` returns at once, as in HTTP2.jl) and one of events out. Memory stays
-//! bounded without bounding the event channel: data is bounded by the flow-control
-//! windows (returned only when the user takes the data), streams by
-//! `SETTINGS_MAX_CONCURRENT_STREAMS`, header blocks by `SETTINGS_MAX_HEADER_LIST_SIZE`,
-//! and answers to a peer that does not read by the flood bounds of [`SessionBuilder`].
+//! Why our own engine rather than the `h2` crate: HTTP2.jl's API is frame-shaped (the
+//! user names stream identifiers, sends a PUSH_PROMISE for a promised stream it chose,
+//! sees SETTINGS and PING answers as events, and takes every stream's headers and data
+//! from one ordered event queue). `h2` is request-shaped: it picks stream identifiers
+//! itself, hands out per-stream handles (pushes reach a client only through a response
+//! future's `push_promises`), exposes no raw frames, and answers pings through a separate
+//! handle; turning those handles back into one event queue would be a second engine on
+//! top of the first. The engine here stands on [`frame`] and [`hpack`] alone: a task
+//! owning the transport, an unbounded channel of actions in (`put_act` returns at once,
+//! as in HTTP2.jl) and one of events out. Memory stays bounded without bounding the event
+//! channel: data by the flow-control windows (returned only as the user takes the data),
+//! streams by `SETTINGS_MAX_CONCURRENT_STREAMS`, header blocks by
+//! `SETTINGS_MAX_HEADER_LIST_SIZE`, and answers to a peer that does not read by the flood
+//! bounds of [`SessionBuilder`].
 //!
 //! ```
 //! use httpstack::h2::{Action, Event, Headers, Role, Session};

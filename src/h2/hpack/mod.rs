@@ -11,8 +11,10 @@
 //!
 //! Why hand-written (DESIGN.md asks for the reason): `fluke-hpack` / `loona-hpack` (the
 //! maintained forks of the `hpack` crate) never Huffman-encode, so every header costs
-//! about a quarter more on the wire, and they decode into `Vec<(Vec<u8>, Vec<u8>)>` with
-//! no bound on the list size; `httlib-hpack` has had no release since 2020; the `h2`
+//! about a quarter more on the wire, decode Huffman strings a bit at a time (about 90
+//! times slower than this module on the corpus's Huffman-coded stories, see
+//! `benches/h2_codec.rs`), and decode into `Vec<(Vec<u8>, Vec<u8>)>` with no bound on
+//! the list size; `httlib-hpack` has had no release since 2020; the `h2`
 //! crate's HPACK is private. A decoder that bounds what it allocates by the block it is
 //! given and by the list-size limit, and keeps its table in step even when it refuses a
 //! list as too large (so the connection can go on, RFC 9113 §4.3), is small enough to own.
