@@ -9,7 +9,9 @@ use httpstack::h2::frame::{
     PrioritySpec, RstStreamFrame, Setting, SettingsFrame, WindowUpdateFrame,
 };
 use httpstack::h2::hpack::{Decoder, Encoder, Field};
+use httpstack::h2::{Role, Session};
 use proptest::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MAX_FRAME: u32 = 16_384;
 
@@ -117,6 +119,84 @@ fn a_field() -> impl Strategy<Value = Field> {
                 Field::new(name, value)
             }
         })
+}
+
+/// A request block that needs no dynamic table (so any case can use it on its own).
+fn request_block() -> Bytes {
+    let mut encoder = Encoder::with_table_size(0);
+    let mut block = BytesMut::new();
+    let fields = [
+        Field::new(":method", "GET"),
+        Field::new(":scheme", "http"),
+        Field::new(":authority", "x"),
+        Field::new(":path", "/"),
+    ];
+    encoder.encode(&fields, &mut block);
+    block.freeze()
+}
+
+/// Frames a client might send, valid or not: requests on small odd streams, and anything.
+fn client_frame() -> impl Strategy<Value = Frame> {
+    prop_oneof![
+        (0u32..8, any::<bool>()).prop_map(|(n, end_stream)| Frame::Headers(HeadersFrame::new(
+            2 * n + 1,
+            request_block(),
+            end_stream,
+            true
+        ))),
+        (0u32..8, bytes(100), any::<bool>()).prop_map(|(n, data, end_stream)| Frame::Data(
+            DataFrame::new(2 * n + 1, data, end_stream)
+        )),
+        a_frame(),
+    ]
+}
+
+/// Whether any thread panicked since the hook was installed (a session's task runs on the
+/// runtime, where a panic would otherwise only end the session quietly).
+fn panicked() -> &'static std::sync::atomic::AtomicBool {
+    static FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FLAG.store(true, std::sync::atomic::Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+    &FLAG
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A server session fed the preface and arbitrary frames never panics and always
+    /// ends or answers: every byte it writes is a valid frame.
+    #[test]
+    fn session_survives_arbitrary_frames(frames in proptest::collection::vec(client_frame(), 0..20)) {
+        let flag = panicked();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (mut client, io) = tokio::io::duplex(1 << 20);
+            let server = Session::new(io, Role::Server);
+            let mut wire = BytesMut::from(&b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"[..]);
+            frame::encode(&Frame::Settings(SettingsFrame::default()), &mut wire);
+            for f in &frames {
+                frame::encode(f, &mut wire);
+            }
+            client.write_all(&wire).await.unwrap();
+            // Whatever the server says back must decode as frames.
+            let mut answer = BytesMut::new();
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), async {
+                while client.read_buf(&mut answer).await.unwrap_or(0) > 0 {}
+            })
+            .await;
+            while let Some(_f) = frame::decode(&mut answer, 1 << 24).expect("the server writes valid frames") {}
+            // Closing our side first ends the session's linger after an error at once.
+            drop(client);
+            server.close().await;
+        });
+        prop_assert!(!flag.load(std::sync::atomic::Ordering::SeqCst), "a panic happened");
+    }
 }
 
 proptest! {
