@@ -21,6 +21,7 @@
 
 pub mod client;
 pub mod files;
+pub mod h2;
 pub mod messages;
 pub mod router;
 pub mod server;

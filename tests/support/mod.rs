@@ -4,6 +4,7 @@
 //! `allow`s.
 #![allow(dead_code, unused_imports)]
 
+pub mod h2_peers;
 pub mod h2c;
 pub mod httpbin;
 pub mod nginx;
