@@ -3,8 +3,6 @@
 //! SETTINGS, CONTINUATION and empty-DATA floods) ending the connection with GOAWAY
 //! ENHANCE_YOUR_CALM, and input split at every byte boundary.
 
-use std::time::Duration;
-
 use bytes::{Bytes, BytesMut};
 use httpstack::h2::frame::{
     self, ContinuationFrame, DataFrame, ErrorCode, Frame, HeadersFrame, PingFrame, RstStreamFrame,
