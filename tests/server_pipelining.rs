@@ -267,8 +267,8 @@ async fn answers(addr: std::net::SocketAddr, stream: &[u8], cuts: &[usize]) -> S
 
 /// The pipelining batcher looks at the bytes the server reads (it counts blank lines to
 /// know that another request is waiting); it must never change what is answered. Random
-/// pipelined streams, cut at random points, get byte for byte what bare hyper answers.
-/// Seeded, and bounded in count and time.
+/// pipelined streams, cut at random points, get byte for byte what bare hyper answers,
+/// and what the same stream written whole gets. Seeded, and bounded in count and time.
 #[tokio::test]
 async fn random_pipelined_streams_get_what_bare_hyper_answers() {
     const CASES: usize = 1500;
@@ -298,6 +298,9 @@ async fn random_pipelined_streams_get_what_bare_hyper_answers() {
                 "case {case}: {count} requests cut at {cuts:?}:\n{}",
                 String::from_utf8_lossy(&stream)
             );
+            // And the same as the same stream written whole.
+            let whole = answers(ours.local_addr(), &stream, &[]).await;
+            assert_eq!(got, whole, "case {case}: cut at {cuts:?} vs whole");
         }
     })
     .await;
