@@ -23,6 +23,12 @@
 //! - a request asking to switch protocols ends holding for the connection, so what is
 //!   handed over is never holding bytes.
 //!
+//! The count is a hint, not a parse: it bounds nothing (the request limits live on the
+//! request body) and has no state to lose sync with (the last two bytes). Counting too
+//! many heads holds a response one poll longer; too few writes it sooner. Neither changes
+//! what is answered: `tests/server_pipelining.rs` sends random pipelined streams cut at
+//! random points and compares every byte with bare hyper's answers.
+//!
 //! [`ConnectionIo`]: super::connection_io::ConnectionIo
 
 use std::future::Future;
