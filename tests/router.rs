@@ -440,3 +440,36 @@ async fn over_real_sockets() {
     assert!(rest.is_empty(), "a body after a HEAD response: {rest:?}");
     server.close().await;
 }
+
+/// Found by the `router` fuzz target: matchit panics at 26 parameters in one route.
+/// Too many variable segments — written out, or a `**` standing for the segments of a
+/// deep route — is a typed error from `register`, and the router keeps what it had.
+#[tokio::test]
+async fn too_many_variable_segments_is_an_error_not_a_panic() {
+    let handler = |_req: Request<httpstack::Body>| async { Response::new(Body::from("ok")) };
+    let mut router = Router::new();
+    let wide = "/*".repeat(26);
+    let err = router.register(Method::GET, &wide, handler).unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert!(router
+        .register(Method::GET, &"/*".repeat(25), handler)
+        .is_ok());
+
+    let mut router = Router::new();
+    router
+        .register(Method::GET, "/files/**", handler)
+        .expect("register");
+    let deep = "/d".repeat(30);
+    let err = router.register(Method::GET, &deep, handler).unwrap_err();
+    assert!(
+        err.is_invalid_input() && err.to_string().contains("variable segments"),
+        "{err}"
+    );
+    // The router still serves what it had.
+    let res = router
+        .clone()
+        .oneshot(Request::get("/files/a/b").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

@@ -363,12 +363,29 @@ fn compile(slots: &mut [Slot]) -> Result<Compiled, Error> {
             candidates: candidates.into_boxed_slice(),
         });
         let path = matchit_path(pieces);
+        let variables = pieces
+            .iter()
+            .filter(|piece| matches!(piece, Piece::Param))
+            .count();
+        if variables > MAX_SHAPE_VARIABLES {
+            // matchit panics past this many parameters in one route.
+            return Err(Error::invalid_input(format!(
+                "route shape `{path}` has {variables} variable segments, more than the \
+                 {MAX_SHAPE_VARIABLES} a route may have (a `**` counts one per segment of the \
+                 deepest route)"
+            )));
+        }
         matcher.insert(path.as_str(), s as u32).map_err(|e| {
             Error::invalid_input(format!("route shape `{path}` cannot be added: {e}"))
         })?;
     }
     Ok(Compiled { matcher, shapes })
 }
+
+/// The most variable segments (`*`, `{name}`, and the segments a `**` stands for) one
+/// matchit shape may have: matchit 0.8 renames its parameters `a`, `b`, ... and panics
+/// when the 26th would need a name past `z` (found by the `router` fuzz target).
+const MAX_SHAPE_VARIABLES: usize = 25;
 
 /// The matchit shapes of a pattern: one, or for a trailing `**` at position k, one per
 /// length from k+1 to `depth` plus a catch-all at position `depth` (see the module docs).
