@@ -30,32 +30,35 @@ async fn protocol_errors_get_the_rfc_answer() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/h2_bad_client.py"
     );
-    // (case, expected answer, the RFC 9113 rule)
-    let cases = [
+    // (case, the RFC 9113 answers, the rule). A second HEADERS after END_STREAM meets a
+    // half-closed (remote) stream (a stream error) or, once the server has answered and the
+    // stream is closed, a connection error: which depends on how fast the server answered.
+    let cases: [(&str, &[&str], &str); 5] = [
         (
             "bad_preface",
-            "GOAWAY 1",
+            &["GOAWAY 1"],
             "§3.4: invalid preface is PROTOCOL_ERROR",
         ),
         (
             "even_stream",
-            "GOAWAY 1",
+            &["GOAWAY 1"],
             "§5.1.1: a client's stream ids are odd",
         ),
         (
             "data_over_window",
-            "RST_STREAM 1 3",
+            &["RST_STREAM 1 3"],
             "§6.9.1: DATA beyond the window is FLOW_CONTROL_ERROR",
         ),
         (
             "closed_stream",
-            "RST_STREAM 1 5",
+            &["RST_STREAM 1 5"],
             "§6.1/§5.1: DATA on a closed stream is STREAM_CLOSED",
         ),
         (
             "headers_after_end_stream",
-            "RST_STREAM 1 5",
-            "§5.1: half-closed (remote) gets STREAM_CLOSED",
+            &["RST_STREAM 1 5", "GOAWAY 5"],
+            "§5.1: STREAM_CLOSED, a stream error while half-closed (remote), a connection \
+             error once closed",
         ),
     ];
     let server = session_server(None).await;
@@ -63,10 +66,10 @@ async fn protocol_errors_get_the_rfc_answer() {
         let port = server.addr.port().to_string();
         let mut child = Script::spawn(&python, &[script, &port, case]);
         let lines = child.rest(Duration::from_secs(20)).await;
-        assert_eq!(
-            lines.last().map(String::as_str),
-            Some(expected),
-            "{case} ({rule}): {lines:?}"
+        let answer = lines.last().map(String::as_str).unwrap_or_default();
+        assert!(
+            expected.contains(&answer),
+            "{case} ({rule}): {lines:?}, expected one of {expected:?}"
         );
     }
 }
