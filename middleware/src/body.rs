@@ -266,7 +266,10 @@ impl http_body::Body for Body {
             Kind::Empty => Poll::Ready(None),
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Kind::Incoming(body) => match ready!(Pin::new(body).poll_frame(cx)) {
-                Some(Ok(frame)) => Poll::Ready(Some(Ok(lawful_trailers(frame)))),
+                // RFC 9110 §6.5.1: fields a trailer may not carry are dropped on receipt.
+                Some(Ok(frame)) => {
+                    Poll::Ready(Some(Ok(crate::trailers::strip_forbidden_trailers(frame).0)))
+                }
                 Some(Err(err)) => Poll::Ready(Some(Err(err.into()))),
                 None => Poll::Ready(None),
             },
@@ -290,17 +293,6 @@ impl http_body::Body for Body {
             Kind::Incoming(body) => body.size_hint(),
             Kind::Stream(body) => body.size_hint(),
         }
-    }
-}
-
-/// `frame`, its trailers without the fields RFC 9110 §6.5.1 forbids there.
-fn lawful_trailers(frame: Frame<Bytes>) -> Frame<Bytes> {
-    match frame.into_trailers() {
-        Ok(mut trailers) => {
-            crate::trailers::remove_forbidden_trailers(&mut trailers);
-            Frame::trailers(trailers)
-        }
-        Err(frame) => frame,
     }
 }
 

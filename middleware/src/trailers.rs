@@ -24,6 +24,7 @@
 
 use http::header::{self, HeaderName};
 use http::HeaderMap;
+use http_body::Frame;
 
 /// The fields RFC 9110 §6.5.1 keeps out of trailers.
 const FORBIDDEN: &[HeaderName] = &[
@@ -86,4 +87,40 @@ pub fn remove_forbidden_trailers(trailers: &mut HeaderMap) -> usize {
         trailers.remove(name);
     }
     before - trailers.len()
+}
+
+/// `frame` with its trailers, if it is a trailers frame, stripped of the forbidden
+/// fields; and how many values went. A data frame comes back as it was.
+pub fn strip_forbidden_trailers<D>(frame: Frame<D>) -> (Frame<D>, usize) {
+    if !frame.is_trailers() {
+        return (frame, 0);
+    }
+    match frame.into_trailers() {
+        Ok(mut trailers) => {
+            let removed = remove_forbidden_trailers(&mut trailers);
+            (Frame::trailers(trailers), removed)
+        }
+        Err(frame) => (frame, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trailers_frame_loses_forbidden_fields_and_data_passes() {
+        let (data, removed) = strip_forbidden_trailers(Frame::data("x"));
+        assert_eq!((data.into_data().ok(), removed), (Some("x"), 0));
+        let mut trailers = HeaderMap::new();
+        trailers.insert(header::CONTENT_LENGTH, "5".parse().expect("value"));
+        trailers.append(header::SET_COOKIE, "a=1".parse().expect("value"));
+        trailers.append(header::SET_COOKIE, "b=2".parse().expect("value"));
+        trailers.insert("x-checksum", "7".parse().expect("value"));
+        let (frame, removed) = strip_forbidden_trailers(Frame::<&str>::trailers(trailers));
+        assert_eq!(removed, 3);
+        let kept = frame.into_trailers().expect("trailers");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept["x-checksum"], "7");
+    }
 }

@@ -233,9 +233,8 @@ where
             return Poll::Ready(Ok(empty(status, this.in_flight.take(), *this.http1)));
         };
         // `None`: the handler failed (logged), it gets a 500.
-        let response = ready!(inner.poll(cx));
+        let mut response = ready!(inner.poll(cx));
         let broken = this.breach.as_ref().and_then(|breach| breach.get());
-        let mut response = response;
         if let Some(broken) = broken {
             // The handler answered after its body broke a bound: the client gets the
             // bound's status (the handler's own response when it says the same), and
@@ -358,7 +357,17 @@ where
                 this.in_flight.take();
                 Poll::Ready(None)
             }
-            Some(Ok(frame)) if frame.is_trailers() => Poll::Ready(Some(Ok(lawful(frame)))),
+            Some(Ok(frame)) if frame.is_trailers() => {
+                let (frame, removed) = crate::middleware::trailers::strip_forbidden_trailers(frame);
+                if removed > 0 {
+                    tracing::warn!(
+                        removed,
+                        "a response's trailers held fields RFC 9110 §6.5.1 forbids there; \
+                         not sent"
+                    );
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
             Some(frame) => Poll::Ready(Some(frame)),
         }
     }
@@ -369,22 +378,5 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-/// A trailers frame without the fields RFC 9110 §6.5.1 forbids in trailers, each logged.
-fn lawful<D>(frame: Frame<D>) -> Frame<D> {
-    match frame.into_trailers() {
-        Ok(mut trailers) => {
-            let removed = crate::middleware::trailers::remove_forbidden_trailers(&mut trailers);
-            if removed > 0 {
-                tracing::warn!(
-                    removed,
-                    "a response's trailers held fields RFC 9110 §6.5.1 forbids there; not sent"
-                );
-            }
-            Frame::trailers(trailers)
-        }
-        Err(frame) => frame,
     }
 }
