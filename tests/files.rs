@@ -873,6 +873,12 @@ async fn serve_file_options_cache_control_and_etag() {
     assert!(!res.headers().contains_key("etag"));
     assert!(res.headers().contains_key("last-modified"));
     assert!(!res.headers().contains_key("cache-control"));
+    // A value that is no header value is ignored (and logged), not sent broken.
+    let broken = FileOptions::new().cache_control("max-age=1\r\nx-injected: 1");
+    let res = serve_file_with(&get(&[]), &path, &broken).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers().contains_key("cache-control"));
+    assert!(!res.headers().contains_key("x-injected"));
     // A missing file gets no Cache-Control.
     let missing = site.path().join("missing.txt");
     let res = serve_file_with(&get(&[]), &missing, &options).await;

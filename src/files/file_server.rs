@@ -33,13 +33,17 @@ use crate::Body;
 /// router, or axum (`Router::fallback_service`, `nest_service`).
 ///
 /// ```
-/// use httpstack::files::file_server;
+/// use httpstack::files::{file_server, FileOptions};
 /// use httpstack::server::serve;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), httpstack::Error> {
 /// # let dir = std::env::temp_dir();
-/// let server = serve("127.0.0.1:0", file_server(&dir).spa_fallback("index.html")).await?;
+/// let site = file_server(&dir)
+///     .spa_fallback("index.html")
+///     .follow_symlinks(false) // the default: no link leads outside the root
+///     .options(FileOptions::new().cache_control("public, max-age=60"));
+/// let server = serve("127.0.0.1:0", site).await?;
 /// # server.close().await;
 /// # Ok(()) }
 /// ```

@@ -33,6 +33,7 @@ pub const DEFAULT_BUFFER: usize = 64 * 1024;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let response = SseConfig::new()
 ///     .keep_alive(Duration::from_secs(15))
+///     .buffer(16 * 1024) // a client that stops reading pins at most this much
 ///     .max_len(1024 * 1024)
 ///     .sse_stream(http::StatusCode::OK, |tx| async move {
 ///         tx.send(SseEvent::new("hello")).await
