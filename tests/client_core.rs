@@ -182,11 +182,12 @@ async fn get_with_query_appends_to_existing_query() {
             .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let v: Value = resp.json().unwrap();
-    assert_eq!(v["query"], "x=1&q=a+b%26c&%C3%A9=1");
+    // HTTP.jl's `escapeuri`: a space is %20 in a query string (a form body keeps `+`).
+    assert_eq!(v["query"], "x=1&q=a%20b%26c&%C3%A9=1");
     assert_eq!(v["method"], "GET");
     assert_eq!(
         resp.url().as_str(),
-        format!("{base}/echo?x=1&q=a+b%26c&%C3%A9=1")
+        format!("{base}/echo?x=1&q=a%20b%26c&%C3%A9=1")
     );
     server.close().await;
 }
@@ -942,7 +943,7 @@ async fn query_and_form_take_maps() {
     .unwrap()
     .json()
     .unwrap();
-    assert_eq!(v["query"], "a=1&b=2+3");
+    assert_eq!(v["query"], "a=1&b=2%203");
     assert_eq!(v["body"], "a=1&b=2+3");
     let owned: std::collections::HashMap<String, String> =
         [("k".to_owned(), "v".to_owned())].into();

@@ -278,7 +278,21 @@ async fn redirect_method_picks_the_method_of_301_and_302_hops() {
             Method::GET,
             "",
         ),
-        (302, Method::DELETE, RedirectMethod::Auto, Method::GET, ""),
+        (
+            302,
+            Method::DELETE,
+            RedirectMethod::Auto,
+            Method::DELETE,
+            "payload",
+        ),
+        (
+            302,
+            Method::from_bytes(b"QUERY").unwrap(),
+            RedirectMethod::Auto,
+            Method::from_bytes(b"QUERY").unwrap(),
+            "payload",
+        ),
+        (303, Method::PUT, RedirectMethod::Auto, Method::GET, ""),
         (302, Method::HEAD, RedirectMethod::Auto, Method::HEAD, ""),
         (303, Method::POST, RedirectMethod::Same, Method::GET, ""),
         (

@@ -9,6 +9,29 @@
 //! layer's values by carrying a [`TimeoutConfig`] extension. The connect timeout belongs to
 //! the connector (it must cover TCP and TLS), not to this layer.
 //!
+//! Under a retry or redirect layer, [`TimeoutLayer`] times each attempt. For one deadline
+//! over all of them (retries, back-off sleeps and redirects included, as the client's
+//! `timeout` is), put a [`DeadlineLayer`] outside them: it stamps the request with a
+//! [`Deadline`] that every attempt's timer and the retry layer's back-off respect.
+//!
+//! ```
+//! use httpstack_middleware::retry::RetryLayer;
+//! use httpstack_middleware::timeout::{DeadlineLayer, TimeoutLayer};
+//! use std::time::Duration;
+//! use tower::ServiceBuilder;
+//!
+//! let stack = ServiceBuilder::new()
+//!     // Five seconds for the whole exchange, retries included...
+//!     .layer(DeadlineLayer::new().timeout(Duration::from_secs(5)))
+//!     .layer(RetryLayer::new())
+//!     // ...and at most one second of silence from the server per attempt.
+//!     .layer(TimeoutLayer::new().read_timeout(Duration::from_secs(1)))
+//!     .service_fn(|_req: http::Request<String>| async {
+//!         Ok::<_, httpstack_middleware::Error>(http::Response::new(String::new()))
+//!     });
+//! # let _ = stack;
+//! ```
+//!
 //! [`TimeoutError`]: crate::ErrorKind::Timeout
 //!
 //! ```
@@ -47,6 +70,98 @@ pub struct TimeoutConfig {
     pub read_timeout: Option<Duration>,
     /// Longest time for the whole exchange, body included.
     pub timeout: Option<Duration>,
+}
+
+/// The instant by which a whole exchange must end, in a request's extensions: every
+/// [`Timeout`] below ends its attempt by then at the latest (as a total timeout), and the
+/// retry layer does not start a back-off sleep that would end after it. [`DeadlineLayer`]
+/// sets it; a request that already carries one keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(pub Instant);
+
+/// Stamps each request with a [`Deadline`] from its total `timeout` (the request's own
+/// [`TimeoutConfig`] extension, else the layer's), so one deadline covers the retries and
+/// redirects of layers below; see the [module docs](self).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeadlineLayer {
+    timeout: Option<Duration>,
+}
+
+impl DeadlineLayer {
+    /// A layer with no default deadline; requests may still carry a [`TimeoutConfig`].
+    pub fn new() -> Self {
+        DeadlineLayer::default()
+    }
+
+    /// Sets the default total timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Takes the default total timeout from `config` (its `read_timeout` is not used).
+    pub fn config(mut self, config: TimeoutConfig) -> Self {
+        self.timeout = config.timeout;
+        self
+    }
+}
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = SetDeadline<S>;
+
+    fn layer(&self, inner: S) -> SetDeadline<S> {
+        SetDeadline {
+            inner,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// The service of [`DeadlineLayer`].
+#[derive(Clone, Debug)]
+pub struct SetDeadline<S> {
+    inner: S,
+    timeout: Option<Duration>,
+}
+
+impl<S> SetDeadline<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB> Service<Request<ReqB>> for SetDeadline<S>
+where
+    S: Service<Request<ReqB>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> S::Future {
+        let extensions = req.extensions();
+        if extensions.get::<Deadline>().is_none() {
+            let timeout = match extensions.get::<TimeoutConfig>() {
+                Some(own) => own.timeout,
+                None => self.timeout,
+            };
+            if let Some(timeout) = timeout {
+                req.extensions_mut()
+                    .insert(Deadline(Instant::now() + timeout));
+            }
+        }
+        self.inner.call(req)
+    }
 }
 
 /// Applies [`TimeoutConfig`] to a client service; see the [module docs](self).
@@ -139,7 +254,7 @@ where
             .get::<TimeoutConfig>()
             .copied()
             .unwrap_or(self.config);
-        let timer = Timer::start(config);
+        let timer = Timer::start(config, req.extensions().get::<Deadline>().copied());
         let (sleep, kind) = match &timer {
             Some(t) => {
                 let (at, kind) = t.next();
@@ -165,13 +280,19 @@ struct Timer {
 }
 
 impl Timer {
-    fn start(config: TimeoutConfig) -> Option<Timer> {
-        if config.read_timeout.is_none() && config.timeout.is_none() {
+    /// The timer of one attempt: `deadline`, when the request carries one, else its own
+    /// total timeout from now.
+    fn start(config: TimeoutConfig, deadline: Option<Deadline>) -> Option<Timer> {
+        let deadline = match deadline {
+            Some(Deadline(at)) => Some(at),
+            None => config.timeout.map(|t| Instant::now() + t),
+        };
+        if config.read_timeout.is_none() && deadline.is_none() {
             return None;
         }
         Some(Timer {
             read: config.read_timeout,
-            deadline: config.timeout.map(|t| Instant::now() + t),
+            deadline,
         })
     }
 

@@ -18,7 +18,9 @@ use httpstack_middleware::retry::{
     ExponentialBackOff, Retry, RetryBudget, RetryCheck, RetryConfig, RetryLayer,
 };
 use httpstack_middleware::status::{Status, StatusConfig, StatusLayer};
-use httpstack_middleware::timeout::{Timeout, TimeoutBody, TimeoutConfig, TimeoutLayer};
+use httpstack_middleware::timeout::{
+    DeadlineLayer, SetDeadline, Timeout, TimeoutBody, TimeoutConfig, TimeoutLayer,
+};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
 use super::layers::{boxed, ClientService, UserLayers};
@@ -40,8 +42,9 @@ pub(crate) type Stack = ClientService;
 /// The same default stack, unboxed: `send` (every `.await` on a request) calls it
 /// directly and reads its concrete body, which saves three allocations and the dynamic
 /// calls per request (measured ~4% of the client's instructions).
-pub(crate) type DefaultStack =
-    Redirect<Headers<Cookies<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>>;
+pub(crate) type DefaultStack = SetDeadline<
+    Redirect<Headers<Cookies<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>>,
+>;
 
 /// The response body of [`DefaultStack`].
 pub(crate) type DefaultBody = TimeoutBody<DecompressionBody<hyper::body::Incoming>>;
@@ -335,13 +338,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Default read timeout: the longest wait for the response head or between body pieces.
+    /// Default read timeout (HTTP.jl `readtimeout`), per attempt: the longest wait for the
+    /// response head or between body pieces.
     pub fn read_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.defaults.timeouts.read_timeout = Some(timeout);
         self
     }
 
-    /// Default total timeout for a whole exchange, body included.
+    /// Default total timeout: the deadline of the whole exchange, every retry, back-off
+    /// sleep and redirect and the response body included. A retry whose back-off would end
+    /// past it is not made (the last attempt's error is returned); an attempt still running
+    /// at the deadline fails with a total [`Timeout`](crate::ErrorKind::Timeout) error.
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.defaults.timeouts.timeout = Some(timeout);
         self
@@ -475,6 +482,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether credentials that a redirect's `Location` carries as userinfo
+    /// (`Location: http://user:pw@host/`) are sent as basic auth on that hop (default
+    /// false: the server chose them, not the user, so the hop goes without them).
+    pub fn redirect_location_credentials(mut self, on: bool) -> ClientBuilder {
+        self.defaults.redirect.location_credentials = on;
+        self
+    }
+
     /// HTTP.jl `cookies` (default true): send the jar's cookies and store the
     /// `Set-Cookie`s of responses; `false` neither sends nor stores; a map of name →
     /// value sends those cookies on every request (never across origins on a redirect).
@@ -579,6 +594,7 @@ impl ClientBuilder {
         let proxies = self.proxy.resolve()?;
         let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);
         let d = &self.defaults;
+        let deadline = DeadlineLayer::new().config(d.timeouts);
         let timeout = TimeoutLayer::new().config(d.timeouts);
         let status = StatusLayer::new().status_exception(d.status.status_exception);
         let decompression = DecompressionLayer::new()
@@ -595,6 +611,7 @@ impl ClientBuilder {
         let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
             // DESIGN.md's client stack, outermost first, unboxed.
             let default_stack: DefaultStack = ServiceBuilder::new()
+                .layer(deadline)
                 .layer(redirect)
                 .layer(headers)
                 .layer(cookies)
@@ -632,7 +649,9 @@ impl ClientBuilder {
             let stack = boxed(cookies.layer(stack), "cookies", observe);
             let stack = boxed(headers.layer(stack), "headers", observe);
             let stack = boxed(redirect.layer(stack), "redirect", observe);
-            (layers.apply_outer(stack, observe), None)
+            // The deadline covers the user's outer layers too: `timeout` is the whole call.
+            let stack = layers.apply_outer(stack, observe);
+            (ClientService::new(deadline.layer(stack)), None)
         };
         Ok(Client {
             inner: Arc::new(ClientRef {

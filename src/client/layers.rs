@@ -4,6 +4,7 @@
 //! The stack, outermost first (DESIGN.md):
 //!
 //! ```text
+//! Deadline (stamps the total `timeout`'s deadline on the request)
 //! [push_layer layers: the last pushed runs first]
 //! Redirect, Headers, Cookie, Retry, LogErrors
 //! [push_first_layer layers: the last pushed runs last]

@@ -69,6 +69,8 @@ struct Pending {
     decompression: Option<DecompressionConfig>,
     detect_content_type: Option<bool>,
     verbose: Option<u8>,
+    /// `basic_auth_with`'s header: sent unless the request sets `Authorization` itself.
+    basic_auth: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for RequestBuilder {
@@ -106,6 +108,12 @@ where
     Ok((name, value))
 }
 
+/// `Authorization` and `Proxy-Authorization`: a request carries one of each at most, so a
+/// later value replaces an earlier one rather than adding a second.
+fn is_single_credential(name: &HeaderName) -> bool {
+    matches!(*name, AUTHORIZATION | PROXY_AUTHORIZATION)
+}
+
 impl RequestBuilder {
     pub(crate) fn new(client: Client, method: Method, url: &str) -> RequestBuilder {
         let inner = Target::parse(url)
@@ -120,6 +128,7 @@ impl RequestBuilder {
                 decompression: None,
                 detect_content_type: None,
                 verbose: None,
+                basic_auth: None,
             })
             .map_err(|e| e.with_url(&method, url));
         RequestBuilder { client, inner }
@@ -144,8 +153,11 @@ impl RequestBuilder {
         self
     }
 
-    /// Adds a header (a second call with the same name adds a second value). A header with
-    /// an empty value is not sent (curl's convention). CR, LF or NUL in a value is an error.
+    /// Adds a header (a second call with the same name adds a second value, but for
+    /// `Authorization` and `Proxy-Authorization`, which it replaces). A header with an
+    /// empty value is not sent (curl's convention). CR, LF or NUL in a value is an error.
+    /// An `Authorization` header set here wins over [`basic_auth_with`](Self::basic_auth_with)
+    /// and URL userinfo, whatever the order of the calls.
     pub fn header<K, V>(self, name: K, value: V) -> Self
     where
         HeaderName: TryFrom<K>,
@@ -156,7 +168,11 @@ impl RequestBuilder {
         let pair = header_pair(name, value);
         self.with(|p, _| {
             let (name, value) = pair?;
-            p.headers.append(name, value);
+            if is_single_credential(&name) {
+                p.headers.insert(name, value);
+            } else {
+                p.headers.append(name, value);
+            }
             Ok(())
         })
     }
@@ -170,28 +186,39 @@ impl RequestBuilder {
                     last = name;
                 }
                 if let Some(name) = &last {
-                    p.headers.append(name.clone(), value);
+                    if is_single_credential(name) {
+                        p.headers.insert(name.clone(), value);
+                    } else {
+                        p.headers.append(name.clone(), value);
+                    }
                 }
             }
             Ok(())
         })
     }
 
-    /// Appends query parameters, percent-encoded, after any already in the URL
-    /// (HTTP.jl `query`). Takes pairs or a map.
+    /// Appends query parameters after any already in the URL (HTTP.jl `query`). Takes
+    /// pairs or a map. Keys and values are percent-encoded as HTTP.jl's `escapeuri` does:
+    /// everything but `A–Z a–z 0–9 - . _ ~`, so a space is `%20` (a [`form`](Self::form)
+    /// body writes it `+`).
     pub fn query<I>(self, pairs: I) -> Self
     where
         I: IntoIterator,
         I::Item: KeyValue,
     {
         self.with(|p, _| {
-            {
-                let mut query = p.target.url_mut().query_pairs_mut();
-                for pair in pairs {
-                    let (k, v) = pair.key_value();
-                    query.append_pair(k, v);
+            let url = p.target.url_mut();
+            let mut query = url.query().unwrap_or("").to_owned();
+            for pair in pairs {
+                let (k, v) = pair.key_value();
+                if !query.is_empty() {
+                    query.push('&');
                 }
+                query.push_str(&crate::uri::escape(k));
+                query.push('=');
+                query.push_str(&crate::uri::escape(v));
             }
+            url.set_query(Some(&query));
             Ok(())
         })
     }
@@ -298,7 +325,9 @@ impl RequestBuilder {
         })
     }
 
-    /// Explicit basic auth: `Authorization: Basic base64(user:password)`.
+    /// Explicit basic auth: `Authorization: Basic base64(user:password)`, unless the request
+    /// sets an `Authorization` header itself (which wins, whatever the order of the calls);
+    /// it wins over URL userinfo and a client default header.
     pub fn basic_auth_with(self, user: &str, password: &str) -> Self {
         let escape = |s: &str| {
             percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -307,12 +336,13 @@ impl RequestBuilder {
         self.with(|p, _| {
             let value =
                 value.ok_or_else(|| Error::invalid_input("invalid basic auth credentials"))?;
-            p.headers.insert(AUTHORIZATION, value);
+            p.basic_auth = Some(value);
             Ok(())
         })
     }
 
-    /// Read timeout: the longest wait for the response head, then between body pieces.
+    /// Read timeout (HTTP.jl `readtimeout`), per attempt: the longest wait for the response
+    /// head, then between body pieces.
     pub fn read_timeout(self, timeout: Duration) -> Self {
         self.with(|p, c| {
             p.timeouts.get_or_insert(c.defaults().timeouts).read_timeout = Some(timeout);
@@ -320,7 +350,9 @@ impl RequestBuilder {
         })
     }
 
-    /// Total timeout for the whole exchange, body included.
+    /// Total timeout: the deadline of the whole exchange, from when it is sent, every
+    /// retry, back-off sleep and redirect and the response body included (see
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
     pub fn timeout(self, timeout: Duration) -> Self {
         self.with(|p, c| {
             p.timeouts.get_or_insert(c.defaults().timeouts).timeout = Some(timeout);
@@ -474,6 +506,18 @@ impl RequestBuilder {
         )
     }
 
+    /// For this request: send credentials a redirect's `Location` carries as userinfo
+    /// (default false: they are dropped); see
+    /// [`ClientBuilder::redirect_location_credentials`](crate::ClientBuilder::redirect_location_credentials).
+    pub fn redirect_location_credentials(self, on: bool) -> Self {
+        self.with_config(
+            |d| &d.redirect,
+            |c: &mut RedirectConfig| {
+                c.location_credentials = on;
+            },
+        )
+    }
+
     /// HTTP.jl `cookies` for this request: `false` sends and stores none; a map of name
     /// → value sends those (replacing the jar's cookies of the same names).
     pub fn cookies(self, cookies: impl Into<CookieConfig>) -> Self {
@@ -540,10 +584,22 @@ impl RequestBuilder {
         let client = self.client;
         let mut p = self.inner?;
         let defaults = client.defaults();
+        // One Authorization header: an explicit header wins over `basic_auth_with`, which
+        // wins over a client default header and over URL userinfo (HeadersLayer).
+        if let Some(value) = p.basic_auth.take() {
+            if !p.headers.contains_key(AUTHORIZATION) {
+                p.headers.insert(AUTHORIZATION, value);
+            }
+        }
         for (name, value) in &defaults.headers {
             if !p.headers.contains_key(name) {
                 p.headers.append(name.clone(), value.clone());
             }
+        }
+        // Credentials print as "Sensitive" in verbose logs and Debug output, however they
+        // were added (`headers(map)` takes values as they are).
+        for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
+            super::target::mark_sensitive(&mut p.headers, name);
         }
         if p.detect_content_type
             .unwrap_or(defaults.detect_content_type)

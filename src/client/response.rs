@@ -13,9 +13,12 @@ use crate::Error;
 
 /// A response with its body read (HTTP.jl returns the body bytes).
 ///
+/// Its `Debug` output shows the status, URL (without userinfo), headers (`Set-Cookie`
+/// values as `Sensitive`) and the body's length, not the body, so printing a response
+/// prints no credentials.
+///
 /// For large bodies use [`RequestBuilder::response_stream`](super::RequestBuilder::response_stream)
 /// or [`Client::open`](super::Client::open) instead of buffering.
-#[derive(Debug)]
 pub struct Response {
     parts: http::response::Parts,
     method: Method,
@@ -23,6 +26,19 @@ pub struct Response {
     // Built on first use: most callers never ask, and parsing costs (see target.rs).
     url: OnceLock<Url>,
     body: Bytes,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.parts.status)
+            .field("version", &self.parts.version)
+            .field("method", &self.method)
+            .field("url", &self.uri)
+            .field("headers", &self.parts.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Response {
@@ -37,10 +53,12 @@ impl Response {
             Some(chain) => (chain.method().clone(), chain.url().clone()),
             None => (method, uri),
         };
+        let mut parts = parts;
+        super::target::mark_sensitive(&mut parts.headers, http::header::SET_COOKIE);
         Response {
             parts,
             method,
-            uri,
+            uri: super::target::without_userinfo(uri),
             url: OnceLock::new(),
             body,
         }
@@ -83,12 +101,13 @@ impl Response {
         self.parts.version
     }
 
-    /// The final URL (after redirects), as a `url::Url`.
+    /// The final URL (after redirects), as a `url::Url`, without the userinfo
+    /// (`user:password@`) the request's URL may have had.
     pub fn url(&self) -> &Url {
         self.url.get_or_init(|| super::target::url_of(&self.uri))
     }
 
-    /// The final URL (after redirects), as the `http::Uri` that was sent.
+    /// The final URL (after redirects), as the `http::Uri` that was sent, without userinfo.
     pub fn uri(&self) -> &Uri {
         &self.uri
     }

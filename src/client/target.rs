@@ -85,6 +85,33 @@ pub(crate) fn parse_url(url: &str) -> Result<Url, Error> {
 }
 
 /// A `url::Url` for a URI that went out on the fast path (or any valid `http::Uri`).
+/// `uri` without its userinfo (`user:password@`), which `http::Uri` keeps in the
+/// authority: what a response's URL and its printed forms show.
+pub(crate) fn without_userinfo(uri: Uri) -> Uri {
+    let Some(at) = uri.authority().and_then(|a| a.as_str().rfind('@')) else {
+        return uri;
+    };
+    let mut parts = uri.into_parts();
+    if let Some(authority) = &parts.authority {
+        if let Ok(host) = http::uri::Authority::try_from(&authority.as_str()[at + 1..]) {
+            parts.authority = Some(host);
+        }
+    }
+    Uri::from_parts(parts).unwrap_or_default()
+}
+
+/// Marks every value of header `name` sensitive, so `Debug` output and verbose logs show
+/// `Sensitive` instead of it (a map without the header is not touched).
+pub(crate) fn mark_sensitive(headers: &mut http::HeaderMap, name: http::HeaderName) {
+    if headers.contains_key(&name) {
+        if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+}
+
 pub(crate) fn url_of(uri: &Uri) -> Url {
     Url::parse(&uri.to_string()).unwrap_or_else(|_| unparsable().clone())
 }

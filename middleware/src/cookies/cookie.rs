@@ -356,22 +356,36 @@ pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<Cookie> {
         .collect()
 }
 
-/// Appends `pairs` (`a=1; b=2`) to the request's `Cookie` header, making one header of all
-/// (RFC 6265 §5.4: a user agent sends one `Cookie` header).
+/// Adds `pairs` (`a=1; b=2`, each name once) to the request's `Cookie` header, making one
+/// header of all (RFC 6265 §5.4: a user agent sends one `Cookie` header). A pair the
+/// caller wrote in the header by hand whose name `pairs` also has is left out, so each name
+/// is sent once (HTTP.jl: the jar's and the request's cookies win over a manual header).
+/// The header is marked sensitive, so logs and `Debug` output do not show it.
 pub(crate) fn append_cookie_header(headers: &mut HeaderMap, pairs: &str) -> Result<(), Error> {
+    let name_of = |pair: &str| {
+        pair.split_once('=')
+            .map_or(pair, |(n, _)| n)
+            .trim()
+            .to_owned()
+    };
     let mut line = String::new();
-    for existing in headers.get_all(COOKIE) {
-        let existing = String::from_utf8_lossy(existing.as_bytes());
-        let existing = trim(&existing).trim_end_matches(';');
-        if !existing.is_empty() {
-            line.push_str(existing);
-            line.push_str("; ");
+    if headers.contains_key(COOKIE) {
+        let replaced: Vec<String> = pairs.split(';').map(name_of).collect();
+        for existing in headers.get_all(COOKIE) {
+            let existing = String::from_utf8_lossy(existing.as_bytes());
+            for pair in existing.split(';').map(trim).filter(|p| !p.is_empty()) {
+                if !replaced.contains(&name_of(pair)) {
+                    line.push_str(pair);
+                    line.push_str("; ");
+                }
+            }
         }
     }
     line.push_str(pairs);
-    let value = HeaderValue::from_str(&line).map_err(|e| {
+    let mut value = HeaderValue::from_str(&line).map_err(|e| {
         Error::invalid_input("Cookie header is not a valid header value").with_source(e)
     })?;
+    value.set_sensitive(true);
     headers.insert(COOKIE, value);
     Ok(())
 }

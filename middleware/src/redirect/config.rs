@@ -53,6 +53,10 @@ pub struct RedirectConfig {
     /// Send the request's headers again on each hop (HTTP.jl `forwardheaders = true`);
     /// when false, a hop carries only what the layers below it add.
     pub forward_headers: bool,
+    /// Send credentials that a `Location` carries as userinfo (`http://user:pw@host/`)
+    /// as basic auth on the hop (default false: they are dropped, since the server, not
+    /// the user, chose them).
+    pub location_credentials: bool,
 }
 
 impl Default for RedirectConfig {
@@ -62,6 +66,7 @@ impl Default for RedirectConfig {
             redirect_limit: DEFAULT_REDIRECT_LIMIT,
             redirect_method: RedirectMethod::Auto,
             forward_headers: true,
+            location_credentials: false,
         }
     }
 }

@@ -74,6 +74,8 @@ pub(super) struct Follow<S, B> {
     hops: Vec<RedirectHop>,
     /// The chain has left the first request's origin: credentials stay off from then on.
     cross_origin: bool,
+    /// The first request carried its own `Referer`, which every hop keeps.
+    user_referer: bool,
 }
 
 /// What to do with a response.
@@ -93,6 +95,7 @@ impl<S, B> Follow<S, B> {
     ) -> Self {
         Follow {
             service,
+            user_referer: parts.headers.contains_key(header::REFERER),
             parts,
             replay,
             config,
@@ -135,11 +138,9 @@ where
         if !policy::is_redirect(status) {
             return Ok(self.finish(resp));
         }
-        let Some(target) = resp
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|location| policy::resolve(&self.parts.uri, location))
-        else {
+        let Some(target) = resp.headers().get(header::LOCATION).and_then(|location| {
+            policy::resolve(&self.parts.uri, location, self.config.location_credentials)
+        }) else {
             return Ok(self.finish(resp));
         };
         let method = policy::next_method(&self.parts.method, status, &self.config.redirect_method);
@@ -191,7 +192,10 @@ where
                 headers.remove(name);
             }
         }
+        // A Referer the user set is theirs to keep; otherwise each hop names the last.
+        // Neither goes from https to http (RFC 9110 §10.1.3).
         match policy::referer(&target.from, &target.to) {
+            Some(_) if self.user_referer => None,
             Some(referer) => headers.insert(header::REFERER, referer),
             None => headers.remove(header::REFERER),
         };
@@ -330,11 +334,34 @@ mod tests {
         *req.uri_mut() = url.parse().unwrap();
         req.headers_mut()
             .insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
-        req.headers_mut().insert(
-            header::REFERER,
-            HeaderValue::from_static("https://user.test/"),
-        );
         req
+    }
+
+    #[tokio::test]
+    async fn a_referer_the_user_set_is_kept_but_never_sent_from_https_to_http() {
+        for (first, referer) in [
+            (
+                "https://a.test/go?https%3A//b.test/next",
+                Some("https://user.test/"),
+            ),
+            ("http://a.test/go?/next", Some("https://user.test/")),
+            ("https://a.test/go?http%3A//a.test/next", None),
+        ] {
+            let seen = Seen::default();
+            let svc = RedirectLayer::new().layer(site(seen.clone()));
+            let mut req = get(first);
+            req.headers_mut().insert(
+                header::REFERER,
+                HeaderValue::from_static("https://user.test/"),
+            );
+            svc.oneshot(req).await.unwrap();
+            let seen = std::mem::take(&mut *seen.lock().unwrap());
+            let got = seen[1]
+                .headers()
+                .get(header::REFERER)
+                .map(|v| v.to_str().unwrap());
+            assert_eq!(got, referer, "{first}");
+        }
     }
 
     #[tokio::test]

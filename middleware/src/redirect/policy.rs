@@ -15,7 +15,9 @@ pub fn is_redirect(status: StatusCode) -> bool {
 
 /// The method of the request that follows a `status` redirect (HTTP.jl `newmethod`):
 /// 307/308 keep the method; 303 becomes GET (HEAD stays HEAD, RFC 9110 §15.4.4); 301/302
-/// follow `rule` — `Auto` is GET except that HEAD stays HEAD, as in curl.
+/// follow `rule` — `Auto` turns POST into GET and keeps every other method (RFC 9110
+/// §15.4.2/§15.4.3 allow only that change; curl and the Fetch standard do the same, where
+/// HTTP.jl 1.x also turns PUT, DELETE or QUERY into a bodyless GET).
 pub fn next_method(method: &Method, status: StatusCode, rule: &RedirectMethod) -> Method {
     match status.as_u16() {
         307 | 308 => method.clone(),
@@ -24,8 +26,8 @@ pub fn next_method(method: &Method, status: StatusCode, rule: &RedirectMethod) -
         _ => match rule {
             RedirectMethod::Same => method.clone(),
             RedirectMethod::Method(explicit) => explicit.clone(),
-            RedirectMethod::Auto if method == Method::HEAD => Method::HEAD,
-            RedirectMethod::Auto => Method::GET,
+            RedirectMethod::Auto if method == Method::POST => Method::GET,
+            RedirectMethod::Auto => method.clone(),
         },
     }
 }
@@ -48,7 +50,11 @@ pub(crate) struct Target {
     pub(crate) uri: Uri,
 }
 
-pub(crate) fn resolve(current: &Uri, location: &HeaderValue) -> Option<Target> {
+pub(crate) fn resolve(
+    current: &Uri,
+    location: &HeaderValue,
+    location_credentials: bool,
+) -> Option<Target> {
     // Servers do send raw UTF-8 in Location; the url crate percent-encodes it.
     let location = std::str::from_utf8(location.as_bytes()).ok()?.trim();
     if location.is_empty() {
@@ -58,6 +64,15 @@ pub(crate) fn resolve(current: &Uri, location: &HeaderValue) -> Option<Target> {
     let mut to = from.join(location).ok()?;
     if !matches!(to.scheme(), "http" | "https") || to.host_str().is_none_or(str::is_empty) {
         return None;
+    }
+    // Userinfo the server put in the Location is not the user's to send: it is dropped
+    // unless the user opted in. A relative Location keeps the user's own (same origin).
+    if !location_credentials
+        && (to.username() != from.username() || to.password() != from.password())
+    {
+        // Both fail only for URLs that cannot carry userinfo, which have none.
+        let _ = to.set_username("");
+        let _ = to.set_password(None);
     }
     // The fragment is never sent (RFC 9110 §7.1).
     to.set_fragment(None);
@@ -126,8 +141,16 @@ mod tests {
         let cases: &[(u16, Method, RedirectMethod, Method, bool)] = &[
             (301, Method::POST, Auto, Method::GET, false),
             (302, Method::POST, Auto, Method::GET, false),
-            (302, Method::PUT, Auto, Method::GET, false),
-            (302, Method::DELETE, Auto, Method::GET, false),
+            (302, Method::PUT, Auto, Method::PUT, true),
+            (301, Method::DELETE, Auto, Method::DELETE, true),
+            (
+                302,
+                Method::from_bytes(b"QUERY").unwrap(),
+                Auto,
+                Method::from_bytes(b"QUERY").unwrap(),
+                true,
+            ),
+            (303, Method::PUT, Auto, Method::GET, false),
             (301, Method::HEAD, Auto, Method::HEAD, false),
             (302, Method::GET, Auto, Method::GET, false),
             (303, Method::POST, Auto, Method::GET, false),
@@ -209,12 +232,12 @@ mod tests {
             ("http://[::1", None),
         ] {
             let value = HeaderValue::from_bytes(location.as_bytes()).unwrap();
-            let got = resolve(&base, &value).map(|t| t.uri.to_string());
+            let got = resolve(&base, &value, false).map(|t| t.uri.to_string());
             assert_eq!(got.as_deref(), expected, "Location {location:?}");
         }
         // Bytes that are not UTF-8 cannot be a URL.
         let latin1 = HeaderValue::from_bytes(b"/caf\xe9").unwrap();
-        assert!(resolve(&base, &latin1).is_none());
+        assert!(resolve(&base, &latin1, false).is_none());
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl fmt::Debug for RetryConfig {
 /// The first retry waits `initial`; each next wait is the previous one times `factor`,
 /// times a random amount in `1 ± jitter` (so clients that failed together do not retry in
 /// step), never more than `max`. The number of delays is `retries`, not a field here.
-/// Julia's defaults: 50 ms, ×5, at most 10 s, jitter 0.1.
+/// The default is HTTP.jl 1.x's `ExponentialBackOff(n = retries, factor = 3.0)`: 50 ms,
+/// ×3, at most 10 s, jitter 0.1 (4 retries wait about 0.05 + 0.15 + 0.45 + 1.35 s).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ExponentialBackOff {
@@ -243,7 +244,7 @@ impl ExponentialBackOff {
 
 impl Default for ExponentialBackOff {
     fn default() -> Self {
-        ExponentialBackOff::new(Duration::from_millis(50), 5.0, Duration::from_secs(10), 0.1)
+        ExponentialBackOff::new(Duration::from_millis(50), 3.0, Duration::from_secs(10), 0.1)
     }
 }
 

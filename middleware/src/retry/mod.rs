@@ -12,9 +12,10 @@
 //!   HTTP/2 reset) or the status is one HTTP.jl retries: 403, 408, 409, 429, 5xx;
 //! - or `retry_check` says so, for a failure the rule would not retry.
 //!
-//! Between attempts it waits by `retry_delays` (Julia's `ExponentialBackOff`: 50 ms, ×5,
-//! at most 10 s, with jitter), or by the `Retry-After` of a 429 or 503, up to
-//! `retry_after_max`. A per-host [`RetryBudget`] (tower's `TpsBudget`) stops retries to a
+//! Between attempts it waits by `retry_delays` (HTTP.jl 1.x's `ExponentialBackOff`: 50 ms,
+//! ×3, at most 10 s, with jitter), or by the `Retry-After` of a 429 or 503, up to
+//! `retry_after_max`; it does not start a wait that would end past the request's
+//! [`Deadline`](crate::timeout::Deadline), if it has one. A per-host [`RetryBudget`] (tower's `TpsBudget`) stops retries to a
 //! host that keeps failing. Sleeps use tokio's timer.
 //!
 //! The inner service's error type is kept. Errors are judged through [`AttemptError`],

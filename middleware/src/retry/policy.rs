@@ -23,6 +23,7 @@ use super::retry_count::RetryCount;
 use crate::body::TryCloneBody;
 use crate::error::Error;
 use crate::status::is_error_status;
+use crate::timeout::Deadline;
 
 /// The `Idempotency-Key` request header: a request carrying it may be retried whatever
 /// its method (the server de-duplicates by the key).
@@ -146,11 +147,6 @@ impl RetryPolicy {
         if !retry {
             return None;
         }
-        if let Some(budgets) = &self.budgets {
-            if !budgets.withdraw(host_of(req)) {
-                return None;
-            }
-        }
         let response_headers = match (result, status_error) {
             (Ok(resp), _) => Some(resp.headers()),
             (Err(_), Some(e)) => e.response().map(|r| r.headers()),
@@ -161,8 +157,21 @@ impl RetryPolicy {
                 retry_after(status, headers, config.retry_after_max)
             }
             _ => None,
-        };
-        Some((delay.unwrap_or(backoff), backoff))
+        }
+        .unwrap_or(backoff);
+        // A retry that could only start at or after the exchange's deadline would fail
+        // with a timeout at once: the attempt's own outcome says more.
+        if let Some(Deadline(deadline)) = req.extensions().get::<Deadline>() {
+            if tokio::time::Instant::now() + delay >= *deadline {
+                return None;
+            }
+        }
+        if let Some(budgets) = &self.budgets {
+            if !budgets.withdraw(host_of(req)) {
+                return None;
+            }
+        }
+        Some((delay, backoff))
     }
 }
 
