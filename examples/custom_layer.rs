@@ -9,8 +9,6 @@
 //! cargo run --example custom_layer
 //! ```
 
-use std::sync::OnceLock;
-
 use http::{Request, Response};
 use httpstack::client::ClientService;
 use httpstack::server::{handler_fn, serve};
@@ -40,15 +38,19 @@ fn auth_layer() -> impl tower::Layer<ClientService, Service = ClientService> + C
     })
 }
 
-/// Where the API lives; set once at start-up (here: the local server's address).
-static API_BASE: OnceLock<String> = OnceLock::new();
-
 httpstack::client! {
     /// A client for one API: its own base URL, headers and the auth layer.
     struct Api {
-        base_url: API_BASE.get().map_or("http://127.0.0.1:8080", String::as_str),
+        base_url: "http://127.0.0.1:8080/api",
         headers: [("accept", "text/plain")],
         layers: [auth_layer()],
+    }
+}
+
+impl Api {
+    /// An endpoint of the API as a method of its own.
+    fn whoami(&self) -> httpstack::RequestBuilder {
+        self.get("/whoami")
     }
 }
 
@@ -78,14 +80,24 @@ async fn main() -> Result<(), httpstack::Error> {
     let resp = client.get(&url).await?;
     println!("without creds: {}", resp.text());
 
-    // HTTP.jl `@client`: `Api::get(path)` uses the API's base URL, headers and layers.
-    let _ = API_BASE.set(format!("http://127.0.0.1:{}/api", server.port()));
-    let resp = Api::get("/whoami")
+    // HTTP.jl `@client`: the API's base URL (here known only at run time), headers and
+    // layers, in one value that clones share (one pool, one cookie jar).
+    let api = Api::builder()
+        .base_url(format!("http://127.0.0.1:{}/api", server.port()))
+        .build()?;
+    let resp = api
+        .whoami()
         .extension(AuthCreds {
             token: "api".into(),
         })
         .await?;
-    println!("Api::get:      {}", resp.text());
+    println!("api.whoami():  {}", resp.text());
+    // A token from configuration, for every request of this instance.
+    let api = Api::builder()
+        .base_url(format!("http://127.0.0.1:{}/api", server.port()))
+        .bearer_auth("from-config")
+        .build()?;
+    println!("bearer_auth:   {}", api.whoami().await?.text());
 
     server.close().await;
     Ok(())

@@ -156,35 +156,41 @@ httpstack::client! {
 }
 
 httpstack::client! {
+    /// Fields in another order.
+    struct ReorderedApi {
+        configure: |b| b.status_exception(false),
+        headers: [("x-trace", "reordered")],
+        base_url: format!("http://127.0.0.1:{}", 9),
+    }
+}
+
+httpstack::client! {
+    /// No fields at all: paths are whole URLs.
+    pub struct BareApi {}
+}
+
+httpstack::client! {
     struct BrokenApi {
         base_url: "http://127.0.0.1:9",
         headers: [("bad header name", "x")],
     }
 }
 
+fn assert_shared<T: Clone + Send + Sync + 'static>() {}
+
 #[tokio::test]
 async fn client_macro_defines_an_api_client_with_its_own_layers() {
+    assert_shared::<TestApi>();
     let srv = server().await;
-    // The macro's base URL is a constant; point it at the test server through a
-    // pushed-first layer would be contrived, so rewrite the port in the URL instead.
-    let port = srv.port();
-    let rewrite = move |mut req: Request<Body>| {
-        let uri = req.uri().to_string().replace(":9/", &format!(":{port}/"));
-        *req.uri_mut() = uri.parse().unwrap();
-        req
-    };
-    let client = TestApi::builder()
-        .push_first_layer(tower::layer::layer_fn(move |inner: ClientService| {
-            ClientService::new(inner.map_request(rewrite))
-        }))
-        .build()
-        .unwrap();
-    let req = TestApi::get("/users/1")
+    let base = format!("http://127.0.0.1:{}/api", srv.port());
+    let api = TestApi::builder().base_url(&base).build().unwrap();
+    let req = api
+        .get("/users/1")
         .extension(AuthCreds("s3cr3t"))
         .build()
         .unwrap();
-    assert_eq!(req.uri(), "http://127.0.0.1:9/api/users/1");
-    let resp = support::within("request", client.execute(req))
+    assert_eq!(req.uri().to_string(), format!("{base}/users/1"));
+    let resp = support::within("request", api.client().execute(req))
         .await
         .unwrap();
     assert_eq!(resp.headers()["x-auth"], "Bearer s3cr3t");
@@ -193,14 +199,88 @@ async fn client_macro_defines_an_api_client_with_its_own_layers() {
         .unwrap()
         .to_bytes();
     assert_eq!(&body[..], b"api-default");
-
-    // The macro's own client, as built: status_exception(false) applies, and the auth
-    // layer is there without the per-request option.
-    assert!(TestApi::client().is_ok());
-    let err = support::within("request", BrokenApi::get("/x"))
+    // configure: status_exception(false), so a 404 is a response.
+    let url = format!("http://127.0.0.1:{}/status/404", srv.port());
+    let resp = support::within("request", api.client().get(url))
         .await
-        .unwrap_err();
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+
+    // new(): the macro's settings as written.
+    assert_eq!(TestApi::new().base_url(), "http://127.0.0.1:9/api");
+    assert_eq!(ReorderedApi::new().base_url(), "http://127.0.0.1:9");
+    assert_eq!(BareApi::new().base_url(), "");
+    let bare = BareApi::new();
+    let resp = support::within("request", bare.get(format!("{base}/x")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // A runtime token; with_client keeps the base URL over a client of one's own.
+    let api = ReorderedApi::builder()
+        .base_url(&base)
+        .bearer_auth("t0ken")
+        .build()
+        .unwrap();
+    let resp = support::within("request", api.get("/")).await.unwrap();
+    assert_eq!(resp.headers()["x-auth"], "Bearer t0ken");
+    assert_eq!(resp.text(), "reordered");
+    let own = TestApi::with_client(Client::new());
+    assert_eq!(own.base_url(), "http://127.0.0.1:9/api");
+    // Invalid settings: an error from builder().build(), a panic from new().
+    let err = BrokenApi::builder().build().unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
+    assert!(std::panic::catch_unwind(BrokenApi::new).is_err());
+    srv.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_api_client_is_one_pool_and_one_jar_across_tasks_and_threads() {
+    // Counts connections and echoes the cookie it was sent; /login sets one.
+    let connections = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let seen = connections.clone();
+    let handler = handler_fn(move |req: Request<httpstack::Body>| {
+        if let Some(peer) = req.extensions().get::<httpstack::server::PeerAddr>() {
+            seen.lock().unwrap().insert(peer.0);
+        }
+        let cookie = req
+            .headers()
+            .get("cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
+            .to_owned();
+        let login = req.uri().path() == "/login";
+        async move {
+            let mut resp = Response::builder();
+            if login {
+                resp = resp.header("set-cookie", "session=abc; Path=/");
+            }
+            resp.body(Body::from(cookie)).unwrap()
+        }
+    });
+    let srv = support::within(
+        "serve",
+        Server::bind("127.0.0.1:0").peer_addr(true).serve(handler),
+    )
+    .await
+    .unwrap();
+    let api = BareApi::builder()
+        .base_url(format!("http://127.0.0.1:{}", srv.port()))
+        .build()
+        .unwrap();
+    support::within("login", api.post("/login")).await.unwrap();
+    // 32 requests, one after another, each from a task spawned on any of 4 threads.
+    for _ in 0..32 {
+        let api = api.clone();
+        let cookie = support::within(
+            "request",
+            tokio::spawn(async move { api.get("/me").await.map(|r| r.text()) }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(cookie, "session=abc");
+    }
+    assert_eq!(connections.lock().unwrap().len(), 1, "one pool");
     srv.close().await;
 }
 

@@ -1,31 +1,53 @@
 //! HTTP.jl's `@client`: a client type for one API, with its base URL, default headers and
-//! layers, and `get`/`post`/... associated functions.
+//! layers, made by the [`client!`](crate::client!) macro.
+//!
+//! The type holds one [`Client`] (one connection pool, one cookie jar), so it is cheap to
+//! clone and is shared by its clones, tasks and threads. Build it from the macro's defaults
+//! with `new()`, or with runtime settings (a token, a base URL from configuration) through
+//! `builder()`; its `get`/`post`/... methods return the usual [`RequestBuilder`], and your
+//! own methods go in an `impl` block of your own.
 //!
 //! ```
-//! use httpstack::client::ClientService;
+//! use std::time::Duration;
 //!
 //! httpstack::client! {
-//!     /// The example API: JSON, with the client's own retry count.
+//!     /// The example API: JSON, and a short read timeout.
 //!     pub struct ExampleApi {
 //!         base_url: "http://127.0.0.1:1/api",
 //!         headers: [("accept", "application/json")],
-//!         layers: [tower::layer::layer_fn(|inner: ClientService| inner)],
-//!         configure: |builder| builder.read_timeout(std::time::Duration::from_secs(5)),
+//!         configure: |builder| builder.read_timeout(Duration::from_secs(5)),
 //!     }
 //! }
 //!
-//! // `GET http://127.0.0.1:1/api/users/1` with `Accept: application/json`.
-//! let request = ExampleApi::get("/users/1");
-//! # let _ = request;
-//! # let _ = ExampleApi::client();
+//! impl ExampleApi {
+//!     /// One endpoint of the API, as a method of your own.
+//!     pub fn user(&self, id: u64) -> httpstack::RequestBuilder {
+//!         self.get(format!("/users/{id}"))
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), httpstack::Error> {
+//! // From the macro's defaults...
+//! let api = ExampleApi::new();
+//! let request = api.user(1).build()?;
+//! assert_eq!(request.uri(), "http://127.0.0.1:1/api/users/1");
+//!
+//! // ...or with settings known only at run time.
+//! let api = ExampleApi::builder()
+//!     .base_url("http://127.0.0.1:2/v2")
+//!     .bearer_auth("s3cr3t")
+//!     .build()?;
+//! assert_eq!(api.get("/users").build()?.uri(), "http://127.0.0.1:2/v2/users");
+//! # Ok(())
+//! # }
 //! ```
 
 /// Defines a client type for one API (HTTP.jl `@client`): see the
 /// [module docs](crate::client::api_client) for an example.
 ///
-/// Fields, in this order, all but `base_url` optional:
+/// Fields, in any order, each optional (an unknown field is a compile error naming it):
 /// - `base_url`: an expression whose `to_string()` is prefixed to each path (one `/`
-///   between them), evaluated per request so it may read configuration;
+///   between them); evaluated when the type is built;
 /// - `headers`: `[(name, value), ...]`, sent unless a request sets the header itself;
 /// - `layers`, `first_layers`, `stream_layers`: `[layer, ...]`, pushed with
 ///   [`ClientBuilder::push_layer`](crate::ClientBuilder::push_layer),
@@ -34,112 +56,183 @@
 /// - `configure`: `|builder| builder...`, any other [`ClientBuilder`](crate::ClientBuilder)
 ///   setting.
 ///
-/// The type gets `client()` (its [`Client`](crate::Client), built on first use, one per
-/// thread as for the default client) and `request(method, path)`, `get`, `post`, `put`,
-/// `patch`, `delete`, `head` and `options`, each returning a
-/// [`RequestBuilder`](crate::RequestBuilder). A setting that cannot be built (an invalid
-/// header) makes each request fail with that error.
+/// The type is a struct holding one [`ApiClient`](crate::client::ApiClient) (`Clone +
+/// Send + Sync`; clones share the client's pool and cookie jar). It gets:
+/// - `new()`: built from the macro's settings (panics if they are invalid, e.g. a header
+///   name with a space; `builder().build()` returns that error instead);
+/// - `builder()`: an [`ApiBuilder`](crate::client::ApiBuilder) starting from the macro's
+///   settings, for run-time ones (`base_url`, `header`, `bearer_auth`, `configure`);
+/// - `with_client(client)`: the macro's base URL over a [`Client`](crate::Client) of your
+///   own (the macro's headers and layers are not added to it);
+/// - methods on `&self`: `request(method, path)`, `get`, `post`, `put`, `patch`,
+///   `delete`, `head` and `options`, each returning a [`RequestBuilder`](crate::RequestBuilder);
+///   `client()` and `base_url()`.
+///
+/// A misspelt field does not compile (the error names it: "client!: unknown field
+/// `base_uri`"):
+///
+/// ```compile_fail
+/// httpstack::client! {
+///     struct Api { base_uri: "http://127.0.0.1:1" }
+/// }
+/// ```
 #[macro_export]
 macro_rules! client {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident {
-            base_url: $base:expr
-            $(, headers: [$(($hname:expr, $hvalue:expr)),* $(,)?])?
-            $(, layers: [$($layer:expr),* $(,)?])?
-            $(, first_layers: [$($first:expr),* $(,)?])?
-            $(, stream_layers: [$($stream:expr),* $(,)?])?
-            $(, configure: $configure:expr)?
-            $(,)?
-        }
+        $vis:vis struct $name:ident { $($fields:tt)* }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, Default)]
-        $vis struct $name;
+        #[derive(Clone, Debug)]
+        $vis struct $name {
+            api: $crate::client::ApiClient,
+        }
 
         #[allow(dead_code)]
         impl $name {
-            /// The base URL each path is joined to (its expression is evaluated on each
-            /// call, so it may read configuration).
-            pub fn base_url() -> ::std::string::String {
-                ::std::string::ToString::to_string(&$base)
+            /// A builder starting from this API's settings in the `client!` macro.
+            pub fn builder() -> $crate::client::ApiBuilder<Self> {
+                let api = $crate::client::ApiBuilder::new(|api| $name { api });
+                $crate::__client_fields!(api; $($fields)*)
             }
 
-            /// The builder this API's client is built from.
-            pub fn builder() -> $crate::ClientBuilder {
-                let builder = $crate::Client::builder();
-                $($(let builder = builder.default_header($hname, $hvalue);)*)?
-                $($(let builder = builder.push_layer($layer);)*)?
-                $($(let builder = builder.push_first_layer($first);)*)?
-                $($(let builder = builder.push_stream_layer($stream);)*)?
-                $(let builder = $crate::client::api_client::configure(builder, $configure);)?
-                builder
-            }
-
-            /// This API's client: built on first use, one per thread.
-            pub fn client() -> ::std::result::Result<$crate::Client, $crate::Error> {
-                ::std::thread_local! {
-                    static CLIENT: ::std::cell::OnceCell<
-                        ::std::result::Result<$crate::Client, ::std::string::String>,
-                    > = const { ::std::cell::OnceCell::new() };
+            /// This API's client, built from its settings in the `client!` macro.
+            ///
+            /// # Panics
+            /// If those settings are invalid (a header name with a space, say); use
+            /// `builder().build()` to get that as an error.
+            pub fn new() -> Self {
+                match Self::builder().build() {
+                    ::std::result::Result::Ok(api) => api,
+                    ::std::result::Result::Err(err) => ::std::panic!(
+                        "{}: invalid settings in client!: {}",
+                        ::std::stringify!($name),
+                        err
+                    ),
                 }
-                CLIENT.with(|cell| {
-                    cell.get_or_init(|| Self::builder().build().map_err(|e| e.to_string()))
-                        .clone()
-                        .map_err($crate::Error::invalid_input)
-                })
+            }
+
+            /// This API's base URL over `client`, one of your own (the macro's headers and
+            /// layers are not added to it).
+            pub fn with_client(client: $crate::Client) -> Self {
+                let base = Self::builder().get_base_url().to_owned();
+                $name { api: $crate::client::ApiClient::new(client, base) }
+            }
+
+            /// The client requests are sent with.
+            pub fn client(&self) -> &$crate::Client {
+                self.api.client()
+            }
+
+            /// The base URL each path is joined to.
+            pub fn base_url(&self) -> &str {
+                self.api.base_url()
             }
 
             /// A request with any method to `path` under the base URL.
-            pub fn request(method: $crate::__private::Method, path: &str) -> $crate::RequestBuilder {
-                $crate::client::api_request(Self::client(), &Self::base_url(), method, path)
+            pub fn request(&self, method: $crate::__private::Method, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request(method, path)
             }
 
             /// A GET request to `path` under the base URL.
-            pub fn get(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::GET, path)
+            pub fn get(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::GET, path)
             }
 
             /// A POST request to `path` under the base URL.
-            pub fn post(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::POST, path)
+            pub fn post(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::POST, path)
             }
 
             /// A PUT request to `path` under the base URL.
-            pub fn put(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::PUT, path)
+            pub fn put(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::PUT, path)
             }
 
             /// A PATCH request to `path` under the base URL.
-            pub fn patch(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::PATCH, path)
+            pub fn patch(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::PATCH, path)
             }
 
             /// A DELETE request to `path` under the base URL.
-            pub fn delete(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::DELETE, path)
+            pub fn delete(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::DELETE, path)
             }
 
             /// A HEAD request to `path` under the base URL.
-            pub fn head(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::HEAD, path)
+            pub fn head(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::HEAD, path)
             }
 
             /// An OPTIONS request to `path` under the base URL.
-            pub fn options(path: &str) -> $crate::RequestBuilder {
-                Self::request($crate::__private::Method::OPTIONS, path)
+            pub fn options(&self, path: impl ::std::convert::AsRef<str>) -> $crate::RequestBuilder {
+                self.api.request($crate::__private::Method::OPTIONS, path)
             }
         }
     };
 }
 
+/// The fields of [`client!`](crate::client!), in any order, applied to an
+/// [`ApiBuilder`] one by one. Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client_fields {
+    ($api:expr;) => { $api };
+    ($api:expr; base_url: $base:expr $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!(
+            $crate::client::ApiBuilder::base_url($api, ::std::string::ToString::to_string(&$base));
+            $($($rest)*)?
+        )
+    };
+    ($api:expr; headers: [$(($hname:expr, $hvalue:expr)),* $(,)?] $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!(
+            { let api = $api; $(let api = api.header($hname, $hvalue);)* api };
+            $($($rest)*)?
+        )
+    };
+    ($api:expr; layers: [$($layer:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!(
+            { let api = $api; $(let api = api.configure(|b| b.push_layer($layer));)* api };
+            $($($rest)*)?
+        )
+    };
+    ($api:expr; first_layers: [$($layer:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!(
+            { let api = $api; $(let api = api.configure(|b| b.push_first_layer($layer));)* api };
+            $($($rest)*)?
+        )
+    };
+    ($api:expr; stream_layers: [$($layer:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!(
+            { let api = $api; $(let api = api.configure(|b| b.push_stream_layer($layer));)* api };
+            $($($rest)*)?
+        )
+    };
+    ($api:expr; configure: $configure:expr $(, $($rest:tt)*)?) => {
+        $crate::__client_fields!($crate::client::ApiBuilder::configure($api, $configure); $($($rest)*)?)
+    };
+    ($api:expr; $field:ident $($rest:tt)*) => {
+        ::std::compile_error!(::std::concat!(
+            "client!: unknown field `",
+            ::std::stringify!($field),
+            "`; the fields are base_url, headers, layers, first_layers, stream_layers and configure"
+        ))
+    };
+}
+
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
 use http::Method;
 
-use super::{Client, RequestBuilder};
+use super::{Client, ClientBuilder, RequestBuilder};
 use crate::Error;
 
-/// `base` and `path` joined with one `/` between them.
+/// `base` and `path` joined with one `/` between them (`path` alone when `base` is empty).
 pub fn join_url(base: &str, path: &str) -> String {
+    if base.is_empty() {
+        return path.to_owned();
+    }
     if path.starts_with(['?', '#']) {
         return format!("{base}{path}");
     }
@@ -150,28 +243,110 @@ pub fn join_url(base: &str, path: &str) -> String {
     }
 }
 
-/// Applies a `client!` type's `configure` closure (a function, so the closure's argument
-/// type is inferred). Not public API.
-#[doc(hidden)]
-pub fn configure(
-    builder: crate::ClientBuilder,
-    f: impl FnOnce(crate::ClientBuilder) -> crate::ClientBuilder,
-) -> crate::ClientBuilder {
-    f(builder)
+/// What a [`client!`](crate::client!) type holds: one [`Client`] and the API's base URL.
+/// Cheap to clone (two `Arc`s); clones share the client's pool and cookie jar.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    client: Client,
+    base_url: Arc<str>,
 }
 
-/// The request a `client!` type's associated functions return. Not public API.
-#[doc(hidden)]
-pub fn api_request(
-    client: Result<Client, Error>,
-    base: &str,
-    method: Method,
-    path: &str,
-) -> RequestBuilder {
-    let url = join_url(base, path);
-    match client {
-        Ok(client) => client.request(method, url),
-        Err(err) => RequestBuilder::failed(method, &url, err),
+impl ApiClient {
+    /// `client` sending to paths under `base_url`.
+    pub fn new(client: Client, base_url: impl Into<String>) -> ApiClient {
+        ApiClient {
+            client,
+            base_url: Arc::from(base_url.into()),
+        }
+    }
+
+    /// The client requests are sent with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The base URL each path is joined to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// A request with `method` to `path` joined to the base URL (one `/` between them).
+    pub fn request(&self, method: Method, path: impl AsRef<str>) -> RequestBuilder {
+        self.client
+            .request(method, join_url(&self.base_url, path.as_ref()))
+    }
+}
+
+/// Builds a [`client!`](crate::client!) type `T`: the macro's settings, then any set at run
+/// time. `T::builder()` makes one.
+#[must_use]
+pub struct ApiBuilder<T> {
+    client: ClientBuilder,
+    base_url: String,
+    make: fn(ApiClient) -> T,
+}
+
+impl<T> std::fmt::Debug for ApiBuilder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiBuilder")
+            .field("client", &self.client)
+            .field(
+                "base_url",
+                &httpstack_middleware::error::redact(&self.base_url),
+            )
+            .finish()
+    }
+}
+
+impl<T> ApiBuilder<T> {
+    /// An empty builder (no base URL, the client's defaults) making `T` with `make`.
+    pub fn new(make: fn(ApiClient) -> T) -> ApiBuilder<T> {
+        ApiBuilder {
+            client: Client::builder(),
+            base_url: String::new(),
+            make,
+        }
+    }
+
+    /// Sets the base URL each path is joined to.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> ApiBuilder<T> {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The base URL set so far.
+    pub fn get_base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Adds a header every request carries unless it sets the same header itself
+    /// ([`ClientBuilder::default_header`]).
+    pub fn header<K, V>(self, name: K, value: V) -> ApiBuilder<T>
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.configure(|b| b.default_header(name, value))
+    }
+
+    /// `Authorization: Bearer <token>` on every request (marked sensitive, so it is not
+    /// printed); a request that sets `Authorization` itself sends its own instead.
+    pub fn bearer_auth(self, token: impl std::fmt::Display) -> ApiBuilder<T> {
+        self.header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+    }
+
+    /// Any other client setting: `|builder| builder.read_timeout(..)`.
+    pub fn configure(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> ApiBuilder<T> {
+        self.client = f(self.client);
+        self
+    }
+
+    /// Builds the client and the API type; fails on an invalid setting.
+    pub fn build(self) -> Result<T, Error> {
+        let client = self.client.build()?;
+        Ok((self.make)(ApiClient::new(client, self.base_url)))
     }
 }
 
@@ -188,6 +363,7 @@ mod tests {
             ("http://h/api", "users", "http://h/api/users"),
             ("http://h/api", "", "http://h/api"),
             ("http://h/api", "?q=1", "http://h/api?q=1"),
+            ("", "http://h/x", "http://h/x"),
         ] {
             assert_eq!(join_url(base, path), expected, "{base} + {path}");
         }

@@ -15,7 +15,7 @@
 //! # let base = format!("http://127.0.0.1:{}", server.port());
 //! let resp = httpstack::get(format!("{base}/search")).query(&[("q", "a b")]).await?;
 //! assert_eq!(resp.status(), 200);
-//! assert_eq!(resp.text(), "/search?q=a+b");
+//! assert_eq!(resp.text(), "/search?q=a%20b");
 //!
 //! let resp = httpstack::post(format!("{base}/form")).form(&[("a", "1")]).await?;
 //! assert_eq!(resp.status(), 200);
@@ -45,7 +45,7 @@ use std::sync::OnceLock;
 use http::Method;
 
 #[doc(hidden)]
-pub use api_client::api_request;
+pub use api_client::{ApiBuilder, ApiClient};
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
 pub use layers::{ClientLayer, ClientService};

@@ -134,15 +134,6 @@ impl RequestBuilder {
         RequestBuilder { client, inner }
     }
 
-    /// A builder that fails with `err` when sent (a `client!` type whose client could
-    /// not be built).
-    pub(crate) fn failed(method: Method, url: &str, err: Error) -> RequestBuilder {
-        RequestBuilder {
-            client: super::default_client(),
-            inner: Err(err.with_url(&method, url)),
-        }
-    }
-
     fn with(mut self, f: impl FnOnce(&mut Pending, &Client) -> Result<(), Error>) -> Self {
         if let Ok(pending) = &mut self.inner {
             if let Err(e) = f(pending, &self.client) {
