@@ -208,8 +208,8 @@ impl Cookie {
 
     /// The `Set-Cookie` form with every attribute that is set (HTTP.jl
     /// `stringify(cookie, false)`, Go's `Cookie.String`). An invalid `Domain` is left out,
-    /// bytes not allowed in a path are dropped, and `Expires` is written in IMF-fixdate,
-    /// clamped to 1970–9999.
+    /// bytes not allowed in a path are dropped, and `Expires` is written in IMF-fixdate
+    /// (years 0001–9999).
     ///
     /// # Errors
     /// An invalid name is an invalid-input error.
@@ -549,11 +549,13 @@ pub(crate) fn to_unix(t: SystemTime) -> i64 {
     }
 }
 
-/// `Expires` in IMF-fixdate (RFC 9110 §5.6.7), clamped to 1970-01-01 .. 9999-12-31: earlier
-/// means "already expired" just as well, later cannot be written in four digits.
+/// `Expires` in IMF-fixdate (RFC 9110 §5.6.7): the real date, before 1970 too (HTTP.jl
+/// writes `Mon, 01 Jan 1601 00:00:00 GMT` for its "deleted" cookies), clamped only to
+/// what four digits can write, 0001-01-01 .. 9999-12-31.
 fn format_expires(t: SystemTime) -> String {
+    const MIN: i64 = -62_135_596_800; // 0001-01-01T00:00:00Z
     const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    let secs = to_unix(t).clamp(0, MAX);
+    let secs = to_unix(t).clamp(MIN, MAX);
     let date = cookie::time::OffsetDateTime::from_unix_timestamp(secs)
         .unwrap_or(cookie::time::OffsetDateTime::UNIX_EPOCH);
     format!(
@@ -806,7 +808,16 @@ mod tests {
             ),
             (
                 Cookie::new("a", "b").with_expires(from_unix(-100)),
-                "a=b; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                "a=b; Expires=Wed, 31 Dec 1969 23:58:20 GMT",
+            ),
+            (
+                // HTTP.jl's "deleted" date.
+                Cookie::new("a", "b").with_expires(from_unix(-11_644_473_600)),
+                "a=b; Expires=Mon, 01 Jan 1601 00:00:00 GMT",
+            ),
+            (
+                Cookie::new("a", "b").with_expires(from_unix(i64::MIN / 2)),
+                "a=b; Expires=Mon, 01 Jan 0001 00:00:00 GMT",
             ),
             (
                 Cookie::new("a", "b").with_expires(from_unix(i64::MAX / 2)),

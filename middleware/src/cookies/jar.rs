@@ -4,11 +4,21 @@
 //! HTTP.jl's `CookieJar` keyed by host, with `getcookies!` and `setcookies!`. The storage
 //! model (RFC 6265 §5.3: domain and path matching, host-only cookies, Max-Age over Expires,
 //! replacing and deleting by name, domain and path) is `cookie_store`'s; this type adds
-//! HTTP.jl's parsing rules (see [`Cookie::parse_set_cookie`]), the public suffix list
-//! (see [`BUNDLED_PUBLIC_SUFFIXES`](super::BUNDLED_PUBLIC_SUFFIXES)), and the `Secure` rule:
-//! a `Secure` cookie is stored only from an https response and sent only over https (RFC
-//! 6265bis §5.6 step 8; HTTP.jl and Go send only over https). Only http and https URLs
-//! (and ws / wss, which count as their http twins, RFC 6455 §4.1) take part.
+//! HTTP.jl's parsing rules (see [`Cookie::parse_set_cookie`]) and RFC 6265bis's safety
+//! rules:
+//! - the whole Public Suffix List (the `psl` crate, which embeds it and is released as
+//!   the list changes): a `Domain` that is a public suffix (`com`, `co.uk`, `github.io`,
+//!   anything under `*.ck`) is refused, or kept host-only when it is the request's own
+//!   host (§5.7 step 9);
+//! - a `Secure` cookie is stored only from an https response and sent only over https
+//!   (§5.7 step 15; HTTP.jl and Go send only over https), and a response over http cannot
+//!   set, overwrite or delete a cookie whose stored twin is `Secure` (§5.7 step 16);
+//! - the name prefixes, matched case-insensitively (§4.1.3): `__Secure-` needs `Secure`,
+//!   `__Host-` needs `Secure`, no `Domain` and `Path=/`;
+//! - a host with a trailing dot (`example.com.`) is the same host as without it.
+//!
+//! Only http and https URLs (and ws / wss, which count as their http twins, RFC 6455 §4.1)
+//! take part.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,7 +30,6 @@ use http::HeaderMap;
 use url::Url;
 
 use super::cookie::{from_unix, set_cookies, to_unix, Cookie, SameSite};
-use super::public_suffix;
 use crate::error::Error;
 
 /// A thread-safe cookie jar (HTTP.jl `CookieJar`). Clones share the same cookies.
@@ -34,6 +43,7 @@ use crate::error::Error;
 /// let mut headers = http::HeaderMap::new();
 /// headers.append("set-cookie", "session=abc; Path=/account".parse().unwrap());
 /// headers.append("set-cookie", "everywhere=1; Domain=com".parse().unwrap()); // a public suffix
+/// headers.append("set-cookie", "__Host-id=1; Path=/".parse().unwrap()); // __Host- needs Secure
 /// jar.set_cookies(&url, &headers);
 ///
 /// let sent = jar.get_cookies(&Url::parse("http://example.com/account/profile").unwrap());
@@ -48,7 +58,9 @@ pub struct CookieJar {
 
 struct Inner {
     store: Mutex<CookieStore>,
-    suffixes: publicsuffix::List,
+    /// A list given to [`CookieJar::with_public_suffix_list`], which `cookie_store`
+    /// applies; `None`: the `psl` crate's whole list, applied by [`insert`].
+    suffixes: Option<publicsuffix::List>,
 }
 
 impl Default for CookieJar {
@@ -58,13 +70,14 @@ impl Default for CookieJar {
 }
 
 impl CookieJar {
-    /// An empty jar refusing the bundled public suffixes.
+    /// An empty jar refusing the public suffixes of the whole Public Suffix List.
     pub fn new() -> Self {
-        CookieJar::with_suffixes(public_suffix::bundled().clone())
+        CookieJar::with_suffixes(None)
     }
 
-    /// An empty jar refusing the public suffixes of `list`, text in the format of Mozilla's
-    /// `public_suffix_list.dat` (with its `===BEGIN ICANN DOMAINS===` markers).
+    /// An empty jar refusing the public suffixes of `list` instead of the built-in list:
+    /// text in the format of Mozilla's `public_suffix_list.dat` (with its
+    /// `===BEGIN ICANN DOMAINS===` markers), for a newer list or a private one.
     ///
     /// # Errors
     /// A list that does not parse, or has no rules, is an invalid-input error.
@@ -72,13 +85,13 @@ impl CookieJar {
         let suffixes = list.parse().map_err(|e| {
             Error::invalid_input("public suffix list does not parse").with_source(e)
         })?;
-        Ok(CookieJar::with_suffixes(suffixes))
+        Ok(CookieJar::with_suffixes(Some(suffixes)))
     }
 
-    fn with_suffixes(suffixes: publicsuffix::List) -> Self {
+    fn with_suffixes(suffixes: Option<publicsuffix::List>) -> Self {
         CookieJar {
             inner: Arc::new(Inner {
-                store: Mutex::new(CookieStore::new_with_public_suffix(Some(suffixes.clone()))),
+                store: Mutex::new(CookieStore::new_with_public_suffix(suffixes.clone())),
                 suffixes,
             }),
         }
@@ -126,17 +139,19 @@ impl CookieJar {
             return;
         };
         let cookies = set_cookies(headers);
+        let builtin = self.inner.suffixes.is_none();
         let mut store = self.store();
         for cookie in &cookies {
-            insert(&mut store, &url, cookie);
+            insert(&mut store, &url, cookie, builtin);
         }
     }
 
     /// Stores one cookie as if a response to `url` had set it; whether it was stored (or
     /// deleted an existing one, for an expired cookie).
     pub fn set_cookie(&self, url: &Url, cookie: &Cookie) -> bool {
+        let builtin = self.inner.suffixes.is_none();
         match cookie_url(url) {
-            Some(url) => insert(&mut self.store(), &url, cookie),
+            Some(url) => insert(&mut self.store(), &url, cookie, builtin),
             None => false,
         }
     }
@@ -175,11 +190,14 @@ impl CookieJar {
     pub fn load_json<R: BufRead>(&self, reader: R) -> Result<(), Error> {
         let loaded = cookie_store::serde::json::load(reader)
             .map_err(|e| Error::invalid_input("cookie jar JSON does not parse").with_source(e))?;
-        *self.store() = loaded.with_suffix_list(self.inner.suffixes.clone());
+        *self.store() = match &self.inner.suffixes {
+            Some(list) => loaded.with_suffix_list(list.clone()),
+            None => loaded,
+        };
         Ok(())
     }
 
-    /// A new jar (bundled public suffixes) holding the cookies of `reader`; see
+    /// A new jar (the built-in public suffix list) holding the cookies of `reader`; see
     /// [`CookieJar::load_json`].
     ///
     /// # Errors
@@ -202,10 +220,11 @@ impl fmt::Debug for CookieJar {
 }
 
 /// `url` as the jar sees it: http and https as they are, ws and wss as their http twins
-/// (RFC 6455 §4.1), anything else not at all.
+/// (RFC 6455 §4.1), anything else not at all; a host's trailing dot (`example.com.`) is
+/// dropped, so both spellings are one host.
 fn cookie_url(url: &Url) -> Option<Cow<'_, Url>> {
-    match url.scheme() {
-        "http" | "https" => Some(Cow::Borrowed(url)),
+    let mut url = match url.scheme() {
+        "http" | "https" => Cow::Borrowed(url),
         "ws" | "wss" => {
             let mut twin = url.clone();
             let scheme = if url.scheme() == "wss" {
@@ -214,17 +233,50 @@ fn cookie_url(url: &Url) -> Option<Cow<'_, Url>> {
                 "http"
             };
             twin.set_scheme(scheme).ok()?;
-            Some(Cow::Owned(twin))
+            Cow::Owned(twin)
         }
-        _ => None,
+        _ => return None,
+    };
+    if let Some(host) = url.host_str().and_then(|h| h.strip_suffix('.')) {
+        let host = host.to_owned();
+        url.to_mut().set_host(Some(&host)).ok()?;
     }
+    Some(url)
 }
 
-/// Applies RFC 6265 §5.3 to one received cookie; whether it was stored or deleted one.
-fn insert(store: &mut CookieStore, url: &Url, cookie: &Cookie) -> bool {
-    if cookie.secure && url.scheme() != "https" {
-        tracing::debug!(name = %cookie.name, %url, "Secure cookie from a non-https URL refused");
-        return false;
+/// Applies RFC 6265bis §5.7 to one received cookie; whether it was stored or deleted one.
+/// `builtin`: the jar uses the `psl` crate's list, checked here (a given list is checked
+/// by `cookie_store`).
+fn insert(store: &mut CookieStore, url: &Url, cookie: &Cookie, builtin: bool) -> bool {
+    let refuse = |why: &str| {
+        tracing::debug!(name = %cookie.name, %url, "cookie refused: {why}");
+        false
+    };
+    let secure_origin = url.scheme() == "https";
+    if cookie.secure && !secure_origin {
+        return refuse("Secure from a non-https URL");
+    }
+    if let Some(why) = prefix_violation(cookie) {
+        return refuse(why);
+    }
+    let host = url.host_str().unwrap_or("");
+    let mut host_only_twin = None;
+    if let Some(domain) = cookie.domain.as_deref().filter(|_| builtin) {
+        let domain = domain.trim_end_matches('.');
+        if is_public_suffix(domain) {
+            if !domain.eq_ignore_ascii_case(host) {
+                return refuse("Domain is a public suffix");
+            }
+            // The suffix is the host itself: kept, host-only.
+            host_only_twin = Some(Cookie {
+                domain: None,
+                ..cookie.clone()
+            });
+        }
+    }
+    let cookie = host_only_twin.as_ref().unwrap_or(cookie);
+    if !secure_origin && shadows_secure(store, url, cookie) {
+        return refuse("a Secure cookie of that name is stored, and this URL is not https");
     }
     match store.insert_raw(&to_raw(cookie), url) {
         Ok(StoreAction::ExpiredExisting) => {
@@ -236,6 +288,78 @@ fn insert(store: &mut CookieStore, url: &Url, cookie: &Cookie) -> bool {
             tracing::debug!(name = %cookie.name, %url, error = %e, "cookie refused");
             false
         }
+    }
+}
+
+/// Whether `domain` is a public suffix of the `psl` crate's list (a rule of the list, not
+/// only the implicit `*` that makes any unknown top-level label one).
+fn is_public_suffix(domain: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    psl::suffix(domain.as_bytes())
+        .is_some_and(|suffix| suffix.is_known() && suffix.as_bytes() == domain.as_bytes())
+}
+
+/// Why a cookie breaks the rule of its name's prefix (RFC 6265bis §4.1.3, matched
+/// case-insensitively as §5.7 steps 20–21 say), if it does.
+fn prefix_violation(cookie: &Cookie) -> Option<&'static str> {
+    let starts = |prefix: &str| {
+        cookie
+            .name
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    if starts("__Secure-") && !cookie.secure {
+        return Some("a __Secure- cookie without Secure");
+    }
+    if starts("__Host-")
+        && (!cookie.secure || cookie.domain.is_some() || cookie.path.as_deref() != Some("/"))
+    {
+        return Some("a __Host- cookie needs Secure, no Domain and Path=/");
+    }
+    None
+}
+
+/// RFC 6265bis §5.7 step 16: whether the store holds a `Secure` cookie that a cookie from
+/// a non-secure `url` must not set, overwrite or delete: same name, domains matching one
+/// way or the other, and the new cookie's path matching the stored one's.
+fn shadows_secure(store: &CookieStore, url: &Url, cookie: &Cookie) -> bool {
+    let domain = cookie
+        .domain
+        .as_deref()
+        .or(url.host_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let path = match &cookie.path {
+        Some(path) if path.starts_with('/') => path.clone(),
+        _ => default_path(url.path()).to_owned(),
+    };
+    let domain_match = |a: &str, b: &str| {
+        a == b || (a.len() > b.len() && a.ends_with(b) && a[..a.len() - b.len()].ends_with('.'))
+    };
+    store.iter_any().any(|stored| {
+        stored.name() == cookie.name
+            && stored.secure() == Some(true)
+            && stored.domain.as_cow().is_some_and(|d| {
+                let d = d.to_ascii_lowercase();
+                domain_match(&d, &domain) || domain_match(&domain, &d)
+            })
+            && path_match(&path, &String::from(&stored.path))
+    })
+}
+
+/// RFC 6265 §5.1.4 path-match: `request` is `cookie`, or under it.
+fn path_match(request: &str, cookie: &str) -> bool {
+    request == cookie
+        || (request.starts_with(cookie)
+            && (cookie.ends_with('/') || request[cookie.len()..].starts_with('/')))
+}
+
+/// RFC 6265 §5.1.4 default-path: the request path up to, not including, its last `/`
+/// (`/` when that leaves nothing).
+fn default_path(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(at) => &path[..at],
     }
 }
 
@@ -486,6 +610,87 @@ mod tests {
         let f = jar.get_cookies(&url("http://github.io/"));
         assert!(f[0].host_only);
         assert_eq!(sent(&jar, "http://other.github.io/"), "");
+    }
+
+    #[test]
+    fn the_whole_public_suffix_list_is_known() {
+        // Suffixes a 110-entry subset lacked: wildcard rules, deep registries, platforms.
+        let jar = CookieJar::new();
+        for (at, line) in [
+            ("http://a.test.ck/", "s=1; Domain=test.ck"),
+            ("http://a.x.kawasaki.jp/", "s=1; Domain=x.kawasaki.jp"),
+            ("http://a.b.pvt.k12.ma.us/", "s=1; Domain=pvt.k12.ma.us"),
+            ("http://me.myshopify.com/", "s=1; Domain=myshopify.com"),
+            ("http://docs.readthedocs.io/", "s=1; Domain=readthedocs.io"),
+            ("http://a.example.com.ar/", "s=1; Domain=com.ar"),
+        ] {
+            let cookie = Cookie::parse_set_cookie(line).unwrap();
+            assert!(!jar.set_cookie(&url(at), &cookie), "{line} from {at}");
+        }
+        // An exception rule (!www.ck) is an ordinary domain.
+        set(&jar, "http://a.www.ck/", &["ok=1; Domain=www.ck"]);
+        assert_eq!(sent(&jar, "http://b.www.ck/"), "ok=1");
+    }
+
+    #[test]
+    fn name_prefixes_are_enforced_case_insensitively() {
+        let jar = CookieJar::new();
+        set(
+            &jar,
+            "https://www.example.com/app/",
+            &[
+                "__Secure-a=1",
+                "__Secure-b=1; Secure",
+                "__secure-c=1",
+                "__Host-d=1; Secure; Path=/",
+                "__Host-e=1; Secure; Path=/; Domain=example.com",
+                "__Host-f=1; Secure",
+                "__HOST-g=1; Path=/",
+                "__host-h=1; Secure; Path=/",
+            ],
+        );
+        let mut names: Vec<_> = jar.all().into_iter().map(|c| c.name).collect();
+        names.sort();
+        assert_eq!(names, ["__Host-d", "__Secure-b", "__host-h"]);
+        // From http, even with Secure (which http cannot set), nothing.
+        let jar = CookieJar::new();
+        set(&jar, "http://example.com/", &["__Secure-x=1; Secure"]);
+        assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn http_cannot_set_overwrite_or_delete_a_secure_cookie() {
+        let jar = CookieJar::new();
+        set(&jar, "https://example.com/", &["id=secure; Secure; Path=/"]);
+        set(&jar, "http://example.com/", &["id=plain"]);
+        set(&jar, "http://example.com/", &["id=gone; Max-Age=0"]);
+        set(
+            &jar,
+            "http://www.example.com/a",
+            &["id=sub; Domain=example.com; Path=/a"],
+        );
+        assert_eq!(sent(&jar, "https://example.com/"), "id=secure");
+        // Another name, or a path the secure one does not cover, is fine.
+        set(&jar, "http://example.com/", &["other=1"]);
+        set(
+            &jar,
+            "https://example.com/",
+            &["deep=secure; Secure; Path=/deep"],
+        );
+        set(&jar, "http://example.com/", &["deep=plain; Path=/"]);
+        assert_eq!(sent(&jar, "http://example.com/"), "other=1; deep=plain");
+        // https itself may replace it.
+        set(&jar, "https://example.com/", &["id=new; Secure; Path=/"]);
+        assert!(sent(&jar, "https://example.com/").contains("id=new"));
+    }
+
+    #[test]
+    fn a_trailing_dot_is_the_same_host() {
+        let jar = CookieJar::new();
+        set(&jar, "http://Example.com./", &["a=1"]);
+        assert_eq!(sent(&jar, "http://example.com/"), "a=1");
+        set(&jar, "http://example.com/", &["b=2"]);
+        assert_eq!(sent(&jar, "http://example.com./"), "a=1; b=2");
     }
 
     #[test]

@@ -61,7 +61,6 @@ mod future;
 mod jar;
 mod layer;
 mod parse_layer;
-mod public_suffix;
 mod service;
 
 pub use self::config::CookieConfig;
@@ -70,7 +69,6 @@ pub use self::future::ResponseFuture;
 pub use self::jar::CookieJar;
 pub use self::layer::CookieLayer;
 pub use self::parse_layer::{CookieParse, CookieParseLayer, ParsedCookies};
-pub use self::public_suffix::BUNDLED_PUBLIC_SUFFIXES;
 pub use self::service::Cookies;
 /// The URL type of [`CookieJar`]'s methods, re-exported so no `url` dependency is needed.
 pub use url::Url;
