@@ -421,9 +421,18 @@ async fn environment_proxies_are_read_at_build() {
         return;
     };
     let origin = origin().await;
-    // (variables, whether a request to 127.0.0.1 goes through the proxy)
+    // (variables, whether a request to 127.0.0.1 goes through the proxy). The child's
+    // client has proxy_loopback(true), unless HTTPSTACK_TEST_LOOPBACK is "0": by default
+    // the environment's proxies leave loopback targets alone.
     let cases: &[(&[(&str, &str)], bool)] = &[
         (&[("http_proxy", &proxy.url())], true),
+        (
+            &[
+                ("http_proxy", &proxy.url()),
+                ("HTTPSTACK_TEST_LOOPBACK", "0"),
+            ],
+            false,
+        ),
         (&[("all_proxy", &proxy.url())], true),
         // curl ignores the uppercase HTTP_PROXY, and so do we.
         (&[("HTTP_PROXY", &proxy.url())], false),
@@ -482,7 +491,9 @@ async fn environment_child() {
         .parse()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}/env");
-    let text = bounded(Client::new().get(&url)).await.unwrap().text();
+    let loopback = std::env::var("HTTPSTACK_TEST_LOOPBACK").as_deref() != Ok("0");
+    let client = Client::builder().proxy_loopback(loopback).build().unwrap();
+    let text = bounded(client.get(&url)).await.unwrap().text();
     assert_eq!(text.contains("via=1.1 tinyproxy"), proxied, "{text}");
     // Turned off, the environment is not read.
     let direct = Client::builder().proxy_from_env(false).build().unwrap();

@@ -63,10 +63,12 @@ pub(crate) enum ProxyKind {
 ///    `https://`; `all_proxy` or `ALL_PROXY` for both when the specific one is unset; and
 ///    `no_proxy` or `NO_PROXY` for the hosts that go direct. An empty variable counts as
 ///    unset. WebSocket URLs follow their HTTP twins (`ws` as `http`, `wss` as `https`).
+///    Loopback targets (`localhost`, `127.0.0.0/8`, `::1`) go direct unless
+///    [`ClientBuilder::proxy_loopback`] says otherwise (Go's rule; curl proxies them).
 ///
 /// `no_proxy` is curl's list: entries separated by commas (spaces around them ignored);
-/// `*` alone matches every host; a name matches itself and its subdomains (`example.com`
-/// and `.example.com` both match `example.com` and `a.example.com`, not
+/// `*` alone matches every host; a name matches itself and its subdomains (`example.com`,
+/// `.example.com` and `*.example.com` all match `example.com` and `a.example.com`, not
 /// `notexample.com`); an IP address matches that address literally (no DNS), a CIDR block
 /// (`10.0.0.0/8`, `fd00::/8`) any address in it; names compare case-insensitively.
 /// Beyond curl (as Go's `NO_PROXY` does), an entry may carry a port (`example.com:8080`,
@@ -106,7 +108,8 @@ pub struct Proxy {
 impl Proxy {
     /// Parses a proxy URL: `http://`, `socks5://` or `socks5h://`, with optional
     /// `user:password@` (percent-encoded) and port (default 1080). A URL without a scheme
-    /// is an HTTP proxy. `https://` proxies (TLS to the proxy itself) are not supported.
+    /// is an HTTP proxy. `https://` proxies (TLS to the proxy itself) are not supported;
+    /// nor is port 0.
     pub fn new(url: &str) -> Result<Proxy, Error> {
         let trimmed = url.trim();
         let with_scheme = if trimmed.contains("://") {
@@ -142,6 +145,9 @@ impl Proxy {
             .port()
             .or_else(|| with_scheme.parse::<Uri>().ok()?.port_u16())
             .unwrap_or(DEFAULT_PROXY_PORT);
+        if port == 0 {
+            return Err(bad("port 0 cannot be dialled"));
+        }
         let credentials = if parsed.username().is_empty() && parsed.password().is_none() {
             None
         } else {
@@ -333,7 +339,10 @@ fn parse_no_proxy_entry(entry: &str) -> Option<NoProxyEntry> {
         let full = if ip.is_ipv4() { 32 } else { 128 };
         return Some(NoProxyEntry::Ip(ip, full, port));
     }
+    // `*.example.com` (Go, curl's docs' users) means what `.example.com` does.
     let name = host
+        .strip_prefix('*')
+        .unwrap_or(host)
         .trim_start_matches('.')
         .trim_end_matches('.')
         .to_ascii_lowercase();
@@ -379,6 +388,8 @@ pub(crate) struct EnvProxies {
     http: Option<Proxy>,
     https: Option<Proxy>,
     no_proxy: NoProxy,
+    /// Whether loopback targets go through them too (default false).
+    loopback: bool,
 }
 
 impl EnvProxies {
@@ -412,6 +423,7 @@ impl EnvProxies {
             http,
             https,
             no_proxy,
+            loopback: false,
         }
     }
 
@@ -425,8 +437,30 @@ impl EnvProxies {
             _ => (self.http.as_ref()?, 80),
         };
         let host = uri.host().unwrap_or("");
+        if !self.loopback && is_loopback(host) {
+            return None;
+        }
         let port = uri.port_u16().unwrap_or(default_port);
         (!self.no_proxy.matches(host, port)).then_some(proxy)
+    }
+}
+
+/// Whether `host` (as in a URI, IPv6 in brackets) names this machine: `localhost` and
+/// its subdomains (RFC 6761 §6.3), `127.0.0.0/8`, `::1` and `::ffff:127.0.0.0/104`.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .get(host.len().saturating_sub(10)..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost"))
+        }
     }
 }
 
@@ -464,6 +498,7 @@ impl ProxyRules {
 pub(crate) struct ProxyOptions {
     explicit: Option<Result<Proxy, Error>>,
     from_env: bool,
+    env_loopback: bool,
 }
 
 impl Clone for ProxyOptions {
@@ -476,6 +511,7 @@ impl Clone for ProxyOptions {
                 Err(e) => Err(Error::new(e.kind().clone()).with_message(e.to_string())),
             }),
             from_env: self.from_env,
+            env_loopback: self.env_loopback,
         }
     }
 }
@@ -485,6 +521,7 @@ impl Default for ProxyOptions {
         ProxyOptions {
             explicit: None,
             from_env: true,
+            env_loopback: false,
         }
     }
 }
@@ -499,7 +536,10 @@ impl ProxyOptions {
         match self.explicit {
             Some(proxy) => Ok(ProxyRules::All(proxy?)),
             None if self.from_env => {
-                let env = EnvProxies::from_vars(var);
+                let env = EnvProxies {
+                    loopback: self.env_loopback,
+                    ..EnvProxies::from_vars(var)
+                };
                 Ok(if env.is_empty() {
                     ProxyRules::None
                 } else {
@@ -528,6 +568,16 @@ impl ClientBuilder {
     /// rules.
     pub fn proxy_from_env(mut self, on: bool) -> ClientBuilder {
         self.proxy.from_env = on;
+        self
+    }
+
+    /// Whether the environment's proxies apply to loopback targets too (`localhost`,
+    /// `*.localhost`, `127.0.0.0/8`, `::1`; default false, as in Go, Ruby and browsers: the
+    /// proxy's loopback is not this machine's). curl sends them through the proxy unless
+    /// `no_proxy` lists them. A proxy set with [`proxy`](Self::proxy) or on the request
+    /// applies to loopback whatever this says.
+    pub fn proxy_loopback(mut self, on: bool) -> ClientBuilder {
+        self.proxy.env_loopback = on;
         self
     }
 
@@ -864,7 +914,10 @@ mod tests {
             // Unusable entries never match.
             ("example.com:http", "example.com", 80, false),
             ("10.0.0.0/33", "10.0.0.1", 80, false),
-            ("*.example.com", "www.example.com", 80, false),
+            // `*.example.com`, as Go and many users write it, is `.example.com`.
+            ("*.example.com", "www.example.com", 80, true),
+            ("*.example.com", "example.com", 80, true),
+            ("*.example.com", "notexample.com", 80, false),
         ];
         for &(list, host, port, direct) in CASES {
             assert_eq!(
@@ -904,6 +957,8 @@ mod tests {
             ("http://", None),
             ("http://proxy:3128/path", None),
             ("http://proxy:notaport", None),
+            ("http://proxy:0", None),
+            ("socks5://127.0.0.1:0", None),
         ];
         for &(input, expected) in CASES {
             let got = Proxy::new(input).map(|p| (p.url(), p.has_credentials()));
@@ -1047,6 +1102,32 @@ mod tests {
     }
 
     #[test]
+    fn loopback_targets_skip_environment_proxies_unless_asked() {
+        let vars = [("http_proxy", "http://p:1"), ("https_proxy", "http://p:2")];
+        for (target, is_loopback) in [
+            ("http://localhost:8080/", true),
+            ("http://LOCALHOST./", true),
+            ("http://api.localhost/", true),
+            ("http://127.0.0.1/", true),
+            ("https://127.9.9.9:8443/", true),
+            ("http://[::1]:3000/", true),
+            ("http://[::ffff:127.0.0.1]/", true),
+            ("http://localhost.example.com/", false),
+            ("http://notlocalhost/", false),
+            ("http://10.0.0.1/", false),
+        ] {
+            let uri: Uri = target.parse().unwrap();
+            let default = env(&vars);
+            assert_eq!(default.for_uri(&uri).is_none(), is_loopback, "{target}");
+            let asked = EnvProxies {
+                loopback: true,
+                ..env(&vars)
+            };
+            assert!(asked.for_uri(&uri).is_some(), "{target}");
+        }
+    }
+
+    #[test]
     fn builder_options_resolve() {
         let vars = |name: &str| (name == "http_proxy").then(|| "http://envproxy:1".to_owned());
         let on = ProxyOptions::default().resolve_with(vars).unwrap();
@@ -1054,11 +1135,13 @@ mod tests {
         let off = ProxyOptions {
             explicit: None,
             from_env: false,
+            env_loopback: false,
         };
         assert_eq!(off.resolve_with(vars).unwrap(), ProxyRules::None);
         let explicit = ProxyOptions {
             explicit: Some(Proxy::new("http://mine:2")),
             from_env: true,
+            env_loopback: false,
         };
         let rules = explicit.resolve_with(vars).unwrap();
         let uri: Uri = "https://x/".parse().unwrap();
@@ -1069,6 +1152,7 @@ mod tests {
         let bad = ProxyOptions {
             explicit: Some(Proxy::new("gopher://x")),
             from_env: true,
+            env_loopback: false,
         };
         assert!(bad.resolve_with(vars).unwrap_err().is_invalid_input());
         let none = ProxyOptions::default().resolve_with(|_| None).unwrap();
