@@ -121,3 +121,98 @@ async fn certificate_parsing_errors_are_typed() {
     );
     assert!(Certificate::from_der(&cert.ca_der).is_ok());
 }
+
+/// A server that requires a client certificate signed by the test CA, and answers with
+/// the subject it saw ("client cert" when there was one).
+async fn mutual_tls_server(cert: &support::TestCert) -> Server {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(cert.ca_der.clone()))
+        .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        std::sync::Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .unwrap();
+    Server::bind("127.0.0.1:0")
+        .tls(std::sync::Arc::new(config))
+        .serve(handler_fn(|_req: Request<httpstack::Body>| async move {
+            Response::new(Body::from("client cert"))
+        }))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn mutual_tls_with_an_identity_or_a_whole_rustls_config() {
+    let cert = support::test_cert();
+    let server = mutual_tls_server(&cert).await;
+    let ca = Certificate::from_pem(cert.ca_pem.as_bytes()).unwrap();
+    let url = format!("https://localhost:{}/", server.port());
+    let identity_pem = format!("{}{}", cert.cert_pem, cert.key_pem);
+    let identity = httpstack::client::Identity::from_pem(identity_pem.as_bytes()).unwrap();
+    assert!(!format!("{identity:?}").contains("PRIVATE"));
+    // HTTP/2 and HTTP/1.1 alike.
+    for h2 in [true, false] {
+        let client = Client::builder()
+            .add_root_certificate(ca.clone())
+            .identity(identity.clone())
+            .prefer_http2(h2)
+            .build()
+            .unwrap();
+        let resp = bounded(client.get(&url)).await.unwrap();
+        assert_eq!(resp.text(), "client cert");
+    }
+    // Without one the server refuses the handshake: a connect error, not a hang.
+    let anonymous = Client::builder()
+        .add_root_certificate(ca.clone())
+        .retry(false)
+        .build()
+        .unwrap();
+    let err = bounded(anonymous.get(&url)).await.unwrap_err();
+    assert!(err.is_connect() || err.is_request(), "{err:?}");
+    // A whole rustls config of one's own: its ALPN list is the client's.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(cert.ca_der.clone()))
+        .unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(
+        rustls::pki_types::pem::PemObject::pem_slice_iter(cert.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap(),
+        rustls::pki_types::pem::PemObject::from_pem_slice(cert.key_pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    config.alpn_protocols = vec![b"bogus".to_vec()];
+    let custom = Client::builder().tls_config(config).build().unwrap();
+    let resp = bounded(custom.get(&url)).await.unwrap();
+    assert_eq!(
+        (resp.version(), resp.text().as_str()),
+        (Version::HTTP_2, "client cert")
+    );
+    // Bad PEM is a typed error.
+    let err = httpstack::client::Identity::from_pem(cert.cert_pem.as_bytes()).unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    server.close().await;
+}

@@ -526,6 +526,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Mutual TLS: presents `identity` (a client certificate chain and its key) to
+    /// servers that ask for one.
+    pub fn identity(mut self, identity: super::Identity) -> ClientBuilder {
+        self.tls.identity = Some(identity);
+        self
+    }
+
+    /// Uses `config`, a whole rustls client configuration of your own (roots, verifier,
+    /// client certificate, crypto provider), instead of the one built from this builder's
+    /// TLS settings ([`add_root_certificate`](Self::add_root_certificate),
+    /// [`platform_roots`](Self::platform_roots),
+    /// [`require_ssl_verification`](Self::require_ssl_verification),
+    /// [`identity`](Self::identity) then do nothing). Its ALPN list is replaced by the
+    /// protocols this client speaks ([`prefer_http2`](Self::prefer_http2)).
+    pub fn tls_config(mut self, config: impl Into<Arc<rustls::ClientConfig>>) -> ClientBuilder {
+        self.tls.custom = Some(config.into());
+        self
+    }
+
     /// Whether to trust the platform's root certificates (default true).
     pub fn platform_roots(mut self, on: bool) -> ClientBuilder {
         self.tls.platform_roots = on;

@@ -35,7 +35,7 @@ use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -99,12 +99,82 @@ impl fmt::Debug for Certificate {
     }
 }
 
+/// A client certificate chain and its private key, for mutual TLS
+/// ([`ClientBuilder::identity`](crate::ClientBuilder::identity)). `Debug` never shows the
+/// key.
+///
+/// ```no_run
+/// # fn run() -> Result<(), httpstack::Error> {
+/// let pem = std::fs::read("client.pem")?; // the certificate(s), then the key
+/// let identity = httpstack::client::Identity::from_pem(&pem)?;
+/// let client = httpstack::Client::builder().identity(identity).build()?;
+/// # Ok(()) }
+/// ```
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Identity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("certificates", &self.chain.len())
+            .field("key", &"<hidden>")
+            .finish()
+    }
+}
+
+impl Identity {
+    /// From one PEM document holding the certificate chain (leaf first) and the private
+    /// key (PKCS#8, PKCS#1 or SEC1), in any order.
+    ///
+    /// # Errors
+    /// An invalid-input error for PEM without a certificate or a key, or that does not
+    /// parse.
+    pub fn from_pem(pem: &[u8]) -> Result<Identity, Error> {
+        Identity::from_pem_parts(pem, pem)
+    }
+
+    /// From the certificate chain's PEM (leaf first) and the private key's PEM, apart.
+    ///
+    /// # Errors
+    /// As for [`Identity::from_pem`].
+    pub fn from_pem_parts(certificates: &[u8], key: &[u8]) -> Result<Identity, Error> {
+        let chain = rustls_pemfile::certs(&mut &*certificates)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::invalid_input("invalid client certificate PEM").with_source(e))?;
+        if chain.is_empty() {
+            return Err(Error::invalid_input(
+                "no certificate found in the client identity PEM",
+            ));
+        }
+        let key = rustls_pemfile::private_key(&mut &*key)
+            .map_err(|e| Error::invalid_input("invalid client key PEM").with_source(e))?
+            .ok_or_else(|| {
+                Error::invalid_input("no private key found in the client identity PEM")
+            })?;
+        Ok(Identity { chain, key })
+    }
+}
+
 /// TLS settings of a client.
 #[derive(Clone, Debug)]
 pub(crate) struct TlsOptions {
     pub(crate) platform_roots: bool,
     pub(crate) extra_roots: Vec<Certificate>,
     pub(crate) verify: bool,
+    pub(crate) identity: Option<Identity>,
+    /// A whole rustls config from the user, used as it is (but for ALPN).
+    pub(crate) custom: Option<Arc<ClientConfig>>,
 }
 
 impl Default for TlsOptions {
@@ -113,6 +183,8 @@ impl Default for TlsOptions {
             platform_roots: true,
             extra_roots: Vec::new(),
             verify: true,
+            identity: None,
+            custom: None,
         }
     }
 }
@@ -133,27 +205,42 @@ fn platform_roots() -> &'static RootCertStore {
 }
 
 pub(crate) fn tls_config(options: &TlsOptions) -> Result<ClientConfig, Error> {
+    if let Some(custom) = &options.custom {
+        let mut config = (**custom).clone();
+        // The connector offers ALPN by the client's protocol setting.
+        config.alpn_protocols.clear();
+        return Ok(config);
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid_input("TLS set-up failed").with_source(e))?;
-    if !options.verify {
-        return Ok(builder
+    let builder = if options.verify {
+        let mut roots = if options.platform_roots {
+            platform_roots().clone()
+        } else {
+            RootCertStore::empty()
+        };
+        for cert in &options.extra_roots {
+            roots
+                .add(cert.der.clone())
+                .map_err(|e| Error::invalid_input("invalid root certificate").with_source(e))?;
+        }
+        builder.with_root_certificates(roots)
+    } else {
+        builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth());
-    }
-    let mut roots = if options.platform_roots {
-        platform_roots().clone()
-    } else {
-        RootCertStore::empty()
     };
-    for cert in &options.extra_roots {
-        roots
-            .add(cert.der.clone())
-            .map_err(|e| Error::invalid_input("invalid root certificate").with_source(e))?;
+    match &options.identity {
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .map_err(|e| {
+                Error::invalid_input("the client certificate and key are not a usable pair")
+                    .with_source(e)
+            }),
+        None => Ok(builder.with_no_client_auth()),
     }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }
 
 /// `require_ssl_verification(false)`: any certificate is accepted, but handshake

@@ -151,6 +151,7 @@ impl TlsSettings {
             platform_roots: self.platform_roots.unwrap_or(defaults.platform_roots),
             extra_roots: self.extra_roots.clone(),
             verify: self.verify.unwrap_or(defaults.verify),
+            ..defaults
         })
     }
 }
