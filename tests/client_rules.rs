@@ -405,3 +405,113 @@ async fn a_redirect_keeps_the_method_and_body_but_for_post_on_301_and_302() {
     }
     server.close().await;
 }
+
+/// A raw HTTP/1.1 server answering every request on a connection with `200 ok` (keep-alive)
+/// after reading its head; counts connections accepted and connections the client closed.
+async fn keep_alive_server() -> (std::net::SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (a, c) = (accepted.clone(), closed.clone());
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            a.fetch_add(1, Ordering::SeqCst);
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    match tcp.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if tcp.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                c.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, accepted, closed)
+}
+
+#[tokio::test]
+async fn close_idle_connections_closes_the_pooled_ones() {
+    let (addr, accepted, closed) = keep_alive_server().await;
+    let client = Client::new();
+    let url = format!("http://{addr}/");
+    for _ in 0..2 {
+        within("request", client.get(&url)).await.unwrap();
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "the connection is pooled"
+    );
+    client.clone().close_idle_connections();
+    support::until("the idle connection closed", || {
+        closed.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    within("request", client.get(&url)).await.unwrap();
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new connection");
+}
+
+#[tokio::test]
+async fn is_aborted_tells_a_cut_exchange_from_other_failures() {
+    use tokio::io::AsyncReadExt;
+    // Reads the request head, then closes without a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = tcp.read(&mut buf).await;
+            drop(tcp);
+        }
+    });
+    let err = within(
+        "request",
+        httpstack::get(format!("http://{addr}/")).retry(false),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_aborted(), "{err:?}");
+    // Not aborted: refused connections, timeouts, error statuses.
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let err = within(
+        "request",
+        httpstack::get(format!("http://{closed_port}/")).retry(false),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_connect() && !err.is_aborted(), "{err:?}");
+    let (server, _) = counting(Duration::from_secs(10), |_, _| status(500)).await;
+    let url = format!("http://{}/", server.local_addr());
+    let err = within(
+        "request",
+        httpstack::get(&url)
+            .retry(false)
+            .timeout(Duration::from_millis(100)),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_timeout() && !err.is_aborted(), "{err:?}");
+    server.close().await;
+    let (server, _) = counting(Duration::ZERO, |_, _| status(500)).await;
+    let url = format!("http://{}/", server.local_addr());
+    let err = within("request", httpstack::get(&url).retry(false))
+        .await
+        .unwrap_err();
+    assert!(err.is_status() && !err.is_aborted(), "{err:?}");
+    server.close().await;
+}

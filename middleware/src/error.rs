@@ -334,6 +334,48 @@ impl Error {
         self.inner.kind == ErrorKind::Request
     }
 
+    /// HTTP.jl `isaborted`: the peer cut the exchange short once it had begun — it
+    /// closed or reset the connection, reset the HTTP/2 stream, or stopped reading the
+    /// request body (an early error answer with `Connection: close`) — as opposed to a
+    /// connection that never opened, a timeout, or an error status. Such a request may
+    /// have been partly processed.
+    pub fn is_aborted(&self) -> bool {
+        if !matches!(self.inner.kind, ErrorKind::Request | ErrorKind::Body) {
+            return false;
+        }
+        let mut link: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+        while let Some(err) = link {
+            if let Some(e) = err.downcast_ref::<hyper::Error>() {
+                if e.is_incomplete_message()
+                    || e.is_closed()
+                    || e.is_canceled()
+                    || e.is_body_write_aborted()
+                {
+                    return true;
+                }
+            }
+            if let Some(e) = err.downcast_ref::<h2::Error>() {
+                if e.is_io() || (e.is_reset() && e.is_remote()) {
+                    return true;
+                }
+            }
+            if let Some(e) = err.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as Io;
+                if matches!(
+                    e.kind(),
+                    Io::ConnectionReset
+                        | Io::ConnectionAborted
+                        | Io::BrokenPipe
+                        | Io::UnexpectedEof
+                ) {
+                    return true;
+                }
+            }
+            link = err.source();
+        }
+        false
+    }
+
     /// HTTP.jl `StatusError`.
     pub fn is_status(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Status(_))

@@ -79,6 +79,8 @@ pub struct Client {
 
 pub(crate) struct ClientRef {
     pub(crate) stack: Stack,
+    /// The connection pools, for [`Client::close_idle_connections`].
+    transport: Transport,
     /// The unboxed stack, when the client has only the built-in layers (no pushed layers,
     /// no `observe_layers`): `send` uses it.
     pub(crate) default_stack: Option<DefaultStack>,
@@ -180,6 +182,13 @@ impl Client {
 
     pub(crate) fn defaults(&self) -> &Defaults {
         &self.inner.defaults
+    }
+
+    /// HTTP.jl `closeall`: closes every idle pooled connection of this client (and its
+    /// clones). Requests in flight finish normally; their connections close afterwards
+    /// instead of going back to a pool. New requests open new connections.
+    pub fn close_idle_connections(&self) {
+        self.inner.transport.close_idle_connections();
     }
 
     /// The jar this client keeps its cookies in.
@@ -612,6 +621,7 @@ impl ClientBuilder {
         let connector = Connector::new(&self.connect, tls);
         let proxies = self.proxy.resolve()?;
         let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);
+        let pools = transport.clone();
         let d = &self.defaults;
         let deadline = DeadlineLayer::new().config(d.timeouts);
         let timeout = TimeoutLayer::new().config(d.timeouts);
@@ -675,6 +685,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(ClientRef {
                 stack,
+                transport: pools,
                 default_stack,
                 defaults: self.defaults,
                 settings,

@@ -622,7 +622,8 @@ pub(crate) struct Transport {
 const MAX_ROUTES: usize = 16;
 
 struct TransportInner {
-    direct: LegacyClient,
+    /// The direct route's client; replaced whole by `close_idle_connections`.
+    direct: std::sync::RwLock<LegacyClient>,
     rules: ProxyRules,
     /// What other clients are built from: the direct one's settings and connector.
     builder: hyper_util::client::legacy::Builder,
@@ -697,7 +698,7 @@ impl Transport {
             .http2_only(protocol == Protocol::Http2PriorKnowledge);
         Transport {
             inner: Arc::new(TransportInner {
-                direct: builder.build(connector.clone()),
+                direct: std::sync::RwLock::new(builder.build(connector.clone())),
                 rules,
                 builder,
                 connector,
@@ -705,6 +706,25 @@ impl Transport {
                 routes: Mutex::new(HashMap::new()),
             }),
         }
+    }
+}
+
+impl Transport {
+    /// Closes every idle pooled connection: the pools are replaced by empty ones, so the
+    /// old pools (and their idle connections) go when their last request in flight ends;
+    /// those requests finish normally.
+    pub(crate) fn close_idle_connections(&self) {
+        let inner = &*self.inner;
+        let fresh = inner.builder.build(inner.connector.clone());
+        *inner
+            .direct
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        inner
+            .routes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 }
 
@@ -777,8 +797,12 @@ impl Service<Request<Body>> for Transport {
         let http1 = !inner.http1_only && req.extensions().get::<Http1Upgrade>().is_some();
         let Some(proxy) = proxy.cloned() else {
             if !http1 {
+                let direct = inner
+                    .direct
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 return TransportFuture::Direct(
-                    inner.direct.request(req).map_err(classify as fn(_) -> _),
+                    direct.request(req).map_err(classify as fn(_) -> _),
                 );
             }
             return TransportFuture::Routed(Box::pin(
