@@ -294,6 +294,8 @@ impl ClientBuilder {
                 idle_timeout: Some(Duration::from_secs(90)),
                 max_idle_per_host: usize::MAX,
                 title_case_headers: false,
+                h2_keep_alive: None,
+                h2_keep_alive_timeout: Duration::from_secs(20),
             },
             tls: TlsOptions::default(),
             layers: UserLayers::default(),
@@ -592,6 +594,21 @@ impl ClientBuilder {
         self
     }
 
+    /// HTTP/2 keep-alive: sends a PING on each HTTP/2 connection every `interval`, idle or
+    /// not, and closes a connection whose PING goes unanswered for `timeout` (default: no
+    /// pings). A dead connection (a peer or middlebox that vanished without closing) is
+    /// then noticed: requests on it fail as transport errors, which the retry layer
+    /// retries on a fresh connection, and the pool drops it. `None` turns pings off.
+    pub fn http2_keep_alive(
+        mut self,
+        interval: Option<Duration>,
+        timeout: Duration,
+    ) -> ClientBuilder {
+        self.pool.h2_keep_alive = interval;
+        self.pool.h2_keep_alive_timeout = timeout;
+        self
+    }
+
     /// How many idle connections per host the pool keeps (default: no limit).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> ClientBuilder {
         self.pool.max_idle_per_host = max;
@@ -600,6 +617,10 @@ impl ClientBuilder {
 
     /// A cap on open connections per host (scheme, host, port): a request that needs
     /// another connection past the cap waits until one closes or comes back to the pool.
+    ///
+    /// Default: no cap, as in reqwest, hyper-util and Go (`MaxConnsPerHost = 0`): HTTP/1.1
+    /// opens one connection per request in flight, HTTP/2 shares one. HTTP.jl 1.x caps its
+    /// default pool at 16 per host; `max_connections_per_host(16)` does the same here.
     pub fn max_connections_per_host(mut self, max: usize) -> ClientBuilder {
         self.connect.max_connections_per_host = Some(max);
         self

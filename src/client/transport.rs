@@ -678,6 +678,10 @@ pub(crate) struct PoolOptions {
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_idle_per_host: usize,
     pub(crate) title_case_headers: bool,
+    /// HTTP/2 PING every this long; `None`: no keep-alive pings.
+    pub(crate) h2_keep_alive: Option<Duration>,
+    /// How long a PING may go unanswered before the connection is closed as dead.
+    pub(crate) h2_keep_alive_timeout: Duration,
 }
 
 impl Transport {
@@ -695,7 +699,10 @@ impl Transport {
             .pool_idle_timeout(pool.idle_timeout)
             .pool_max_idle_per_host(pool.max_idle_per_host)
             .http1_title_case_headers(pool.title_case_headers)
-            .http2_only(protocol == Protocol::Http2PriorKnowledge);
+            .http2_only(protocol == Protocol::Http2PriorKnowledge)
+            .http2_keep_alive_interval(pool.h2_keep_alive)
+            .http2_keep_alive_timeout(pool.h2_keep_alive_timeout)
+            .http2_keep_alive_while_idle(true);
         Transport {
             inner: Arc::new(TransportInner {
                 direct: std::sync::RwLock::new(builder.build(connector.clone())),
