@@ -104,7 +104,7 @@ impl fmt::Debug for Certificate {
 /// key.
 ///
 /// ```no_run
-/// # fn run() -> Result<(), httpstack::Error> {
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let pem = std::fs::read("client.pem")?; // the certificate(s), then the key
 /// let identity = httpstack::client::Identity::from_pem(&pem)?;
 /// let client = httpstack::Client::builder().identity(identity).build()?;
