@@ -20,8 +20,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::header::{
-    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Method, Response, Uri};
 use rustls::pki_types::ServerName;
@@ -78,9 +78,13 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         limits: Limits::default(),
         tls: TlsSettings::default(),
         http2: false,
+        redirect_limit: DEFAULT_REDIRECT_LIMIT,
         error: None,
     }
 }
+
+/// HTTP.jl's `redirect_limit` default.
+const DEFAULT_REDIRECT_LIMIT: usize = 3;
 
 /// A WebSocket client handshake being set up (HTTP.jl `WebSockets.open`'s keyword
 /// arguments). `.await` it, or call [`open`](Self::open) / [`open_with`](Self::open_with).
@@ -117,6 +121,8 @@ pub struct Connect {
     limits: Limits,
     tls: TlsSettings,
     http2: bool,
+    /// 0: redirects are not followed.
+    redirect_limit: usize,
     error: Option<Error>,
 }
 
@@ -308,6 +314,33 @@ impl Connect {
         self
     }
 
+    /// Whether a redirect answer to the handshake (301, 302, 303, 307, 308 with a
+    /// `Location`) is followed, as HTTP.jl 2.x does (default: true, up to
+    /// [`redirect_limit`](Self::redirect_limit)). `http://` and `https://` locations map
+    /// to `ws://` and `wss://`. A redirect to another host drops the `Authorization` and
+    /// `Cookie` headers set here (the client's cookie jar picks the new host's).
+    /// Off, a redirect is a status error carrying the response.
+    pub fn redirect(mut self, on: bool) -> Self {
+        self.redirect_limit = if on { DEFAULT_REDIRECT_LIMIT } else { 0 };
+        self
+    }
+
+    /// HTTP.jl `redirect_limit` (default 3): one more redirect is a too-many-redirects
+    /// error.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), httpstack::Error> {
+    /// let ws = httpstack::ws::connect("ws://example.com/old-path")
+    ///     .redirect_limit(1)
+    ///     .await?;
+    /// println!("now at {}", ws.request().uri());
+    /// # Ok(()) }
+    /// ```
+    pub fn redirect_limit(mut self, limit: usize) -> Self {
+        self.redirect_limit = limit;
+        self
+    }
+
     /// Opens the WebSocket.
     pub async fn open(self) -> Result<WebSocket, Error> {
         self.open_inner(None).await
@@ -348,9 +381,10 @@ impl Connect {
                 return Err(err);
             }
             if this.http2 {
-                this.open_direct(&url).await
+                let (stream, response) = this.open_direct(&url).await?;
+                Ok((stream, response, url.clone(), this.headers.clone()))
             } else {
-                this.open_upgrade(&url).await
+                this.open_following(&url).await
             }
         };
         let opened = match self.request_timeout {
@@ -362,8 +396,9 @@ impl Connect {
                 ))),
             },
         };
-        let (stream, response) = opened.map_err(|e| e.with_url(&Method::GET, &url))?;
-        let request = sent_request(&url, &self.headers, &self.protocols);
+        let (stream, response, url, headers) =
+            opened.map_err(|e| e.with_url(&Method::GET, &url))?;
+        let request = sent_request(&url, &headers, &self.protocols);
         let handshake = Handshake { request, response };
         Ok(WebSocket::new(stream, &self.limits, handshake, hand_back))
     }
@@ -392,8 +427,47 @@ impl Connect {
         builder.build()
     }
 
+    /// The HTTP/1.1 upgrade, following redirects up to the limit: the stream, the
+    /// response, and the URL and headers of the request that was answered.
+    async fn open_following(
+        &self,
+        url: &str,
+    ) -> Result<(Inner, Response<()>, String, HeaderMap), Error> {
+        let mut url = url.to_owned();
+        let mut headers = self.headers.clone();
+        let mut redirects = 0;
+        loop {
+            let err = match self.open_upgrade(&url, &headers).await {
+                Ok((stream, response)) => return Ok((stream, response, url, headers)),
+                Err(err) => err,
+            };
+            let Some(next) = redirect_target(&err, &url) else {
+                return Err(err);
+            };
+            if self.redirect_limit == 0 {
+                return Err(err);
+            }
+            if redirects == self.redirect_limit {
+                return Err(Error::new(ErrorKind::TooManyRedirects(self.redirect_limit))
+                    .with_url(&Method::GET, &url));
+            }
+            redirects += 1;
+            if authority_of(&next) != authority_of(&url) {
+                // Credentials set for one host are not sent to another (HTTP.jl 2.x).
+                headers.remove(http::header::AUTHORIZATION);
+                headers.remove(http::header::COOKIE);
+            }
+            tracing::debug!(from = %url, to = %next, "WebSocket handshake redirected");
+            url = next;
+        }
+    }
+
     /// The HTTP/1.1 upgrade through the client ([`Client::openraw`]).
-    async fn open_upgrade(&self, url: &str) -> Result<(Inner, Response<()>), Error> {
+    async fn open_upgrade(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<(Inner, Response<()>), Error> {
         let uri = parse_ws_url(url)?;
         let secure = uri.scheme_str() == Some("wss");
         let mut parts = uri.into_parts();
@@ -406,7 +480,7 @@ impl Connect {
             .map_err(|e| Error::invalid_url("no host in the URL").with_source(e))?;
         let client = self.effective_client()?;
         let key = generate_key();
-        let mut headers = self.headers.clone();
+        let mut headers = headers.clone();
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(
@@ -420,8 +494,8 @@ impl Connect {
                 .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
             headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
         }
-        // The refusal is openraw's status error with the body; a redirect is not followed
-        // (as tungstenite, and browsers, do not).
+        // The refusal is openraw's status error with the body; a redirect is followed by
+        // `open_following`, a hop at a time, each a fresh upgrade request.
         let mut request = client
             .get(http_uri.to_string())
             .headers(headers)
@@ -511,6 +585,40 @@ impl Connect {
     }
 }
 
+/// Where a redirect answer to the handshake at `url` points, as a ws:// or wss:// URL:
+/// for 301, 302, 303, 307 and 308 with a `Location` that resolves against `url` to an
+/// http(s):// or ws(s):// URL.
+fn redirect_target(err: &Error, url: &str) -> Option<String> {
+    let response = err.response()?;
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let base = url::Url::parse(url).ok()?;
+    let mut next = base.join(location).ok()?;
+    let scheme = match next.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        _ => return None,
+    };
+    next.set_scheme(scheme).ok()?;
+    next.set_fragment(None);
+    Some(next.to_string())
+}
+
+/// The `host:port` a URL names, for telling a cross-host redirect.
+fn authority_of(url: &str) -> Option<(String, Option<u16>)> {
+    let url = url::Url::parse(url).ok()?;
+    Some((
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default(),
+    ))
+}
+
 /// openraw's errors name the http(s):// URL it requested; the caller asked for the
 /// ws(s):// one. The error is rebuilt with the same kind, message and retries (a status
 /// error with its response), and the original's causes as its source chain.
@@ -594,15 +702,29 @@ fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Resul
             headers.get(SEC_WEBSOCKET_ACCEPT)
         )));
     }
+    check_picks(headers, offered).map_err(fail)
+}
+
+/// RFC 6455 §4.1 (kept by RFC 8441 §5): the server's subprotocol must be one offered,
+/// and it may select no extension that was not offered — this client offers none.
+pub(crate) fn check_picks(headers: &HeaderMap, offered: &[String]) -> Result<(), String> {
+    if let Some(extensions) = headers.get(SEC_WEBSOCKET_EXTENSIONS) {
+        return Err(format!(
+            "the server selected extensions {extensions:?}, which were not offered"
+        ));
+    }
+    if headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter().count() > 1 {
+        return Err("the server picked more than one subprotocol".into());
+    }
     match headers.get(SEC_WEBSOCKET_PROTOCOL).map(|v| v.to_str()) {
         None if offered.is_empty() => Ok(()),
-        None => Err(fail(format!(
+        None => Err(format!(
             "the server picked none of the subprotocols {offered:?}"
-        ))),
+        )),
         Some(Ok(picked)) if offered.iter().any(|p| p == picked) => Ok(()),
-        Some(picked) => Err(fail(format!(
+        Some(picked) => Err(format!(
             "the server picked subprotocol {picked:?}, not one of {offered:?}"
-        ))),
+        )),
     }
 }
 

@@ -136,7 +136,8 @@ pub(crate) async fn handshake(
         return Err(Error::status_error(Response::from_parts(parts, body))
             .with_message("WebSocket handshake refused"));
     }
-    check_protocol(protocols, response.headers())?;
+    super::client::check_picks(response.headers(), protocols)
+        .map_err(|why| Error::request(why).with_message("WebSocket handshake failed"))?;
     let upgraded = hyper::upgrade::on(&mut response)
         .await
         .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
@@ -147,22 +148,6 @@ pub(crate) async fn handshake(
     )
     .await;
     Ok((stream, response.map(|_| ())))
-}
-
-/// RFC 6455 §4.1 (which RFC 8441 keeps): the server's subprotocol must be one offered.
-fn check_protocol(offered: &[String], headers: &HeaderMap) -> Result<(), Error> {
-    let Some(picked) = headers.get(SEC_WEBSOCKET_PROTOCOL) else {
-        return Ok(());
-    };
-    let picked = picked.to_str().unwrap_or("");
-    if offered.iter().any(|o| o == picked) {
-        Ok(())
-    } else {
-        Err(Error::request(format!(
-            "the server picked subprotocol {picked:?}, which was not offered"
-        ))
-        .with_message("WebSocket handshake failed"))
-    }
 }
 
 /// How long to wait for the server's SETTINGS when no response_header_timeout is set.
