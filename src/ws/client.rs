@@ -24,18 +24,18 @@ use http::header::{
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Method, Response, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use super::close;
 use super::config::Limits;
+use super::connection::{Connection, Role};
+use super::deflate::{Agreed, Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, Inner, WebSocket};
 use crate::client::transport::{tls_config, TlsOptions};
@@ -78,6 +78,7 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         limits: Limits::default(),
         tls: TlsSettings::default(),
         http2: false,
+        deflate: Some(DeflateConfig::default()),
         redirect_limit: DEFAULT_REDIRECT_LIMIT,
         error: None,
     }
@@ -121,6 +122,8 @@ pub struct Connect {
     limits: Limits,
     tls: TlsSettings,
     http2: bool,
+    /// `None`: permessage-deflate is not offered.
+    deflate: Option<DeflateConfig>,
     /// 0: redirects are not followed.
     redirect_limit: usize,
     error: Option<Error>,
@@ -266,8 +269,9 @@ impl Connect {
         self
     }
 
-    /// The largest message accepted (default 16 MiB; `None`: no limit). A larger one
-    /// closes the connection with 1009 and `receive` fails with that close frame.
+    /// The largest message accepted (default 16 MiB; `None`: no limit), counted after
+    /// decompression as it inflates. A larger one closes the connection with 1009 and
+    /// `receive` fails with that close frame.
     pub fn max_message_size(mut self, bytes: Option<usize>) -> Self {
         self.limits.max_message_size = bytes;
         self
@@ -311,6 +315,33 @@ impl Connect {
     /// `connect_timeout` (30 s by default), not the client's.
     pub fn http2(mut self, on: bool) -> Self {
         self.http2 = on;
+        self
+    }
+
+    /// Whether permessage-deflate (RFC 7692) is offered (default: on). The offer is
+    /// `permessage-deflate; client_max_window_bits`, as browsers send it — the server
+    /// picks the context takeover and window sizes, and may cap ours — followed by the
+    /// same with `client_no_context_takeover`, which a server that serves only clients
+    /// keeping no context can take. Off, messages go uncompressed and a server that
+    /// selects the extension anyway fails the handshake.
+    pub fn permessage_deflate(mut self, on: bool) -> Self {
+        self.deflate = on.then(DeflateConfig::default);
+        self
+    }
+
+    /// Offers permessage-deflate with these settings; see [`DeflateConfig`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), httpstack::Error> {
+    /// use httpstack::ws::{self, DeflateConfig};
+    /// let ws = ws::connect("wss://example.com/feed")
+    ///     .deflate(DeflateConfig::default().client_no_context_takeover(true).level(6))
+    ///     .await?;
+    /// println!("agreed: {:?}", ws.extensions());
+    /// # Ok(()) }
+    /// ```
+    pub fn deflate(mut self, config: DeflateConfig) -> Self {
+        self.deflate = Some(config);
         self
     }
 
@@ -494,6 +525,7 @@ impl Connect {
                 .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
             headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
         }
+        offer_deflate(&mut headers, self.deflate.as_ref())?;
         // The refusal is openraw's status error with the body; a redirect is followed by
         // `open_following`, a hop at a time, each a fresh upgrade request.
         let mut request = client
@@ -517,14 +549,14 @@ impl Connect {
             })?,
         }
         .map_err(|e| for_ws_url(e, url))?;
-        check_accept(&response, &key, &self.protocols)?;
-        let stream = WebSocketStream::from_partially_read(
+        let agreed = check_accept(&response, &key, &self.protocols, self.deflate.as_ref())?;
+        let stream = Connection::new(
             Socket::Raw(io),
-            excess.to_vec(),
             Role::Client,
-            Some(self.limits.tungstenite()),
-        )
-        .await;
+            &self.limits,
+            agreed.map(Deflate::new),
+            &excess,
+        );
         Ok((stream, response))
     }
 
@@ -536,7 +568,7 @@ impl Connect {
                 "a proxy cannot be used with http2(true): RFC 8441 WebSockets dial directly",
             ));
         }
-        let (uri, request) = handshake_request(url, &self.headers, &self.protocols)?;
+        let uri = parse_ws_url(url)?;
         let tls = self.tls.options();
         let connect_timeout = self
             .connect_timeout
@@ -555,6 +587,7 @@ impl Connect {
                 socket,
                 &self.headers,
                 &self.protocols,
+                self.deflate.as_ref(),
                 &self.limits,
                 settings_wait,
             );
@@ -567,12 +600,8 @@ impl Connect {
                 })?,
             };
         }
-        let handshake = tokio_tungstenite::client_async_with_config(
-            request,
-            socket,
-            Some(self.limits.tungstenite()),
-        );
-        let (stream, response) = match self.response_header_timeout {
+        let handshake = self.h1_upgrade(&uri, socket);
+        match self.response_header_timeout {
             None => handshake.await,
             Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
                 Error::timeout(TimeoutKind::Read).with_message(format!(
@@ -580,8 +609,78 @@ impl Connect {
                 ))
             })?,
         }
-        .map_err(handshake_error)?;
-        Ok((stream, response.map(|_| ())))
+    }
+
+    /// The HTTP/1.1 upgrade on a connection of our own (the wss:// fallback of the
+    /// HTTP/2 path, when the server's ALPN picks HTTP/1.1), through hyper's client.
+    async fn h1_upgrade(&self, uri: &Uri, socket: Socket) -> Result<(Inner, Response<()>), Error> {
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(socket))
+                .await
+                .map_err(|e| Error::connect(e).with_message("HTTP/1.1 handshake failed"))?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.with_upgrades().await {
+                tracing::debug!(error = %err, "WebSocket HTTP/1.1 connection ended");
+            }
+        });
+        let key = generate_key();
+        let mut request = http::Request::builder()
+            .method(Method::GET)
+            .uri(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| Error::invalid_url("cannot make the handshake request").with_source(e))?;
+        let out = request.headers_mut();
+        for (name, value) in &self.headers {
+            out.append(name, value.clone());
+        }
+        if let Some(authority) = uri.authority() {
+            let host = HeaderValue::try_from(authority.as_str())
+                .map_err(|e| Error::invalid_url("invalid host").with_source(e))?;
+            out.insert(http::header::HOST, host);
+        }
+        out.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        out.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        out.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::try_from(key.as_str())
+                .map_err(|e| Error::invalid_input("WebSocket key").with_source(e))?,
+        );
+        out.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        if !self.protocols.is_empty() {
+            let offered = HeaderValue::try_from(self.protocols.join(", "))
+                .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
+            out.insert(SEC_WEBSOCKET_PROTOCOL, offered);
+        }
+        offer_deflate(out, self.deflate.as_ref())?;
+        let mut response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
+        if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            let (parts, body) = response.into_parts();
+            let body = http_body_util::Limited::new(body, 64 * 1024)
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            return Err(Error::status_error(Response::from_parts(parts, body))
+                .with_message("WebSocket handshake refused"));
+        }
+        let on_upgrade = hyper::upgrade::on(&mut response);
+        let (parts, _body) = response.into_parts();
+        let head = Response::from_parts(parts, ());
+        let agreed = check_accept(&head, &key, &self.protocols, self.deflate.as_ref())?;
+        let upgraded = on_upgrade
+            .await
+            .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
+        let stream = Connection::new(
+            Socket::Upgraded(TokioIo::new(upgraded)),
+            Role::Client,
+            &self.limits,
+            agreed.map(Deflate::new),
+            &[],
+        );
+        Ok((stream, head))
     }
 }
 
@@ -673,8 +772,27 @@ impl std::error::Error for Causes {
     }
 }
 
-/// RFC 6455 §4.1: what the client checks in the server's `101`.
-fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Result<(), Error> {
+/// Adds our permessage-deflate offer to the handshake headers.
+pub(crate) fn offer_deflate(
+    headers: &mut HeaderMap,
+    deflate: Option<&DeflateConfig>,
+) -> Result<(), Error> {
+    if let Some(deflate) = deflate {
+        let offer = HeaderValue::try_from(deflate.client_offer())
+            .map_err(|e| Error::invalid_input("invalid extension offer").with_source(e))?;
+        headers.insert(SEC_WEBSOCKET_EXTENSIONS, offer);
+    }
+    Ok(())
+}
+
+/// RFC 6455 §4.1: what the client checks in the server's `101`; the permessage-deflate
+/// terms, if agreed.
+fn check_accept(
+    response: &Response<()>,
+    key: &str,
+    offered: &[String],
+    deflate: Option<&DeflateConfig>,
+) -> Result<Option<Agreed>, Error> {
     let fail = |why: String| Error::request(why).with_message("WebSocket handshake failed");
     let headers = response.headers();
     let upgrade_ok = headers
@@ -702,17 +820,35 @@ fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Resul
             headers.get(SEC_WEBSOCKET_ACCEPT)
         )));
     }
-    check_picks(headers, offered).map_err(fail)
+    check_picks(headers, offered, deflate).map_err(fail)
 }
 
 /// RFC 6455 §4.1 (kept by RFC 8441 §5): the server's subprotocol must be one offered,
-/// and it may select no extension that was not offered — this client offers none.
-pub(crate) fn check_picks(headers: &HeaderMap, offered: &[String]) -> Result<(), String> {
-    if let Some(extensions) = headers.get(SEC_WEBSOCKET_EXTENSIONS) {
-        return Err(format!(
-            "the server selected extensions {extensions:?}, which were not offered"
-        ));
-    }
+/// and it may select no extension that was not offered (RFC 7692 §5: only our
+/// permessage-deflate, with parameters we allowed). The deflate terms, if agreed.
+pub(crate) fn check_picks(
+    headers: &HeaderMap,
+    offered: &[String],
+    deflate: Option<&DeflateConfig>,
+) -> Result<Option<Agreed>, String> {
+    let agreed = match deflate {
+        Some(deflate) => deflate
+            .check_answer(headers)
+            .map_err(|why| format!("the server's Sec-WebSocket-Extensions: {why}"))?,
+        None => {
+            if let Some(extensions) = headers.get(SEC_WEBSOCKET_EXTENSIONS) {
+                return Err(format!(
+                    "the server selected extensions {extensions:?}, which were not offered"
+                ));
+            }
+            None
+        }
+    };
+    check_protocol(headers, offered)?;
+    Ok(agreed)
+}
+
+fn check_protocol(headers: &HeaderMap, offered: &[String]) -> Result<(), String> {
     if headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter().count() > 1 {
         return Err("the server picked more than one subprotocol".into());
     }
@@ -756,32 +892,6 @@ impl IntoFuture for Connect {
     }
 }
 
-/// The handshake request tungstenite sends on the HTTP/2 path's HTTP/1.1 fallback: its
-/// own Host, Upgrade, Connection, key and
-/// version headers, plus ours.
-fn handshake_request(
-    url: &str,
-    headers: &HeaderMap,
-    protocols: &[String],
-) -> Result<(Uri, tungstenite::handshake::client::Request), Error> {
-    let uri = parse_ws_url(url)?;
-    let mut request = uri
-        .clone()
-        .into_client_request()
-        .map_err(|e| Error::invalid_url("no host in the URL").with_source(e))?;
-    for (name, value) in headers {
-        request.headers_mut().append(name, value.clone());
-    }
-    if !protocols.is_empty() {
-        let offered = HeaderValue::try_from(protocols.join(", "))
-            .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
-        request
-            .headers_mut()
-            .insert(http::header::SEC_WEBSOCKET_PROTOCOL, offered);
-    }
-    Ok((uri, request))
-}
-
 /// What [`WebSocket::request`] shows: the URL and the headers we added (tungstenite's
 /// own handshake headers are not kept).
 fn sent_request(url: &str, headers: &HeaderMap, protocols: &[String]) -> http::Request<()> {
@@ -798,17 +908,6 @@ fn sent_request(url: &str, headers: &HeaderMap, protocols: &[String]) -> http::R
         }
     }
     request
-}
-
-fn handshake_error(err: tungstenite::Error) -> Error {
-    match err {
-        tungstenite::Error::Http(response) => {
-            let response = (*response).map(|body| Bytes::from(body.unwrap_or_default()));
-            Error::status_error(response).with_message("WebSocket handshake refused")
-        }
-        tungstenite::Error::Io(io) => Error::request(io).with_message("WebSocket handshake failed"),
-        other => Error::request(other).with_message("WebSocket handshake failed"),
-    }
 }
 
 /// The default rustls client config (platform roots, ALPN h2 then HTTP/1.1), built once
@@ -972,7 +1071,7 @@ mod tests {
         for &(upgrade, connection, accept, protocol, offered, accepted) in cases {
             let response = switching(upgrade, connection, accept, protocol);
             let offered: Vec<String> = offered.iter().map(|p| p.to_string()).collect();
-            let checked = check_accept(&response, KEY, &offered);
+            let checked = check_accept(&response, KEY, &offered, None);
             let case = (upgrade, connection, accept, protocol, &offered);
             assert_eq!(checked.is_ok(), accepted, "case {case:?}: {checked:?}");
             if let Err(err) = checked {

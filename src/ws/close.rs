@@ -2,8 +2,9 @@
 //!
 //! A connection that ends is a WebSocket close error (HTTP.jl `WebSocketError`) carrying
 //! the close frame: the peer's, or the one we sent when the peer broke the protocol
-//! (1002), sent invalid UTF-8 (1007) or too big a message (1009). A connection dropped
-//! without a close frame is 1006. Other failures keep their kinds (I/O: request error).
+//! (1002), sent invalid UTF-8 or compressed data that does not inflate (1007), or too
+//! big a message (1009). A connection dropped without a close frame is 1006. Other
+//! failures keep their kinds (I/O: request error).
 
 use std::io;
 
@@ -25,7 +26,7 @@ pub const PROTOCOL_ERROR: u16 = 1002;
 pub const NO_STATUS: u16 = 1005;
 /// 1006: the connection ended without a close frame (never sent on the wire).
 pub const ABNORMAL: u16 = 1006;
-/// 1007: a TEXT message was not valid UTF-8.
+/// 1007: a TEXT message was not valid UTF-8 (or a compressed one did not inflate).
 pub const INVALID_PAYLOAD: u16 = 1007;
 /// 1009: a message or frame was larger than the configured maximum.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
@@ -126,6 +127,11 @@ pub(crate) fn classify(err: tungstenite::Error, close: Option<&CloseFrame>) -> F
                 .unwrap_or_else(|| CloseFrame::new(NORMAL, "closed")),
         )),
         E::Protocol(_) => fail(PROTOCOL_ERROR, "protocol error", err),
+        // The message layer reports undecodable compressed data this way too (1007:
+        // data not consistent with the message's type, RFC 6455 §7.4.1).
+        E::Utf8(ref why) if why.starts_with("invalid compressed data") => {
+            fail(INVALID_PAYLOAD, "invalid compressed data", err)
+        }
         E::Utf8(_) => fail(INVALID_PAYLOAD, "invalid UTF-8", err),
         E::Capacity(CapacityError::MessageTooLong { .. }) => {
             fail(MESSAGE_TOO_BIG, "message too big", err)

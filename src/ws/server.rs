@@ -21,14 +21,14 @@ use http::{Method, Request, Response, StatusCode, Version};
 use tokio::net::ToSocketAddrs;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
 use super::close::{self, GOING_AWAY, INTERNAL_ERROR};
 use super::config::Limits;
+use super::connection::{Connection, Role};
+use super::deflate::{Agreed, Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, WebSocket};
 use crate::server::Server;
@@ -87,6 +87,7 @@ where
         shared: Arc::new(Shared {
             origins: OriginPolicy::SameOrigin,
             protocols: Vec::new(),
+            deflate: Some(DeflateConfig::default()),
             limits: Limits::default(),
             tasks: TaskTracker::new(),
             going_away: CancellationToken::new(),
@@ -212,6 +213,8 @@ fn is_valid_key(key: &[u8]) -> bool {
 struct Shared {
     origins: OriginPolicy,
     protocols: Vec<String>,
+    /// `None`: permessage-deflate is declined.
+    deflate: Option<DeflateConfig>,
     limits: Limits,
     /// The connections' tasks.
     tasks: TaskTracker,
@@ -235,6 +238,7 @@ impl<H> fmt::Debug for Upgrade<H> {
         f.debug_struct("Upgrade")
             .field("origins", &self.shared.origins)
             .field("protocols", &self.shared.protocols)
+            .field("deflate", &self.shared.deflate)
             .field("limits", &self.shared.limits)
             .field("connections", &self.shared.tasks.len())
             .finish_non_exhaustive()
@@ -249,6 +253,7 @@ impl<H> Upgrade<H> {
             self.shared = Arc::new(Shared {
                 origins: old.origins.clone(),
                 protocols: old.protocols.clone(),
+                deflate: old.deflate.clone(),
                 limits: old.limits,
                 tasks: TaskTracker::new(),
                 going_away: CancellationToken::new(),
@@ -329,8 +334,29 @@ impl<H> Upgrade<H> {
         self
     }
 
-    /// The largest message accepted (default 16 MiB; `None`: no limit). A larger one
-    /// closes the connection with 1009 and the handler's `receive` fails with that frame.
+    /// Whether permessage-deflate (RFC 7692) is accepted when a client offers it
+    /// (default: on, with [`DeflateConfig::default`]). Off, every offer is declined and
+    /// messages go uncompressed.
+    pub fn permessage_deflate(mut self, on: bool) -> Self {
+        self.options().deflate = on.then(DeflateConfig::default);
+        self
+    }
+
+    /// Accepts permessage-deflate with these settings (context takeover, window bits,
+    /// level); see [`DeflateConfig`].
+    ///
+    /// ```
+    /// use httpstack::ws::{self, DeflateConfig};
+    /// let service = ws::echo().deflate(DeflateConfig::default().server_no_context_takeover(true));
+    /// ```
+    pub fn deflate(mut self, config: DeflateConfig) -> Self {
+        self.options().deflate = Some(config);
+        self
+    }
+
+    /// The largest message accepted (default 16 MiB; `None`: no limit), counted after
+    /// decompression as it inflates. A larger one closes the connection with 1009 and
+    /// the handler's `receive` fails with that frame.
     pub fn max_message_size(mut self, bytes: Option<usize>) -> Self {
         self.options().limits.max_message_size = bytes;
         self
@@ -357,6 +383,31 @@ impl<H> Upgrade<H> {
     /// How many WebSocket connections of this service are open.
     pub fn connections(&self) -> usize {
         self.shared.tasks.len()
+    }
+
+    /// [`listen`] with this service's settings: serves its handshakes on `addr`.
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), httpstack::Error> {
+    /// let server = ws::echo()
+    ///     .permessage_deflate(false)
+    ///     .max_message_size(Some(1 << 20))
+    ///     .listen("127.0.0.1:0")
+    ///     .await?;
+    /// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+    /// assert_eq!(ws.extensions(), None);
+    /// # server.force_close(); Ok(()) }
+    /// ```
+    pub async fn listen<Fut>(self, addr: impl ToSocketAddrs) -> Result<WsServer, Error>
+    where
+        H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let server = crate::server::serve(addr, self).await?;
+        Ok(WsServer { server, shared })
     }
 
     /// Closes every open connection with 1001 (going away) and waits for their
@@ -416,6 +467,16 @@ impl<H> Upgrade<H> {
                 .headers_mut()
                 .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
         }
+        let mut agreed = None;
+        if let Some((answer, terms)) = self.shared.deflate.as_ref().and_then(|d| d.accept(headers))
+        {
+            if let Ok(answer) = HeaderValue::try_from(answer) {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_EXTENSIONS, answer);
+                agreed = Some(terms);
+            }
+        }
         let on_upgrade = hyper::upgrade::on(&mut request);
         let mut head = Response::new(());
         *head.status_mut() = response.status();
@@ -430,7 +491,7 @@ impl<H> Upgrade<H> {
         self.shared.tasks.spawn(async move {
             let killed = shared.killed.clone();
             tokio::select! {
-                () = run(on_upgrade, Handshake { request, response: head }, handler, &shared) => {}
+                () = run(on_upgrade, Handshake { request, response: head }, agreed, handler, &shared) => {}
                 () = killed.cancelled() => {}
             }
         });
@@ -500,6 +561,7 @@ fn check_handshake(request: &Request<()>, h2: bool) -> Option<Response<Body>> {
 async fn run<H, Fut>(
     on_upgrade: hyper::upgrade::OnUpgrade,
     handshake: Handshake,
+    agreed: Option<Agreed>,
     handler: H,
     shared: &Shared,
 ) where
@@ -514,12 +576,13 @@ async fn run<H, Fut>(
         }
     };
     let limits = shared.limits;
-    let stream = WebSocketStream::from_raw_socket(
+    let stream = Connection::new(
         Socket::from_upgraded(upgraded),
         Role::Server,
-        Some(limits.tungstenite()),
-    )
-    .await;
+        &limits,
+        agreed.map(Deflate::new),
+        &[],
+    );
     let (runner, handed_back) = oneshot::channel();
     let ws = WebSocket::new(stream, &limits, handshake, Some(runner));
     let going_away = shared.going_away.clone();
@@ -583,17 +646,14 @@ where
 
 /// HTTP.jl `WebSockets.listen!(handler, host, port)`: serves WebSocket handshakes on
 /// `addr` (HTTP/1.1, and HTTP/2 extended CONNECT) and runs `handler` per connection.
-/// For server options (TLS, timeouts, ...) or other routes, mount [`upgrade`] in
-/// [`Server::bind`] instead.
+/// For WebSocket settings use [`Upgrade::listen`]; for server options (TLS, timeouts,
+/// ...) or other routes, mount [`upgrade`] in [`Server::bind`] instead.
 pub async fn listen<H, Fut>(addr: impl ToSocketAddrs, handler: H) -> Result<WsServer, Error>
 where
     H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
-    let upgrade = upgrade(handler);
-    let shared = upgrade.shared.clone();
-    let server = crate::server::serve(addr, upgrade).await?;
-    Ok(WsServer { server, shared })
+    upgrade(handler).listen(addr).await
 }
 
 /// A running [`listen`] server (HTTP.jl's `Server` from `WebSockets.listen!`).

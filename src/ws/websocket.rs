@@ -1,8 +1,8 @@
 //! [`WebSocket`]: one open connection (HTTP.jl `WebSocket`), and its
 //! [`split`](WebSocket::split) halves.
 //!
-//! A thin layer over tokio-tungstenite's `WebSocketStream`: a message is moved, never
-//! copied or boxed, between tungstenite and the caller. What it adds is HTTP.jl's
+//! A thin layer over the protocol's [`Connection`]: a message is moved, never copied or
+//! boxed, between it and the caller. What it adds is HTTP.jl's
 //! behaviour around the edges — pings answered and skipped, a received close answered and
 //! turned into a close error (`is_ok()` for normal codes), protocol failures closed with
 //! the right code (1002, 1007, 1009), idle timeouts, and a close when the socket is
@@ -21,19 +21,18 @@ use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::{self, Error as WsError};
-use tokio_tungstenite::WebSocketStream;
 
 use super::close::{self, classify, Failure};
 use super::config::Limits;
+use super::connection::Connection;
 use super::message::Message;
-use super::socket::Socket;
 use crate::{CloseFrame, Error, TimeoutKind};
 
 /// How long a closing handshake may take: our close frame going out, the peer's reply
 /// coming back and, on the client, the server closing the TCP connection (RFC 6455 §7.1.1).
 pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(crate) type Inner = WebSocketStream<Socket>;
+pub(crate) type Inner = Connection;
 
 /// The handshake a WebSocket came from.
 #[derive(Debug)]
@@ -113,6 +112,16 @@ impl WebSocket {
             .response
             .headers()
             .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The extensions both ends agreed on (`Sec-WebSocket-Extensions` of the answer),
+    /// e.g. `permessage-deflate; client_max_window_bits=15`; `None` for none.
+    pub fn extensions(&self) -> Option<&str> {
+        self.handshake
+            .response
+            .headers()
+            .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
             .and_then(|v| v.to_str().ok())
     }
 
