@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::close;
 use super::config::Limits;
-use super::deflate::{Deflate, InflateError};
+use super::deflate::{Deflate, InflateError, Output};
 use super::socket::Socket;
 
 /// How much room a read is given, at least. (Over tungstenite, whose 128 KiB default it
@@ -40,6 +40,10 @@ const READ_CHUNK: usize = 32 << 10;
 
 /// The most reserved at once for a frame still arriving (a larger one grows as it comes).
 const MAX_RESERVE: usize = 16 << 20;
+
+/// A reassembled or inflated message smaller than this is copied out of the buffer,
+/// which is kept; a larger one takes the buffer with it.
+const KEEP_INFLATED: usize = 64 << 10;
 
 /// Written out before a send returns ready again.
 const WRITE_HIGH_WATER: usize = 128 << 10;
@@ -84,7 +88,7 @@ enum Reply {
 struct Partial {
     text: bool,
     compressed: bool,
-    data: Vec<u8>,
+    data: Output,
     /// How much of `data` is known to be UTF-8 (text only).
     checked: usize,
     /// The payload bytes received so far.
@@ -102,7 +106,9 @@ pub(crate) struct Connection {
     /// How much of `out` is written.
     out_pos: usize,
     /// Compression scratch space, kept between messages.
-    scratch: Vec<u8>,
+    scratch: Output,
+    /// The reassembly and inflate buffer, kept between small messages.
+    inflated: Output,
     max_message: usize,
     max_frame: usize,
     partial: Option<Partial>,
@@ -144,7 +150,8 @@ impl Connection {
             header: None,
             out: Vec::new(),
             out_pos: 0,
-            scratch: Vec::new(),
+            scratch: Output::default(),
+            inflated: Output::default(),
             max_message: limits.max_message_size.unwrap_or(usize::MAX),
             max_frame: limits.max_frame_size.unwrap_or(usize::MAX),
             partial: None,
@@ -340,10 +347,14 @@ impl Connection {
                             Message::Binary(payload)
                         }));
                     }
+                    // Fragments are joined, and compressed messages inflated, in the kept
+                    // buffer (see `extend`).
+                    let mut data = std::mem::take(&mut self.inflated);
+                    data.clear();
                     self.partial = Some(Partial {
                         text,
                         compressed: header.rsv1,
-                        data: Vec::new(),
+                        data,
                         checked: 0,
                         wire_len: 0,
                     });
@@ -387,7 +398,7 @@ impl Connection {
         if !fin {
             if partial.text {
                 // Fail fast on invalid UTF-8, without waiting for the message's end.
-                match std::str::from_utf8(&partial.data[partial.checked..]) {
+                match std::str::from_utf8(&partial.data.as_slice()[partial.checked..]) {
                     Ok(_) => partial.checked = partial.data.len(),
                     Err(err) if err.error_len().is_none() => partial.checked += err.valid_up_to(),
                     Err(_) => return Err(utf8_error(())),
@@ -398,7 +409,15 @@ impl Connection {
         let Some(partial) = self.partial.take() else {
             return Ok(None);
         };
-        let data = Bytes::from(partial.data);
+        let data = if partial.data.len() < KEEP_INFLATED {
+            // Small messages are copied out at their size and the buffer is kept, so a
+            // stream of them allocates (and zeroes) no buffer per message.
+            let data = Bytes::copy_from_slice(partial.data.as_slice());
+            self.inflated = partial.data;
+            data
+        } else {
+            partial.data.into_bytes()
+        };
         Ok(Some(if partial.text {
             Message::Text(Utf8Bytes::try_from(data).map_err(utf8_error)?)
         } else {
@@ -510,11 +529,10 @@ impl Connection {
                 let mut scratch = std::mem::take(&mut self.scratch);
                 scratch.clear();
                 deflate.compress(payload, fin, &mut scratch);
-                let written = self.write_frame(OpCode::Data(data), &scratch, fin, first);
-                if scratch.capacity() > 4 * WRITE_HIGH_WATER {
-                    scratch = Vec::new(); // not kept after a very large message
+                let written = self.write_frame(OpCode::Data(data), scratch.as_slice(), fin, first);
+                if scratch.capacity() <= 4 * WRITE_HIGH_WATER {
+                    self.scratch = scratch; // not kept after a very large message
                 }
-                self.scratch = scratch;
                 written
             }
             _ => self.write_frame(OpCode::Data(data), payload, fin, false),

@@ -17,6 +17,7 @@
 //! The header parser is hand-written: RFC 7692's grammar (RFC 6455 §9.1's extension list
 //! with RFC 7230 quoted strings) is small, and no crate parses it.
 
+use bytes::Bytes;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use http::HeaderMap;
 
@@ -25,6 +26,9 @@ const NAME: &str = "permessage-deflate";
 
 /// The four bytes a sync flush ends with, dropped from each message (§7.2.1).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// A last frame up to this size is inflated with its tail in one call.
+const SMALL_INPUT: usize = 256;
 
 /// How much output space inflating asks for at a time.
 const INFLATE_CHUNK: usize = 32 << 10;
@@ -409,28 +413,31 @@ impl Deflate {
 
     /// Compresses one piece of an outgoing message into `out` (appended); `last` ends
     /// the message (its sync-flush tail dropped, the context reset if agreed).
-    pub(crate) fn compress(&mut self, mut input: &[u8], last: bool, out: &mut Vec<u8>) {
+    pub(crate) fn compress(&mut self, mut input: &[u8], last: bool, out: &mut Output) {
         let start = out.len();
         loop {
             // About zlib's bound for a flushed block: the input plus a little.
-            out.reserve(input.len() + (input.len() >> 8) + 64);
-            let before = self.compress.total_in();
-            let status = self.compress.compress_vec(input, out, FlushCompress::Sync);
-            input = &input[(self.compress.total_in() - before) as usize..];
+            out.room(input.len() + (input.len() >> 8) + 64, usize::MAX);
+            let (in_before, out_before) = (self.compress.total_in(), self.compress.total_out());
+            let status = self
+                .compress
+                .compress(input, out.spare(), FlushCompress::Sync);
+            input = &input[(self.compress.total_in() - in_before) as usize..];
+            out.filled += (self.compress.total_out() - out_before) as usize;
             // The flush is complete once all went in and space was left over.
-            if (input.is_empty() && out.len() < out.capacity()) || status.is_err() {
+            if (input.is_empty() && out.filled < out.buf.len()) || status.is_err() {
                 break;
             }
         }
         if last {
-            if out[start..].ends_with(&TAIL) {
-                out.truncate(out.len() - TAIL.len());
+            if out.as_slice()[start..].ends_with(&TAIL) {
+                out.filled -= TAIL.len();
             }
             if out.len() == start {
                 // Nothing came out (a flush with nothing new to flush): RFC 7692 §7.2.3.6
                 // sends an empty message as the single byte 0x00, which with the tail
                 // put back is an empty stored block.
-                out.push(0x00);
+                out.extend_from_slice(&[0x00]);
             }
             if self.agreed.own_no_context_takeover {
                 self.compress.reset();
@@ -445,15 +452,23 @@ impl Deflate {
         &mut self,
         input: &[u8],
         last: bool,
-        out: &mut Vec<u8>,
+        out: &mut Output,
         limit: usize,
     ) -> Result<(), InflateError> {
-        self.inflate(input, out, limit)?;
-        if last {
-            self.inflate(&TAIL, out, limit)?;
-            if self.agreed.peer_no_context_takeover {
-                self.decompress.reset(false);
+        if last && input.len() <= SMALL_INPUT {
+            // One inflate call for a small last frame: its payload and the tail together.
+            let mut joined = [0u8; SMALL_INPUT + TAIL.len()];
+            joined[..input.len()].copy_from_slice(input);
+            joined[input.len()..input.len() + TAIL.len()].copy_from_slice(&TAIL);
+            self.inflate(&joined[..input.len() + TAIL.len()], out, limit)?;
+        } else {
+            self.inflate(input, out, limit)?;
+            if last {
+                self.inflate(&TAIL, out, limit)?;
             }
+        }
+        if last && self.agreed.peer_no_context_takeover {
+            self.decompress.reset(false);
         }
         Ok(())
     }
@@ -461,27 +476,26 @@ impl Deflate {
     fn inflate(
         &mut self,
         mut input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut Output,
         limit: usize,
     ) -> Result<(), InflateError> {
         loop {
-            // Room for at most one byte past the limit: a bomb stops there, having
-            // allocated no more than the limit.
-            if out.capacity() - out.len() < INFLATE_CHUNK / 4 {
-                // Geometric growth, but never past one byte over the limit.
-                let target = (out.capacity() * 2)
-                    .max(out.len() + INFLATE_CHUNK.max(input.len().saturating_mul(4)))
-                    .min(limit.saturating_add(1));
-                out.reserve_exact(target.saturating_sub(out.len()).max(1));
+            if out.buf.len() - out.filled < INFLATE_CHUNK / 4 {
+                // Geometric growth, but never past one byte over the limit: a bomb stops
+                // there, having allocated no more than the limit.
+                let room = INFLATE_CHUNK.max(input.len().saturating_mul(4));
+                out.room(room, limit.saturating_add(1));
             }
-            let (in_before, out_before) = (self.decompress.total_in(), out.len());
+            let (in_before, out_before) = (self.decompress.total_in(), self.decompress.total_out());
             let status = self
                 .decompress
-                .decompress_vec(input, out, FlushDecompress::Sync)
+                .decompress(input, out.spare(), FlushDecompress::Sync)
                 .map_err(|e| InflateError::Corrupt(e.to_string()))?;
             let used = (self.decompress.total_in() - in_before) as usize;
+            let produced = (self.decompress.total_out() - out_before) as usize;
             input = &input[used..];
-            if out.len() > limit {
+            out.filled += produced;
+            if out.filled > limit {
                 return Err(InflateError::TooBig);
             }
             if status == Status::StreamEnd {
@@ -492,28 +506,88 @@ impl Deflate {
                 }
                 continue;
             }
-            if input.is_empty() && out.len() < out.capacity() {
+            if input.is_empty() && out.filled < out.buf.len() {
                 return Ok(());
             }
-            if used == 0 && out.len() == out_before {
+            if used == 0 && produced == 0 && out.filled < out.buf.len() {
                 return Err(InflateError::Corrupt("inflate made no progress".into()));
             }
         }
     }
 }
 
+/// A growable output buffer whose bytes past `filled` are initialised already, so that
+/// (de)compressing into them needs no zeroing per call — flate2's `*_vec` methods zero
+/// all spare capacity on every call, which for a kept 32 KiB buffer was most of the cost
+/// of a small compressed message. Kept between messages by the connection.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    /// Initialised to its full length; the content is `buf[..filled]`.
+    buf: Vec<u8>,
+    filled: usize,
+}
+
+impl Output {
+    pub(crate) fn len(&self) -> usize {
+        self.filled
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.filled = 0;
+    }
+
+    /// How much memory the buffer holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    pub(crate) fn extend_from_slice(&mut self, data: &[u8]) {
+        self.room(data.len(), usize::MAX);
+        self.buf[self.filled..self.filled + data.len()].copy_from_slice(data);
+        self.filled += data.len();
+    }
+
+    /// The content as `Bytes`, the buffer given away (no copy).
+    pub(crate) fn into_bytes(mut self) -> Bytes {
+        self.buf.truncate(self.filled);
+        Bytes::from(self.buf)
+    }
+
+    fn spare(&mut self) -> &mut [u8] {
+        &mut self.buf[self.filled..]
+    }
+
+    /// Makes `room` bytes past the content writable, the whole buffer at most `cap`
+    /// bytes; only new memory is zeroed.
+    fn room(&mut self, room: usize, cap: usize) {
+        let want = self.filled.saturating_add(room);
+        if want > self.buf.len() {
+            // Doubling, so that appending piece by piece stays linear.
+            let target = want
+                .max(self.buf.len().saturating_mul(2))
+                .min(cap.max(self.filled + 1));
+            self.buf.reserve_exact(target - self.buf.len());
+            self.buf.resize(target, 0);
+        }
+    }
+}
+
 /// `data` compressed as one message by a fresh compressor.
 #[cfg(test)]
-fn compress_message(data: &[u8], level: u32) -> bytes::Bytes {
+fn compress_message(data: &[u8], level: u32) -> Bytes {
     let mut deflate = Deflate::new(Agreed {
         own_no_context_takeover: true,
         peer_no_context_takeover: true,
         own_window_bits: 15,
         level,
     });
-    let mut out = Vec::new();
+    let mut out = Output::default();
     deflate.compress(data, true, &mut out);
-    bytes::Bytes::from(out)
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -667,17 +741,18 @@ mod tests {
                 let (mut tx, mut rx) = (Deflate::new(agreed), Deflate::new(agreed));
                 for round in 0..3 {
                     let message = format!("round {round}: ").repeat(500).into_bytes();
-                    let mut wire = Vec::new();
+                    let mut wire = Output::default();
                     // In two pieces, as a fragmented message.
                     tx.compress(&message[..1000], false, &mut wire);
                     let split = wire.len();
                     tx.compress(&message[1000..], true, &mut wire);
-                    let mut got = Vec::new();
+                    let wire = wire.as_slice();
+                    let mut got = Output::default();
                     rx.decompress(&wire[..split], false, &mut got, usize::MAX)
                         .unwrap();
                     rx.decompress(&wire[split..], true, &mut got, usize::MAX)
                         .unwrap();
-                    assert_eq!(got, message, "case {no_context} {bits} {round}");
+                    assert_eq!(got.as_slice(), message, "case {no_context} {bits} {round}");
                     if bits == 8 {
                         assert!(wire.len() > message.len(), "stored blocks for 8 bits");
                     } else {
@@ -698,21 +773,17 @@ mod tests {
             own_window_bits: 15,
             level: 1,
         });
-        let mut out = Vec::new();
+        let mut out = Output::default();
         let got = rx.decompress(&wire, true, &mut out, 1 << 20);
         assert!(matches!(got, Err(InflateError::TooBig)), "{got:?}");
-        assert!(
-            out.capacity() <= (1 << 20) + INFLATE_CHUNK + 1,
-            "{}",
-            out.capacity()
-        );
+        assert!(out.capacity() <= (1 << 20) + 1, "{}", out.capacity());
         let mut rx = Deflate::new(Agreed {
             own_no_context_takeover: false,
             peer_no_context_takeover: false,
             own_window_bits: 15,
             level: 1,
         });
-        let mut out = Vec::new();
+        let mut out = Output::default();
         let got = rx.decompress(b"\xff\xff\xff garbage", true, &mut out, 1 << 20);
         assert!(matches!(got, Err(InflateError::Corrupt(_))), "{got:?}");
     }
