@@ -221,11 +221,14 @@ impl WebSocket {
     /// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
     /// assert!(!ws.is_ready());
     /// ws.send("echo me").await?;
-    /// // Poll now and then, doing other work in between.
-    /// while !ws.is_ready() {
-    ///     tokio::task::yield_now().await;
-    /// #   tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    /// // Look now and then, doing other work in between.
+    /// for _ in 0..1000 {
+    ///     if ws.is_ready() {
+    ///         break;
+    ///     }
+    ///     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     /// }
+    /// assert!(ws.is_ready());
     /// assert_eq!(ws.receive().await?.as_text(), Some("echo me"));
     /// # server.force_close(); Ok(()) }
     /// ```
