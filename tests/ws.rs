@@ -78,12 +78,14 @@ async fn fragments_arrive_as_one_message() {
 
 #[tokio::test]
 async fn fragments_are_separate_frames_on_the_wire() {
-    // A server whose frames may carry 2 bytes: the pieces pass only as separate frames.
+    // A server whose frames may carry 2 bytes: the pieces pass only as separate frames
+    // (uncompressed: compressed, two bytes take more).
     let service = ws::upgrade(|mut ws: WebSocket| async move {
         let message = ws.receive().await?;
         ws.send(message).await
     })
-    .max_frame_size(Some(2));
+    .max_frame_size(Some(2))
+    .permessage_deflate(false);
     let server = Server::bind("127.0.0.1:0").serve(service).await.unwrap();
     let url = format!("ws://{}/", server.local_addr());
     let mut ws = ws::open(&url).await.unwrap();

@@ -1,6 +1,8 @@
 //! WebSockets against Python's `websockets` library, a real third-party peer: it as the
 //! client of httpstack's server, and as the server for httpstack's client — echo,
-//! fragments, binary, pings both ways, close codes both ways.
+//! fragments, binary, pings both ways, close codes both ways. `websockets` negotiates
+//! permessage-deflate by default (with 12-bit windows), so all of it runs compressed;
+//! both sides check that it was agreed, and a run with ours off checks it is declined.
 
 mod support;
 
@@ -20,7 +22,9 @@ from websockets.asyncio.server import serve
 
 async def handler(ws):
     path = ws.request.path
-    if path == "/fragments":
+    if path == "/extensions":
+        await ws.send(str(ws.response.headers.get("Sec-WebSocket-Extensions")))
+    elif path == "/fragments":
         await ws.send(["frag", "men", "ted"])
         await ws.send([b"\x01", b"\x02\x03"])
     elif path == "/ping":
@@ -50,6 +54,7 @@ from websockets.asyncio.client import connect
 
 async def main(url):
     async with connect(url, max_size=None) as ws:
+        print("extensions", ws.response.headers.get("Sec-WebSocket-Extensions"), flush=True)
         await ws.send("hello")
         print("text", await ws.recv(), flush=True)
         await ws.send(b"\x00\x01\xff")
@@ -94,6 +99,7 @@ async fn python_client_against_our_server() {
     let mut client = Script::spawn(&python, &["-c", PY_CLIENT, &url]);
     let lines = client.rest(Duration::from_secs(20)).await;
     let expected = [
+        "extensions permessage-deflate",
         "text hello",
         "binary 0001ff",
         "fragments frag-mented",
@@ -120,6 +126,32 @@ async fn our_client_against_python_server() {
     let mut py = Script::spawn(&python, &["-c", PY_SERVER]);
     let port = py.ready_port().await;
     let base = format!("ws://127.0.0.1:{port}");
+
+    // permessage-deflate is agreed (websockets answers with 12-bit windows), and
+    // declined when we do not offer it.
+    let mut ws = within("open", ws::open(format!("{base}/extensions")))
+        .await
+        .unwrap();
+    let agreed = ws.extensions().map(str::to_owned);
+    assert!(
+        agreed
+            .as_deref()
+            .is_some_and(|e| e.starts_with("permessage-deflate")),
+        "{agreed:?}"
+    );
+    let said = within("python's view", ws.receive()).await.unwrap();
+    assert_eq!(said.as_text(), agreed.as_deref());
+    drop(ws);
+    let mut ws = within(
+        "open",
+        ws::connect(format!("{base}/extensions")).permessage_deflate(false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ws.extensions(), None);
+    let said = within("python's view", ws.receive()).await.unwrap();
+    assert_eq!(said.as_text(), Some("None"));
+    drop(ws);
 
     // Echo: text, binary, big, fragmented from our side.
     let mut ws = within("open", ws::open(format!("{base}/echo")))

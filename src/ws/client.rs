@@ -20,22 +20,22 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::header::{
-    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Method, Response, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use super::close;
 use super::config::Limits;
+use super::connection::{Connection, Role};
+use super::deflate::{Agreed, Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, Inner, WebSocket};
 use crate::client::transport::{tls_config, TlsOptions};
@@ -78,9 +78,14 @@ pub fn connect(url: impl AsRef<str>) -> Connect {
         limits: Limits::default(),
         tls: TlsSettings::default(),
         http2: false,
+        deflate: Some(DeflateConfig::default()),
+        redirect_limit: DEFAULT_REDIRECT_LIMIT,
         error: None,
     }
 }
+
+/// HTTP.jl's `redirect_limit` default.
+const DEFAULT_REDIRECT_LIMIT: usize = 3;
 
 /// A WebSocket client handshake being set up (HTTP.jl `WebSockets.open`'s keyword
 /// arguments). `.await` it, or call [`open`](Self::open) / [`open_with`](Self::open_with).
@@ -117,6 +122,10 @@ pub struct Connect {
     limits: Limits,
     tls: TlsSettings,
     http2: bool,
+    /// `None`: permessage-deflate is not offered.
+    deflate: Option<DeflateConfig>,
+    /// 0: redirects are not followed.
+    redirect_limit: usize,
     error: Option<Error>,
 }
 
@@ -261,8 +270,9 @@ impl Connect {
         self
     }
 
-    /// The largest message accepted (default 16 MiB; `None`: no limit). A larger one
-    /// closes the connection with 1009 and `receive` fails with that close frame.
+    /// The largest message accepted (default 16 MiB; `None`: no limit), counted after
+    /// decompression as it inflates. A larger one closes the connection with 1009 and
+    /// `receive` fails with that close frame.
     pub fn max_message_size(mut self, bytes: Option<usize>) -> Self {
         self.limits.max_message_size = bytes;
         self
@@ -309,6 +319,60 @@ impl Connect {
         self
     }
 
+    /// Whether permessage-deflate (RFC 7692) is offered (default: on). The offer is
+    /// `permessage-deflate; client_max_window_bits`, as browsers send it — the server
+    /// picks the context takeover and window sizes, and may cap ours — followed by the
+    /// same with `client_no_context_takeover`, which a server that serves only clients
+    /// keeping no context can take. Off, messages go uncompressed and a server that
+    /// selects the extension anyway fails the handshake.
+    pub fn permessage_deflate(mut self, on: bool) -> Self {
+        self.deflate = on.then(DeflateConfig::default);
+        self
+    }
+
+    /// Offers permessage-deflate with these settings; see [`DeflateConfig`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), httpstack::Error> {
+    /// use httpstack::ws::{self, DeflateConfig};
+    /// let ws = ws::connect("wss://example.com/feed")
+    ///     .deflate(DeflateConfig::default().client_no_context_takeover(true).level(6))
+    ///     .await?;
+    /// println!("agreed: {:?}", ws.extensions());
+    /// # Ok(()) }
+    /// ```
+    pub fn deflate(mut self, config: DeflateConfig) -> Self {
+        self.deflate = Some(config);
+        self
+    }
+
+    /// Whether a redirect answer to the handshake (301, 302, 303, 307, 308 with a
+    /// `Location`) is followed, as HTTP.jl 2.x does (default: true, up to
+    /// [`redirect_limit`](Self::redirect_limit)). `http://` and `https://` locations map
+    /// to `ws://` and `wss://`. A redirect to another host drops the `Authorization` and
+    /// `Cookie` headers set here (the client's cookie jar picks the new host's).
+    /// Off, a redirect is a status error carrying the response.
+    pub fn redirect(mut self, on: bool) -> Self {
+        self.redirect_limit = if on { DEFAULT_REDIRECT_LIMIT } else { 0 };
+        self
+    }
+
+    /// HTTP.jl `redirect_limit` (default 3): one more redirect is a too-many-redirects
+    /// error.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), httpstack::Error> {
+    /// let ws = httpstack::ws::connect("ws://example.com/old-path")
+    ///     .redirect_limit(1)
+    ///     .await?;
+    /// println!("now at {}", ws.request().uri());
+    /// # Ok(()) }
+    /// ```
+    pub fn redirect_limit(mut self, limit: usize) -> Self {
+        self.redirect_limit = limit;
+        self
+    }
+
     /// Opens the WebSocket.
     pub async fn open(self) -> Result<WebSocket, Error> {
         self.open_inner(None).await
@@ -349,9 +413,10 @@ impl Connect {
                 return Err(err);
             }
             if this.http2 {
-                this.open_direct(&url).await
+                let (stream, response) = this.open_direct(&url).await?;
+                Ok((stream, response, url.clone(), this.headers.clone()))
             } else {
-                this.open_upgrade(&url).await
+                this.open_following(&url).await
             }
         };
         let opened = match self.request_timeout {
@@ -363,8 +428,9 @@ impl Connect {
                 ))),
             },
         };
-        let (stream, response) = opened.map_err(|e| e.with_url(&Method::GET, &url))?;
-        let request = sent_request(&url, &self.headers, &self.protocols);
+        let (stream, response, url, headers) =
+            opened.map_err(|e| e.with_url(&Method::GET, &url))?;
+        let request = sent_request(&url, &headers, &self.protocols);
         let handshake = Handshake { request, response };
         Ok(WebSocket::new(stream, &self.limits, handshake, hand_back))
     }
@@ -393,8 +459,47 @@ impl Connect {
         builder.build()
     }
 
+    /// The HTTP/1.1 upgrade, following redirects up to the limit: the stream, the
+    /// response, and the URL and headers of the request that was answered.
+    async fn open_following(
+        &self,
+        url: &str,
+    ) -> Result<(Inner, Response<()>, String, HeaderMap), Error> {
+        let mut url = url.to_owned();
+        let mut headers = self.headers.clone();
+        let mut redirects = 0;
+        loop {
+            let err = match self.open_upgrade(&url, &headers).await {
+                Ok((stream, response)) => return Ok((stream, response, url, headers)),
+                Err(err) => err,
+            };
+            let Some(next) = redirect_target(&err, &url) else {
+                return Err(err);
+            };
+            if self.redirect_limit == 0 {
+                return Err(err);
+            }
+            if redirects == self.redirect_limit {
+                return Err(Error::new(ErrorKind::TooManyRedirects(self.redirect_limit))
+                    .with_url(&Method::GET, &url));
+            }
+            redirects += 1;
+            if authority_of(&next) != authority_of(&url) {
+                // Credentials set for one host are not sent to another (HTTP.jl 2.x).
+                headers.remove(http::header::AUTHORIZATION);
+                headers.remove(http::header::COOKIE);
+            }
+            tracing::debug!(from = %url, to = %next, "WebSocket handshake redirected");
+            url = next;
+        }
+    }
+
     /// The HTTP/1.1 upgrade through the client ([`Client::openraw`]).
-    async fn open_upgrade(&self, url: &str) -> Result<(Inner, Response<()>), Error> {
+    async fn open_upgrade(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<(Inner, Response<()>), Error> {
         let uri = parse_ws_url(url)?;
         let secure = uri.scheme_str() == Some("wss");
         let mut parts = uri.into_parts();
@@ -407,7 +512,7 @@ impl Connect {
             .map_err(|e| Error::invalid_url("no host in the URL").with_source(e))?;
         let client = self.effective_client()?;
         let key = generate_key();
-        let mut headers = self.headers.clone();
+        let mut headers = headers.clone();
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(
@@ -421,8 +526,9 @@ impl Connect {
                 .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
             headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
         }
-        // The refusal is openraw's status error with the body; a redirect is not followed
-        // (as tungstenite, and browsers, do not).
+        offer_deflate(&mut headers, self.deflate.as_ref())?;
+        // The refusal is openraw's status error with the body; a redirect is followed by
+        // `open_following`, a hop at a time, each a fresh upgrade request.
         let mut request = client
             .get(http_uri.to_string())
             .headers(headers)
@@ -444,14 +550,14 @@ impl Connect {
             })?,
         }
         .map_err(|e| for_ws_url(e, url))?;
-        check_accept(&response, &key, &self.protocols)?;
-        let stream = WebSocketStream::from_partially_read(
+        let agreed = check_accept(&response, &key, &self.protocols, self.deflate.as_ref())?;
+        let stream = Connection::new(
             Socket::Raw(io),
-            excess.to_vec(),
             Role::Client,
-            Some(self.limits.tungstenite()),
-        )
-        .await;
+            &self.limits,
+            agreed.map(Deflate::new),
+            &excess,
+        );
         Ok((stream, response))
     }
 
@@ -463,7 +569,7 @@ impl Connect {
                 "a proxy cannot be used with http2(true): RFC 8441 WebSockets dial directly",
             ));
         }
-        let (uri, request) = handshake_request(url, &self.headers, &self.protocols)?;
+        let uri = parse_ws_url(url)?;
         let tls = self.tls.options();
         let connect_timeout = self
             .connect_timeout
@@ -482,6 +588,7 @@ impl Connect {
                 socket,
                 &self.headers,
                 &self.protocols,
+                self.deflate.as_ref(),
                 &self.limits,
                 settings_wait,
             );
@@ -494,12 +601,8 @@ impl Connect {
                 })?,
             };
         }
-        let handshake = tokio_tungstenite::client_async_with_config(
-            request,
-            socket,
-            Some(self.limits.tungstenite()),
-        );
-        let (stream, response) = match self.response_header_timeout {
+        let handshake = self.h1_upgrade(&uri, socket);
+        match self.response_header_timeout {
             None => handshake.await,
             Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
                 Error::timeout(TimeoutKind::Read).with_message(format!(
@@ -507,9 +610,113 @@ impl Connect {
                 ))
             })?,
         }
-        .map_err(handshake_error)?;
-        Ok((stream, response.map(|_| ())))
     }
+
+    /// The HTTP/1.1 upgrade on a connection of our own (the wss:// fallback of the
+    /// HTTP/2 path, when the server's ALPN picks HTTP/1.1), through hyper's client.
+    async fn h1_upgrade(&self, uri: &Uri, socket: Socket) -> Result<(Inner, Response<()>), Error> {
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(socket))
+                .await
+                .map_err(|e| Error::connect(e).with_message("HTTP/1.1 handshake failed"))?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.with_upgrades().await {
+                tracing::debug!(error = %err, "WebSocket HTTP/1.1 connection ended");
+            }
+        });
+        let key = generate_key();
+        let mut request = http::Request::builder()
+            .method(Method::GET)
+            .uri(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| Error::invalid_url("cannot make the handshake request").with_source(e))?;
+        let out = request.headers_mut();
+        for (name, value) in &self.headers {
+            out.append(name, value.clone());
+        }
+        if let Some(authority) = uri.authority() {
+            let host = HeaderValue::try_from(authority.as_str())
+                .map_err(|e| Error::invalid_url("invalid host").with_source(e))?;
+            out.insert(http::header::HOST, host);
+        }
+        out.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        out.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        out.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::try_from(key.as_str())
+                .map_err(|e| Error::invalid_input("WebSocket key").with_source(e))?,
+        );
+        out.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        if !self.protocols.is_empty() {
+            let offered = HeaderValue::try_from(self.protocols.join(", "))
+                .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
+            out.insert(SEC_WEBSOCKET_PROTOCOL, offered);
+        }
+        offer_deflate(out, self.deflate.as_ref())?;
+        let mut response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
+        if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            let (parts, body) = response.into_parts();
+            let body = http_body_util::Limited::new(body, 64 * 1024)
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            return Err(Error::status_error(Response::from_parts(parts, body))
+                .with_message("WebSocket handshake refused"));
+        }
+        let on_upgrade = hyper::upgrade::on(&mut response);
+        let (parts, _body) = response.into_parts();
+        let head = Response::from_parts(parts, ());
+        let agreed = check_accept(&head, &key, &self.protocols, self.deflate.as_ref())?;
+        let upgraded = on_upgrade
+            .await
+            .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
+        let stream = Connection::new(
+            Socket::Upgraded(TokioIo::new(upgraded)),
+            Role::Client,
+            &self.limits,
+            agreed.map(Deflate::new),
+            &[],
+        );
+        Ok((stream, head))
+    }
+}
+
+/// Where a redirect answer to the handshake at `url` points, as a ws:// or wss:// URL:
+/// for 301, 302, 303, 307 and 308 with a `Location` that resolves against `url` to an
+/// http(s):// or ws(s):// URL.
+fn redirect_target(err: &Error, url: &str) -> Option<String> {
+    let response = err.response()?;
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let base = url::Url::parse(url).ok()?;
+    let mut next = base.join(location).ok()?;
+    let scheme = match next.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        _ => return None,
+    };
+    next.set_scheme(scheme).ok()?;
+    next.set_fragment(None);
+    Some(next.to_string())
+}
+
+/// The `host:port` a URL names, for telling a cross-host redirect.
+fn authority_of(url: &str) -> Option<(String, Option<u16>)> {
+    let url = url::Url::parse(url).ok()?;
+    Some((
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default(),
+    ))
 }
 
 /// openraw's errors name the http(s):// URL it requested; the caller asked for the
@@ -566,8 +773,27 @@ impl std::error::Error for Causes {
     }
 }
 
-/// RFC 6455 §4.1: what the client checks in the server's `101`.
-fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Result<(), Error> {
+/// Adds our permessage-deflate offer to the handshake headers.
+pub(crate) fn offer_deflate(
+    headers: &mut HeaderMap,
+    deflate: Option<&DeflateConfig>,
+) -> Result<(), Error> {
+    if let Some(deflate) = deflate {
+        let offer = HeaderValue::try_from(deflate.client_offer())
+            .map_err(|e| Error::invalid_input("invalid extension offer").with_source(e))?;
+        headers.insert(SEC_WEBSOCKET_EXTENSIONS, offer);
+    }
+    Ok(())
+}
+
+/// RFC 6455 §4.1: what the client checks in the server's `101`; the permessage-deflate
+/// terms, if agreed.
+fn check_accept(
+    response: &Response<()>,
+    key: &str,
+    offered: &[String],
+    deflate: Option<&DeflateConfig>,
+) -> Result<Option<Agreed>, Error> {
     let fail = |why: String| Error::request(why).with_message("WebSocket handshake failed");
     let headers = response.headers();
     let upgrade_ok = headers
@@ -595,15 +821,47 @@ fn check_accept(response: &Response<()>, key: &str, offered: &[String]) -> Resul
             headers.get(SEC_WEBSOCKET_ACCEPT)
         )));
     }
+    check_picks(headers, offered, deflate).map_err(fail)
+}
+
+/// RFC 6455 §4.1 (kept by RFC 8441 §5): the server's subprotocol must be one offered,
+/// and it may select no extension that was not offered (RFC 7692 §5: only our
+/// permessage-deflate, with parameters we allowed). The deflate terms, if agreed.
+pub(crate) fn check_picks(
+    headers: &HeaderMap,
+    offered: &[String],
+    deflate: Option<&DeflateConfig>,
+) -> Result<Option<Agreed>, String> {
+    let agreed = match deflate {
+        Some(deflate) => deflate
+            .check_answer(headers)
+            .map_err(|why| format!("the server's Sec-WebSocket-Extensions: {why}"))?,
+        None => {
+            if let Some(extensions) = headers.get(SEC_WEBSOCKET_EXTENSIONS) {
+                return Err(format!(
+                    "the server selected extensions {extensions:?}, which were not offered"
+                ));
+            }
+            None
+        }
+    };
+    check_protocol(headers, offered)?;
+    Ok(agreed)
+}
+
+fn check_protocol(headers: &HeaderMap, offered: &[String]) -> Result<(), String> {
+    if headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter().count() > 1 {
+        return Err("the server picked more than one subprotocol".into());
+    }
     match headers.get(SEC_WEBSOCKET_PROTOCOL).map(|v| v.to_str()) {
         None if offered.is_empty() => Ok(()),
-        None => Err(fail(format!(
+        None => Err(format!(
             "the server picked none of the subprotocols {offered:?}"
-        ))),
+        )),
         Some(Ok(picked)) if offered.iter().any(|p| p == picked) => Ok(()),
-        Some(picked) => Err(fail(format!(
+        Some(picked) => Err(format!(
             "the server picked subprotocol {picked:?}, not one of {offered:?}"
-        ))),
+        )),
     }
 }
 
@@ -635,32 +893,6 @@ impl IntoFuture for Connect {
     }
 }
 
-/// The handshake request tungstenite sends on the HTTP/2 path's HTTP/1.1 fallback: its
-/// own Host, Upgrade, Connection, key and
-/// version headers, plus ours.
-fn handshake_request(
-    url: &str,
-    headers: &HeaderMap,
-    protocols: &[String],
-) -> Result<(Uri, tungstenite::handshake::client::Request), Error> {
-    let uri = parse_ws_url(url)?;
-    let mut request = uri
-        .clone()
-        .into_client_request()
-        .map_err(|e| Error::invalid_url("no host in the URL").with_source(e))?;
-    for (name, value) in headers {
-        request.headers_mut().append(name, value.clone());
-    }
-    if !protocols.is_empty() {
-        let offered = HeaderValue::try_from(protocols.join(", "))
-            .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
-        request
-            .headers_mut()
-            .insert(http::header::SEC_WEBSOCKET_PROTOCOL, offered);
-    }
-    Ok((uri, request))
-}
-
 /// What [`WebSocket::request`] shows: the URL and the headers we added (tungstenite's
 /// own handshake headers are not kept).
 fn sent_request(url: &str, headers: &HeaderMap, protocols: &[String]) -> http::Request<()> {
@@ -677,17 +909,6 @@ fn sent_request(url: &str, headers: &HeaderMap, protocols: &[String]) -> http::R
         }
     }
     request
-}
-
-fn handshake_error(err: tungstenite::Error) -> Error {
-    match err {
-        tungstenite::Error::Http(response) => {
-            let response = (*response).map(|body| Bytes::from(body.unwrap_or_default()));
-            Error::status_error(response).with_message("WebSocket handshake refused")
-        }
-        tungstenite::Error::Io(io) => Error::request(io).with_message("WebSocket handshake failed"),
-        other => Error::request(other).with_message("WebSocket handshake failed"),
-    }
 }
 
 /// The default rustls client config (platform roots, ALPN h2 then HTTP/1.1), built once
@@ -851,7 +1072,7 @@ mod tests {
         for &(upgrade, connection, accept, protocol, offered, accepted) in cases {
             let response = switching(upgrade, connection, accept, protocol);
             let offered: Vec<String> = offered.iter().map(|p| p.to_string()).collect();
-            let checked = check_accept(&response, KEY, &offered);
+            let checked = check_accept(&response, KEY, &offered, None);
             let case = (upgrade, connection, accept, protocol, &offered);
             assert_eq!(checked.is_ok(), accepted, "case {case:?}: {checked:?}");
             if let Err(err) = checked {

@@ -2,8 +2,9 @@
 //!
 //! A connection that ends is a WebSocket close error (HTTP.jl `WebSocketError`) carrying
 //! the close frame: the peer's, or the one we sent when the peer broke the protocol
-//! (1002), sent invalid UTF-8 (1007) or too big a message (1009). A connection dropped
-//! without a close frame is 1006. Other failures keep their kinds (I/O: request error).
+//! (1002), sent invalid UTF-8 or compressed data that does not inflate (1007), or too
+//! big a message (1009). A connection dropped without a close frame is 1006. Other
+//! failures keep their kinds (I/O: request error).
 
 use std::io;
 
@@ -25,12 +26,41 @@ pub const PROTOCOL_ERROR: u16 = 1002;
 pub const NO_STATUS: u16 = 1005;
 /// 1006: the connection ended without a close frame (never sent on the wire).
 pub const ABNORMAL: u16 = 1006;
-/// 1007: a TEXT message was not valid UTF-8.
+/// 1007: a TEXT message was not valid UTF-8 (or a compressed one did not inflate).
 pub const INVALID_PAYLOAD: u16 = 1007;
 /// 1009: a message or frame was larger than the configured maximum.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// 1011: the server met an unexpected condition (a handler failed).
 pub const INTERNAL_ERROR: u16 = 1011;
+
+/// RFC 6455 §7.4: whether `code` may be sent in a close frame — 1000–1003, 1007–1014
+/// (the codes IANA has assigned for closing, 1004 reserved and 1015 a TLS failure never
+/// sent), and 3000–4999 (registered and private). 1005 and 1006 only report what
+/// happened; the rest of 0–2999 is reserved.
+pub fn is_sendable(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// RFC 6455 §5.5: a close frame's payload is at most 125 bytes, two of them the code.
+pub const MAX_REASON_BYTES: usize = 123;
+
+/// Checks what [`WebSocket::close`](super::WebSocket::close) is asked to send: a code
+/// that may be sent and a reason that fits; an input error otherwise.
+pub(crate) fn check_sendable(code: u16, reason: &str) -> Result<(), Error> {
+    if !is_sendable(code) {
+        return Err(Error::invalid_input(format!(
+            "close code {code} may not be sent (RFC 6455 §7.4: 1000–1003, 1007–1014, \
+             3000–4999)"
+        )));
+    }
+    if reason.len() > MAX_REASON_BYTES {
+        return Err(Error::invalid_input(format!(
+            "close reason of {} bytes: at most {MAX_REASON_BYTES} fit in a close frame",
+            reason.len()
+        )));
+    }
+    Ok(())
+}
 
 /// Ours from tungstenite's: a frame without a body reads as 1005 (RFC 6455 §7.1.5).
 pub(crate) fn from_tungstenite(frame: Option<tungstenite::protocol::CloseFrame>) -> CloseFrame {
@@ -97,6 +127,11 @@ pub(crate) fn classify(err: tungstenite::Error, close: Option<&CloseFrame>) -> F
                 .unwrap_or_else(|| CloseFrame::new(NORMAL, "closed")),
         )),
         E::Protocol(_) => fail(PROTOCOL_ERROR, "protocol error", err),
+        // The message layer reports undecodable compressed data this way too (1007:
+        // data not consistent with the message's type, RFC 6455 §7.4.1).
+        E::Utf8(ref why) if why.starts_with("invalid compressed data") => {
+            fail(INVALID_PAYLOAD, "invalid compressed data", err)
+        }
         E::Utf8(_) => fail(INVALID_PAYLOAD, "invalid UTF-8", err),
         E::Capacity(CapacityError::MessageTooLong { .. }) => {
             fail(MESSAGE_TOO_BIG, "message too big", err)
@@ -162,6 +197,35 @@ mod tests {
             };
             assert_eq!(got, code, "case {described}");
         }
+    }
+
+    #[test]
+    fn sendable_codes_are_rfc_6455_s() {
+        let cases: &[(u16, bool)] = &[
+            (0, false),
+            (999, false),
+            (1000, true),
+            (1003, true),
+            (1004, false),
+            (1005, false),
+            (1006, false),
+            (1007, true),
+            (1011, true),
+            (1014, true),
+            (1015, false),
+            (1016, false),
+            (2999, false),
+            (3000, true),
+            (4999, true),
+            (5000, false),
+        ];
+        for &(code, sendable) in cases {
+            assert_eq!(is_sendable(code), sendable, "case {code}");
+            assert_eq!(check_sendable(code, "").is_ok(), sendable, "case {code}");
+        }
+        assert!(check_sendable(1000, &"x".repeat(123)).is_ok());
+        let err = check_sendable(1000, &"x".repeat(124)).unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
     }
 
     #[test]

@@ -3,19 +3,9 @@
 
 use std::time::Duration;
 
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-
 /// The default cap on a message and on a frame: 16 MiB (tungstenite's frame default; its
 /// 64 MiB message default is lowered to match, so one number bounds memory per message).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
-
-/// How much is read from the connection at a time. tungstenite zeroes this much of its
-/// buffer before every read, whatever the read returns; its 128 KiB default made that
-/// zeroing the largest user-space cost of receiving small messages. At 32 KiB, user CPU
-/// per message fell by about a quarter for 16-byte and 4 KiB messages and by a fifth for
-/// 64 KiB echoes, and 1 MiB messages cost the same (`benches/ws_load`, CPU time over a
-/// fixed message count).
-const READ_BUFFER_SIZE: usize = 32 << 10;
 
 /// Settings of one WebSocket after its handshake.
 #[derive(Clone, Copy, Debug)]
@@ -34,14 +24,5 @@ impl Default for Limits {
             read_idle_timeout: None,
             write_idle_timeout: None,
         }
-    }
-}
-
-impl Limits {
-    pub(crate) fn tungstenite(&self) -> WebSocketConfig {
-        WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER_SIZE)
-            .max_message_size(self.max_message_size)
-            .max_frame_size(self.max_frame_size)
     }
 }

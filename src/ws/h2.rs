@@ -17,10 +17,10 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use super::config::Limits;
+use super::connection::{Connection, Role};
+use super::deflate::{Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::Inner;
 use crate::Error;
@@ -39,6 +39,7 @@ pub(crate) async fn handshake(
     socket: Socket,
     headers: &HeaderMap,
     protocols: &[String],
+    deflate: Option<&DeflateConfig>,
     limits: &Limits,
     settings_wait: Duration,
 ) -> Result<(Inner, Response<()>), Error> {
@@ -121,6 +122,7 @@ pub(crate) async fn handshake(
             .map_err(|e| Error::invalid_input("invalid subprotocol").with_source(e))?;
         out.insert(SEC_WEBSOCKET_PROTOCOL, offered);
     }
+    super::client::offer_deflate(out, deflate)?;
 
     let mut response = sender
         .send_request(request)
@@ -136,33 +138,19 @@ pub(crate) async fn handshake(
         return Err(Error::status_error(Response::from_parts(parts, body))
             .with_message("WebSocket handshake refused"));
     }
-    check_protocol(protocols, response.headers())?;
+    let agreed = super::client::check_picks(response.headers(), protocols, deflate)
+        .map_err(|why| Error::request(why).with_message("WebSocket handshake failed"))?;
     let upgraded = hyper::upgrade::on(&mut response)
         .await
         .map_err(|e| Error::request(e).with_message("WebSocket handshake failed"))?;
-    let stream = WebSocketStream::from_raw_socket(
+    let stream = Connection::new(
         Socket::Upgraded(TokioIo::new(upgraded)),
         Role::Client,
-        Some(limits.tungstenite()),
-    )
-    .await;
+        limits,
+        agreed.map(Deflate::new),
+        &[],
+    );
     Ok((stream, response.map(|_| ())))
-}
-
-/// RFC 6455 §4.1 (which RFC 8441 keeps): the server's subprotocol must be one offered.
-fn check_protocol(offered: &[String], headers: &HeaderMap) -> Result<(), Error> {
-    let Some(picked) = headers.get(SEC_WEBSOCKET_PROTOCOL) else {
-        return Ok(());
-    };
-    let picked = picked.to_str().unwrap_or("");
-    if offered.iter().any(|o| o == picked) {
-        Ok(())
-    } else {
-        Err(Error::request(format!(
-            "the server picked subprotocol {picked:?}, which was not offered"
-        ))
-        .with_message("WebSocket handshake failed"))
-    }
 }
 
 /// How long to wait for the server's SETTINGS when no response_header_timeout is set.

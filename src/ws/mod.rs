@@ -9,8 +9,8 @@
 //! - Server: [`listen`] (`WebSockets.listen!`), [`upgrade`] — a tower `Service` to mount
 //!   at a path in a router, under [`serve`](crate::serve) or in axum — and
 //!   [`is_upgrade`] (`isupgrade`); [`echo`] is a ready-made echo route.
-//! - The connection: [`WebSocket`] — `send`, `send_fragments`, `receive`, `ping`,
-//!   `pong`, `close`, iteration as a `Stream`, `split` into halves.
+//! - The connection: [`WebSocket`] — `send`, `send_fragments`, `receive`, `is_ready`,
+//!   `ping`, `pong`, `close`, iteration as a `Stream`, `split` into halves.
 //! - HTTP/2 (RFC 8441 extended CONNECT): [`upgrade`] accepts it as well as the HTTP/1.1
 //!   upgrade, and httpstack's server announces it; [`Connect::http2`] opens one, over
 //!   TLS (ALPN h2) or h2c.
@@ -68,13 +68,28 @@
 //! # server.close().await; Ok(()) }
 //! ```
 //!
-//! Not yet here: permessage-deflate (RFC 7692: tungstenite has no compression; messages
-//! are sent and accepted uncompressed, which every peer must support), and proxies for
-//! [`Connect::http2`] (RFC 8441 dials the server directly).
+//! permessage-deflate (RFC 7692) is on by default on both sides, over HTTP/1.1 and
+//! HTTP/2: a client offers it, a server accepts an offer it can serve; see
+//! [`DeflateConfig`] for the settings and `permessage_deflate(false)` on [`Connect`] and
+//! [`Upgrade`] for the off switch. tokio-tungstenite does the HTTP/1.1 handshake's
+//! helpers and lends its frame types; the message layer above the frames (fragments,
+//! control frames, the closing handshake, UTF-8, limits, compression) is httpstack's,
+//! because tungstenite rejects the RSV1 bit compression sets.
+//!
+//! The handshake is held to HTTP.jl 2.x's rules: browsers' requests must come from the
+//! same origin by default ([`Upgrade::allowed_origins`], [`Upgrade::allow_any_origin`],
+//! [`Upgrade::check_origin`]); RFC 6455 §4.2.1's checks of the request; a client that
+//! refuses a `101` picking what it did not offer, and follows redirects
+//! ([`Connect::redirect_limit`]); close codes that may not be sent are input errors
+//! ([`close::is_sendable`]).
+//!
+//! Not yet here: proxies for [`Connect::http2`] (RFC 8441 dials the server directly).
 
 mod client;
 pub mod close;
 mod config;
+mod connection;
+mod deflate;
 mod h2;
 mod message;
 mod server;
@@ -84,6 +99,7 @@ mod websocket;
 pub use crate::CloseFrame;
 pub use client::{connect, open, open_with, Connect};
 pub use config::DEFAULT_MAX_MESSAGE_SIZE;
+pub use deflate::DeflateConfig;
 pub use message::{Message, Utf8Bytes};
 pub use server::{echo, is_upgrade, listen, upgrade, EchoHandler, Upgrade, WsServer};
 pub use websocket::{WebSocket, WebSocketReceiver, WebSocketSender};

@@ -21,14 +21,14 @@ use http::{Method, Request, Response, StatusCode, Version};
 use tokio::net::ToSocketAddrs;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
 use super::close::{self, GOING_AWAY, INTERNAL_ERROR};
 use super::config::Limits;
+use super::connection::{Connection, Role};
+use super::deflate::{Agreed, Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, WebSocket};
 use crate::server::Server;
@@ -69,8 +69,14 @@ fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -
 ///
 /// The handler gets the [`WebSocket`] and returns `Ok(())` or an error. When it is done,
 /// a WebSocket it left open is closed with 1000 — or 1011 if it returned an error other
-/// than a close. A request that is not a handshake gets 400 (426 for another protocol
-/// version), one from an origin not allowed gets 403.
+/// than a close.
+///
+/// The handshake is checked as RFC 6455 §4.2.1 says: a request that is not a handshake
+/// (not a GET, HTTP/1.0, a body, no `Sec-WebSocket-Version`, a `Sec-WebSocket-Key`
+/// that is not base64 of 16 bytes) gets 400, another protocol version 426. Browsers'
+/// requests are held to the same origin by default (an `Origin` whose host and port
+/// differ from `Host` gets 403; see [`Upgrade::allowed_origins`],
+/// [`Upgrade::allow_any_origin`] and [`Upgrade::check_origin`]).
 pub fn upgrade<H, Fut>(handler: H) -> Upgrade<H>
 where
     H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
@@ -79,8 +85,9 @@ where
     Upgrade {
         handler,
         shared: Arc::new(Shared {
-            allowed_origins: None,
+            origins: OriginPolicy::SameOrigin,
             protocols: Vec::new(),
+            deflate: Some(DeflateConfig::default()),
             limits: Limits::default(),
             tasks: TaskTracker::new(),
             going_away: CancellationToken::new(),
@@ -116,9 +123,98 @@ pub struct Upgrade<H> {
     shared: Arc<Shared>,
 }
 
+/// Which `Origin`s may open a WebSocket (a request without `Origin`, not from a
+/// browser, always may).
+#[derive(Clone)]
+enum OriginPolicy {
+    /// The origin's host and port are the request's `Host` (HTTP.jl 2.x's default).
+    SameOrigin,
+    /// Any origin.
+    Any,
+    /// These origins (compared without regard to case).
+    List(Vec<HeaderValue>),
+    /// The user's check.
+    Check(Arc<OriginCheck>),
+}
+
+/// A custom origin check: the `Origin` value and the handshake request.
+type OriginCheck = dyn Fn(&str, &Request<()>) -> bool + Send + Sync;
+
+impl fmt::Debug for OriginPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OriginPolicy::SameOrigin => f.write_str("SameOrigin"),
+            OriginPolicy::Any => f.write_str("Any"),
+            OriginPolicy::List(list) => f.debug_tuple("List").field(list).finish(),
+            OriginPolicy::Check(_) => f.write_str("Check(..)"),
+        }
+    }
+}
+
+impl OriginPolicy {
+    fn allows(&self, request: &Request<()>) -> bool {
+        let Some(origin) = request.headers().get(header::ORIGIN) else {
+            return true;
+        };
+        match self {
+            OriginPolicy::Any => true,
+            OriginPolicy::List(allowed) => allowed
+                .iter()
+                .any(|a| a.as_bytes().eq_ignore_ascii_case(origin.as_bytes())),
+            OriginPolicy::SameOrigin => origin
+                .to_str()
+                .is_ok_and(|origin| same_origin(origin, request)),
+            OriginPolicy::Check(check) => origin.to_str().is_ok_and(|o| check(o, request)),
+        }
+    }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host and port the request was
+/// sent to: `Host` over HTTP/1.1, `:authority` over HTTP/2. A port left out is the
+/// scheme's default (for `Host`, the origin's scheme: HTTP/1.1 does not say whether the
+/// connection is TLS). `Origin: null` (an opaque origin) is never the same.
+fn same_origin(origin: &str, request: &Request<()>) -> bool {
+    let Ok(origin) = origin.parse::<http::Uri>() else {
+        return false;
+    };
+    let (Some(scheme), Some(origin_host)) = (origin.scheme_str(), origin.host()) else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => 80,
+        "https" | "wss" => 443,
+        _ => return false,
+    };
+    let host = match request.headers().get(header::HOST) {
+        Some(host) => host
+            .to_str()
+            .ok()
+            .and_then(|h| h.parse::<http::uri::Authority>().ok()),
+        None => request.uri().authority().cloned(),
+    };
+    let Some(host) = host else {
+        return false;
+    };
+    host.host().eq_ignore_ascii_case(origin_host)
+        && host.port_u16().unwrap_or(default_port) == origin.port_u16().unwrap_or(default_port)
+}
+
+/// RFC 6455 §4.2.1: the key is base64 of 16 bytes — 21 characters, a 22nd that carries
+/// two bits (its low four are zero), then `==`. Checked by hand: no base64 crate is a
+/// dependency, and this is the whole of the rule.
+fn is_valid_key(key: &[u8]) -> bool {
+    let digit = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+    key.len() == 24
+        && key[..21].iter().all(digit)
+        && matches!(key[21], b'A' | b'Q' | b'g' | b'w')
+        && &key[22..] == b"=="
+}
+
 struct Shared {
-    allowed_origins: Option<Vec<HeaderValue>>,
+    origins: OriginPolicy,
     protocols: Vec<String>,
+    /// `None`: permessage-deflate is declined.
+    deflate: Option<DeflateConfig>,
     limits: Limits,
     /// The connections' tasks.
     tasks: TaskTracker,
@@ -140,8 +236,9 @@ impl<H: Clone> Clone for Upgrade<H> {
 impl<H> fmt::Debug for Upgrade<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upgrade")
-            .field("allowed_origins", &self.shared.allowed_origins)
+            .field("origins", &self.shared.origins)
             .field("protocols", &self.shared.protocols)
+            .field("deflate", &self.shared.deflate)
             .field("limits", &self.shared.limits)
             .field("connections", &self.shared.tasks.len())
             .finish_non_exhaustive()
@@ -154,8 +251,9 @@ impl<H> Upgrade<H> {
             // Cloned before being configured: the clone keeps the old options.
             let old = &self.shared;
             self.shared = Arc::new(Shared {
-                allowed_origins: old.allowed_origins.clone(),
+                origins: old.origins.clone(),
                 protocols: old.protocols.clone(),
+                deflate: old.deflate.clone(),
                 limits: old.limits,
                 tasks: TaskTracker::new(),
                 going_away: CancellationToken::new(),
@@ -168,9 +266,18 @@ impl<H> Upgrade<H> {
         }
     }
 
-    /// Accepts handshakes only from these origins (the `Origin` header, compared without
-    /// regard to case); any other gets 403 Forbidden. A request without `Origin` (not
-    /// from a browser) is accepted. Default: every origin.
+    /// Accepts handshakes only from these origins (the `Origin` header, e.g.
+    /// `https://example.com`, compared without regard to case); any other gets 403
+    /// Forbidden. A request without `Origin` (not from a browser) is accepted.
+    ///
+    /// The default is same-origin, as HTTP.jl 2.x: an `Origin` whose host and port are
+    /// not the request's `Host` gets 403 — a page on another site cannot open a
+    /// WebSocket that the browser's cookies authenticate (cross-site WebSocket hijacking).
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// let service = ws::echo().allowed_origins(["https://app.example", "https://admin.example"]);
+    /// ```
     pub fn allowed_origins<I, O>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = O>,
@@ -180,7 +287,37 @@ impl<H> Upgrade<H> {
             .into_iter()
             .filter_map(|o| HeaderValue::from_str(o.as_ref()).ok())
             .collect();
-        self.options().allowed_origins = Some(origins);
+        self.options().origins = OriginPolicy::List(origins);
+        self
+    }
+
+    /// Accepts handshakes from every origin: for a public socket that does not rely on
+    /// cookies or other ambient credentials.
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// let service = ws::echo().allow_any_origin();
+    /// ```
+    pub fn allow_any_origin(mut self) -> Self {
+        self.options().origins = OriginPolicy::Any;
+        self
+    }
+
+    /// Decides with `check(origin, request)` whether a handshake that carries an
+    /// `Origin` header is accepted (`false`: 403). A request without `Origin` is accepted
+    /// without asking.
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// let service = ws::echo().check_origin(|origin, _request| {
+    ///     origin.ends_with(".example.com") && origin.starts_with("https://")
+    /// });
+    /// ```
+    pub fn check_origin<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&str, &Request<()>) -> bool + Send + Sync + 'static,
+    {
+        self.options().origins = OriginPolicy::Check(Arc::new(check));
         self
     }
 
@@ -197,8 +334,29 @@ impl<H> Upgrade<H> {
         self
     }
 
-    /// The largest message accepted (default 16 MiB; `None`: no limit). A larger one
-    /// closes the connection with 1009 and the handler's `receive` fails with that frame.
+    /// Whether permessage-deflate (RFC 7692) is accepted when a client offers it
+    /// (default: on, with [`DeflateConfig::default`]). Off, every offer is declined and
+    /// messages go uncompressed.
+    pub fn permessage_deflate(mut self, on: bool) -> Self {
+        self.options().deflate = on.then(DeflateConfig::default);
+        self
+    }
+
+    /// Accepts permessage-deflate with these settings (context takeover, window bits,
+    /// level); see [`DeflateConfig`].
+    ///
+    /// ```
+    /// use httpstack::ws::{self, DeflateConfig};
+    /// let service = ws::echo().deflate(DeflateConfig::default().server_no_context_takeover(true));
+    /// ```
+    pub fn deflate(mut self, config: DeflateConfig) -> Self {
+        self.options().deflate = Some(config);
+        self
+    }
+
+    /// The largest message accepted (default 16 MiB; `None`: no limit), counted after
+    /// decompression as it inflates. A larger one closes the connection with 1009 and
+    /// the handler's `receive` fails with that frame.
     pub fn max_message_size(mut self, bytes: Option<usize>) -> Self {
         self.options().limits.max_message_size = bytes;
         self
@@ -227,6 +385,31 @@ impl<H> Upgrade<H> {
         self.shared.tasks.len()
     }
 
+    /// [`listen`] with this service's settings: serves its handshakes on `addr`.
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), httpstack::Error> {
+    /// let server = ws::echo()
+    ///     .permessage_deflate(false)
+    ///     .max_message_size(Some(1 << 20))
+    ///     .listen("127.0.0.1:0")
+    ///     .await?;
+    /// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+    /// assert_eq!(ws.extensions(), None);
+    /// # server.force_close(); Ok(()) }
+    /// ```
+    pub async fn listen<Fut>(self, addr: impl ToSocketAddrs) -> Result<WsServer, Error>
+    where
+        H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let server = crate::server::serve(addr, self).await?;
+        Ok(WsServer { server, shared })
+    }
+
     /// Closes every open connection with 1001 (going away) and waits for their
     /// handlers to end; later handshakes are still accepted.
     pub async fn close(&self) {
@@ -242,7 +425,7 @@ impl<H> Upgrade<H> {
 
     /// The handshake answer, or the error response; the connection's task is started
     /// for an accepted handshake.
-    fn answer<B, Fut>(&self, mut req: Request<B>) -> Response<Body>
+    fn answer<B, Fut>(&self, req: Request<B>) -> Response<Body>
     where
         H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Error>> + Send + 'static,
@@ -252,33 +435,17 @@ impl<H> Upgrade<H> {
         if !h2 && !is_h1_upgrade(&req) {
             return refuse(StatusCode::BAD_REQUEST, "expected a WebSocket handshake");
         }
-        let headers = req.headers();
-        if headers
-            .get(header::SEC_WEBSOCKET_VERSION)
-            .is_none_or(|v| v.as_bytes() != b"13")
-        {
-            // RFC 6455 §4.2.2: say which version we speak.
-            let mut response = refuse(
-                StatusCode::UPGRADE_REQUIRED,
-                "unsupported Sec-WebSocket-Version",
-            );
-            response.headers_mut().insert(
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            );
-            return response;
+        // The body is not read: a handshake has none (checked below), and over HTTP/2
+        // the stream's data is the WebSocket's, reached through the upgrade.
+        let (parts, _body) = req.into_parts();
+        let mut request = Request::from_parts(parts, ());
+        if let Some(refusal) = check_handshake(&request, h2) {
+            return refusal;
         }
-        if let (Some(allowed), Some(origin)) =
-            (&self.shared.allowed_origins, headers.get(header::ORIGIN))
-        {
-            let origin = origin.as_bytes();
-            if !allowed
-                .iter()
-                .any(|a| a.as_bytes().eq_ignore_ascii_case(origin))
-            {
-                return refuse(StatusCode::FORBIDDEN, "origin not allowed");
-            }
+        if !self.shared.origins.allows(&request) {
+            return refuse(StatusCode::FORBIDDEN, "origin not allowed");
         }
+        let headers = request.headers();
         let mut response = Response::new(Body::empty());
         if h2 {
             *response.status_mut() = StatusCode::OK;
@@ -300,9 +467,17 @@ impl<H> Upgrade<H> {
                 .headers_mut()
                 .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
         }
-        let on_upgrade = hyper::upgrade::on(&mut req);
-        let (parts, _body) = req.into_parts();
-        let request = Request::from_parts(parts, ());
+        let mut agreed = None;
+        if let Some((answer, terms)) = self.shared.deflate.as_ref().and_then(|d| d.accept(headers))
+        {
+            if let Ok(answer) = HeaderValue::try_from(answer) {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_EXTENSIONS, answer);
+                agreed = Some(terms);
+            }
+        }
+        let on_upgrade = hyper::upgrade::on(&mut request);
         let mut head = Response::new(());
         *head.status_mut() = response.status();
         *head.version_mut() = if h2 {
@@ -316,7 +491,7 @@ impl<H> Upgrade<H> {
         self.shared.tasks.spawn(async move {
             let killed = shared.killed.clone();
             tokio::select! {
-                () = run(on_upgrade, Handshake { request, response: head }, handler, &shared) => {}
+                () = run(on_upgrade, Handshake { request, response: head }, agreed, handler, &shared) => {}
                 () = killed.cancelled() => {}
             }
         });
@@ -324,10 +499,69 @@ impl<H> Upgrade<H> {
     }
 }
 
+/// RFC 6455 §4.2.1 and §4.4 (RFC 8441 §5 for HTTP/2): the refusal a handshake request
+/// gets, if any.
+fn check_handshake(request: &Request<()>, h2: bool) -> Option<Response<Body>> {
+    let headers = request.headers();
+    if !h2 {
+        // §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at
+        // least 1.1."
+        if request.version() < Version::HTTP_11 {
+            return Some(refuse(
+                StatusCode::BAD_REQUEST,
+                "a WebSocket handshake needs HTTP/1.1",
+            ));
+        }
+        let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+            || headers
+                .get_all(header::CONTENT_LENGTH)
+                .iter()
+                .any(|v| v.as_bytes() != b"0");
+        if has_body {
+            return Some(refuse(
+                StatusCode::BAD_REQUEST,
+                "a WebSocket handshake has no body",
+            ));
+        }
+        let mut keys = headers.get_all(header::SEC_WEBSOCKET_KEY).iter();
+        match (keys.next(), keys.next()) {
+            (Some(key), None) if is_valid_key(key.as_bytes()) => {}
+            (None, _) => return Some(refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key")),
+            _ => {
+                return Some(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "Sec-WebSocket-Key is not base64 of 16 bytes",
+                ))
+            }
+        }
+    }
+    let mut versions = headers.get_all(header::SEC_WEBSOCKET_VERSION).iter();
+    match (versions.next(), versions.next()) {
+        (Some(v), None) if v.as_bytes() == b"13" => None,
+        (None, _) => Some(refuse(
+            StatusCode::BAD_REQUEST,
+            "missing Sec-WebSocket-Version",
+        )),
+        _ => {
+            // §4.4: 426 with the version we speak.
+            let mut response = refuse(
+                StatusCode::UPGRADE_REQUIRED,
+                "unsupported Sec-WebSocket-Version",
+            );
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+            Some(response)
+        }
+    }
+}
+
 /// One connection: wait for hyper to hand it over, run the handler, close what it left.
 async fn run<H, Fut>(
     on_upgrade: hyper::upgrade::OnUpgrade,
     handshake: Handshake,
+    agreed: Option<Agreed>,
     handler: H,
     shared: &Shared,
 ) where
@@ -342,12 +576,13 @@ async fn run<H, Fut>(
         }
     };
     let limits = shared.limits;
-    let stream = WebSocketStream::from_raw_socket(
+    let stream = Connection::new(
         Socket::from_upgraded(upgraded),
         Role::Server,
-        Some(limits.tungstenite()),
-    )
-    .await;
+        &limits,
+        agreed.map(Deflate::new),
+        &[],
+    );
     let (runner, handed_back) = oneshot::channel();
     let ws = WebSocket::new(stream, &limits, handshake, Some(runner));
     let going_away = shared.going_away.clone();
@@ -411,17 +646,14 @@ where
 
 /// HTTP.jl `WebSockets.listen!(handler, host, port)`: serves WebSocket handshakes on
 /// `addr` (HTTP/1.1, and HTTP/2 extended CONNECT) and runs `handler` per connection.
-/// For server options (TLS, timeouts, ...) or other routes, mount [`upgrade`] in
-/// [`Server::bind`] instead.
+/// For WebSocket settings use [`Upgrade::listen`]; for server options (TLS, timeouts,
+/// ...) or other routes, mount [`upgrade`] in [`Server::bind`] instead.
 pub async fn listen<H, Fut>(addr: impl ToSocketAddrs, handler: H) -> Result<WsServer, Error>
 where
     H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
-    let upgrade = upgrade(handler);
-    let shared = upgrade.shared.clone();
-    let server = crate::server::serve(addr, upgrade).await?;
-    Ok(WsServer { server, shared })
+    upgrade(handler).listen(addr).await
 }
 
 /// A running [`listen`] server (HTTP.jl's `Server` from `WebSockets.listen!`).

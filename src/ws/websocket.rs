@@ -1,8 +1,8 @@
 //! [`WebSocket`]: one open connection (HTTP.jl `WebSocket`), and its
 //! [`split`](WebSocket::split) halves.
 //!
-//! A thin layer over tokio-tungstenite's `WebSocketStream`: a message is moved, never
-//! copied or boxed, between tungstenite and the caller. What it adds is HTTP.jl's
+//! A thin layer over the protocol's [`Connection`]: a message is moved, never copied or
+//! boxed, between it and the caller. What it adds is HTTP.jl's
 //! behaviour around the edges — pings answered and skipped, a received close answered and
 //! turned into a close error (`is_ok()` for normal codes), protocol failures closed with
 //! the right code (1002, 1007, 1009), idle timeouts, and a close when the socket is
@@ -21,19 +21,18 @@ use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::{self, Error as WsError};
-use tokio_tungstenite::WebSocketStream;
 
 use super::close::{self, classify, Failure};
 use super::config::Limits;
+use super::connection::Connection;
 use super::message::Message;
-use super::socket::Socket;
 use crate::{CloseFrame, Error, TimeoutKind};
 
 /// How long a closing handshake may take: our close frame going out, the peer's reply
 /// coming back and, on the client, the server closing the TCP connection (RFC 6455 §7.1.1).
 pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(crate) type Inner = WebSocketStream<Socket>;
+pub(crate) type Inner = Connection;
 
 /// The handshake a WebSocket came from.
 #[derive(Debug)]
@@ -61,6 +60,8 @@ pub(crate) struct Handshake {
 pub struct WebSocket {
     /// `None` once split, or handed back to the task that runs the handler.
     stream: Option<Inner>,
+    /// What [`is_ready`](Self::is_ready) found; `receive` returns it first.
+    ready: Option<Result<Message, Error>>,
     reader: Reader,
     write_idle_timeout: Option<Duration>,
     handshake: Box<Handshake>,
@@ -86,6 +87,7 @@ impl WebSocket {
     ) -> Self {
         WebSocket {
             stream: Some(stream),
+            ready: None,
             reader: Reader::new(limits.read_idle_timeout),
             write_idle_timeout: limits.write_idle_timeout,
             handshake: Box::new(handshake),
@@ -110,6 +112,16 @@ impl WebSocket {
             .response
             .headers()
             .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The extensions both ends agreed on (`Sec-WebSocket-Extensions` of the answer),
+    /// e.g. `permessage-deflate; client_max_window_bits=15`; `None` for none.
+    pub fn extensions(&self) -> Option<&str> {
+        self.handshake
+            .response
+            .headers()
+            .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
             .and_then(|v| v.to_str().ok())
     }
 
@@ -193,7 +205,50 @@ impl WebSocket {
         poll_fn(|cx| self.poll_receive(cx)).await
     }
 
+    /// HTTP.jl `isready(ws)`: whether a whole message has arrived, so that
+    /// [`receive`](Self::receive) returns it without waiting. Looks at what was already
+    /// read and what the socket holds, without waiting; pings found on the way are
+    /// answered. A close found on the way is kept for `receive` (this returns false).
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), httpstack::Error> {
+    /// # let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+    /// #     while let Ok(m) = ws.receive().await { ws.send(m).await?; }
+    /// #     Ok(())
+    /// # }).await?;
+    /// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+    /// assert!(!ws.is_ready());
+    /// ws.send("echo me").await?;
+    /// // Look now and then, doing other work in between.
+    /// for _ in 0..1000 {
+    ///     if ws.is_ready() {
+    ///         break;
+    ///     }
+    ///     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    /// }
+    /// assert!(ws.is_ready());
+    /// assert_eq!(ws.receive().await?.as_text(), Some("echo me"));
+    /// # server.force_close(); Ok(()) }
+    /// ```
+    pub fn is_ready(&mut self) -> bool {
+        if self.ready.is_none() {
+            let mut polled = None;
+            poll_once(|cx| {
+                if let Poll::Ready(result) = self.poll_receive(cx) {
+                    polled = Some(result);
+                }
+            });
+            self.ready = polled;
+        }
+        matches!(self.ready, Some(Ok(_)))
+    }
+
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        if let Some(ready) = self.ready.take() {
+            return Poll::Ready(ready);
+        }
         match &mut self.stream {
             Some(stream) => self.reader.poll_receive(cx, stream),
             None => Poll::Ready(Err(Error::websocket(CloseFrame::new(
@@ -206,7 +261,27 @@ impl WebSocket {
     /// Starts the closing handshake with `code` and `reason` (HTTP.jl `close`; 1000 is a
     /// normal close), waits — at most a few seconds — for the peer's close frame and the
     /// end of the connection. Closing a closed WebSocket does nothing.
+    ///
+    /// A code that may not be sent ([`close::is_sendable`]: 1005, 1006, 1015, the
+    /// reserved 0–999 and 1016–2999, 5000 and up) or a reason over 123 bytes is an input
+    /// error, and nothing is sent: the WebSocket stays open.
+    ///
+    /// ```
+    /// # use httpstack::ws;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), httpstack::Error> {
+    /// # let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+    /// #     while ws.receive().await.is_ok() {}
+    /// #     Ok(())
+    /// # }).await?;
+    /// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+    /// assert!(ws.close(1006, "").await.unwrap_err().is_invalid_input());
+    /// assert!(ws.is_open());
+    /// ws.close(4000, "done").await?;
+    /// # server.force_close(); Ok(()) }
+    /// ```
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
+        close::check_sendable(code, reason)?;
         let Some(stream) = self.stream.as_mut() else {
             return Ok(());
         };
@@ -239,6 +314,7 @@ impl WebSocket {
     pub fn split(mut self) -> (WebSocketSender, WebSocketReceiver) {
         self.hand_back = None;
         let reader = std::mem::replace(&mut self.reader, Reader::new(None));
+        let ready = self.ready.take();
         match self.stream.take() {
             Some(stream) => {
                 let (sink, stream) = stream.split();
@@ -249,6 +325,7 @@ impl WebSocket {
                     },
                     WebSocketReceiver {
                         stream: Some(stream),
+                        ready,
                         reader,
                     },
                 )
@@ -260,6 +337,7 @@ impl WebSocket {
                 },
                 WebSocketReceiver {
                     stream: None,
+                    ready,
                     reader,
                 },
             ),
@@ -357,8 +435,10 @@ impl WebSocketSender {
     }
 
     /// Sends a close frame with `code` and `reason`; the receiving half then sees the
-    /// peer's reply as the end of the stream.
+    /// peer's reply as the end of the stream. The code and reason are checked as by
+    /// [`WebSocket::close`].
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
+        close::check_sendable(code, reason)?;
         let frame = close::to_tungstenite(&CloseFrame::new(code, reason));
         match self.send_raw(tungstenite::Message::Close(frame)).await {
             Err(err) if err.is_websocket() => Ok(()),
@@ -391,6 +471,7 @@ impl Drop for WebSocketSender {
 /// it as a [`Stream`]. Pings are answered, as on a whole [`WebSocket`].
 pub struct WebSocketReceiver {
     stream: Option<SplitStream<Inner>>,
+    ready: Option<Result<Message, Error>>,
     reader: Reader,
 }
 
@@ -409,7 +490,24 @@ impl WebSocketReceiver {
         poll_fn(|cx| self.poll_receive(cx)).await
     }
 
+    /// [`WebSocket::is_ready`].
+    pub fn is_ready(&mut self) -> bool {
+        if self.ready.is_none() {
+            let mut polled = None;
+            poll_once(|cx| {
+                if let Poll::Ready(result) = self.poll_receive(cx) {
+                    polled = Some(result);
+                }
+            });
+            self.ready = polled;
+        }
+        matches!(self.ready, Some(Ok(_)))
+    }
+
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        if let Some(ready) = self.ready.take() {
+            return Poll::Ready(ready);
+        }
         match &mut self.stream {
             Some(stream) => self.reader.poll_receive(cx, stream),
             None => Poll::Ready(Err(Error::websocket(CloseFrame::new(
