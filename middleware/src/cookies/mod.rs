@@ -22,7 +22,8 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! // A "server" that sets a cookie and echoes back the Cookie header it got.
 //! let server = service_fn(|req: http::Request<()>| async move {
-//!     let mut resp = http::Response::new(format!("{:?}", req.headers().get("cookie")));
+//!     let sent = req.headers().get("cookie").and_then(|v| v.to_str().ok());
+//!     let mut resp = http::Response::new(format!("{sent:?}"));
 //!     add_cookie(&mut resp, &Cookie::new("session", "abc").with_path("/")).unwrap();
 //!     Ok::<_, std::convert::Infallible>(resp)
 //! });
