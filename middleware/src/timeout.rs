@@ -82,6 +82,21 @@ pub struct Deadline(pub Instant);
 /// Stamps each request with a [`Deadline`] from its total `timeout` (the request's own
 /// [`TimeoutConfig`] extension, else the layer's), so one deadline covers the retries and
 /// redirects of layers below; see the [module docs](self).
+///
+/// ```
+/// use httpstack_middleware::timeout::{Deadline, DeadlineLayer};
+/// use std::time::Duration;
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let inner = service_fn(|req: http::Request<()>| async move {
+///     // Every layer below sees the same deadline, however often it calls further down.
+///     Ok::<_, std::convert::Infallible>(req.extensions().get::<Deadline>().is_some())
+/// });
+/// let svc = DeadlineLayer::new().timeout(Duration::from_secs(5)).layer(inner);
+/// assert!(svc.oneshot(http::Request::new(())).await.unwrap());
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DeadlineLayer {
     timeout: Option<Duration>,

@@ -245,6 +245,15 @@ pub fn join_url(base: &str, path: &str) -> String {
 
 /// What a [`client!`](crate::client!) type holds: one [`Client`] and the API's base URL.
 /// Cheap to clone (two `Arc`s); clones share the client's pool and cookie jar.
+///
+/// ```
+/// use httpstack::client::ApiClient;
+///
+/// let api = ApiClient::new(httpstack::Client::new(), "http://127.0.0.1:1/v1");
+/// let request = api.request(http::Method::GET, "/users").build()?;
+/// assert_eq!(request.uri(), "http://127.0.0.1:1/v1/users");
+/// # Ok::<(), httpstack::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ApiClient {
     client: Client,
@@ -279,6 +288,20 @@ impl ApiClient {
 
 /// Builds a [`client!`](crate::client!) type `T`: the macro's settings, then any set at run
 /// time. `T::builder()` makes one.
+///
+/// ```
+/// httpstack::client! {
+///     struct Api { base_url: "http://127.0.0.1:1" }
+/// }
+///
+/// let api = Api::builder()
+///     .base_url("http://127.0.0.1:2/v2") // from configuration
+///     .bearer_auth("s3cr3t")
+///     .configure(|b| b.retries(1))
+///     .build()?;
+/// assert_eq!(api.base_url(), "http://127.0.0.1:2/v2");
+/// # Ok::<(), httpstack::Error>(())
+/// ```
 #[must_use]
 pub struct ApiBuilder<T> {
     client: ClientBuilder,
