@@ -16,15 +16,15 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower::{Layer, Service};
 
-use super::accept::accept_loop;
-use super::connection::{ConnectionConfig, ConnectionFilter, ConnectionOptions};
-use super::connection_count::ConnectionCount;
+use super::conn::accept::accept_loop;
+use super::conn::connection::{ConnectionConfig, ConnectionFilter, ConnectionOptions};
+use super::conn::connection_count::ConnectionCount;
+use super::conn::listener::{bind, ListenOptions};
+use super::conn::request_body::BodyBounds;
+use super::conn::shutdown::{finish_shutdown, ShutdownHook};
+use super::conn::timeouts::{Setting, Timeouts};
 use super::handle::{Server, Shared};
-use super::listener::{bind, ListenOptions};
-use super::request_body::BodyBounds;
-use super::shutdown::{finish_shutdown, ShutdownHook};
 use super::stream_service::{StreamHandler, StreamService};
-use super::timeouts::{Setting, Timeouts};
 use super::tls;
 use crate::{BoxError, Error};
 

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::builder::ServerBuilder;
-use super::connection_count::ConnectionCount;
+use super::conn::connection_count::ConnectionCount;
 
 /// A running server, as returned by [`serve`](super::serve) and [`ServerBuilder::serve`]
 /// (HTTP.jl `Server`, returned by `serve!`).

@@ -163,34 +163,21 @@
 //! `Set-Cookie`, `Content-Type`...) are dropped from request trailers and never sent in
 //! response trailers.
 
-mod accept;
-mod activity;
 mod builder;
-mod catch_failure;
-mod connection;
-mod connection_count;
-mod connection_io;
-mod connection_service;
+mod conn;
 mod handle;
 mod handler_fn;
 mod listen;
-mod listener;
 pub mod multipart;
 mod peer_addr;
-mod pipelining;
-mod request_body;
-mod request_head;
 mod serve;
-mod shutdown;
 mod stream;
-mod stream_deadline;
 mod stream_handler;
 mod stream_service;
-mod timeouts;
 mod tls;
 
 pub use builder::ServerBuilder;
-pub(crate) use connection_io::ConnectionIo;
+pub(crate) use conn::connection_io::ConnectionIo;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};
 pub use listen::listen;

@@ -21,7 +21,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::{mpsc, oneshot};
 use tower::Service;
 
-use super::catch_failure::panic_message;
+use super::conn::catch_failure::panic_message;
 use super::stream::{Head, Stream};
 use crate::{BoxError, Error};
 

@@ -4,7 +4,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::catch_failure::panic_message;
-use super::handle::Shared;
+use crate::server::handle::Shared;
 
 /// A function run once the server has stopped (HTTP.jl `on_shutdown`).
 pub(crate) type ShutdownHook = Box<dyn FnOnce() + Send + 'static>;

@@ -39,11 +39,11 @@ use tower::Service;
 
 use super::activity::{Activity, InFlight};
 use super::catch_failure::{self, CatchFailure};
-use super::peer_addr::PeerAddr;
 use super::pipelining::PipelineCounters;
 use super::request_body::{self, BodyBounds, Breach, Broken};
 use super::request_head;
 use super::stream_deadline;
+use crate::server::peer_addr::PeerAddr;
 use crate::BoxError;
 
 /// What a connection's requests are bounded by.

@@ -15,7 +15,7 @@ use tower::Service;
 
 use super::catch_failure::panic_message;
 use super::connection::{serve_connection, ConnectionConfig};
-use super::handle::Shared;
+use crate::server::handle::Shared;
 use crate::BoxError;
 
 /// Accepts until the server closes. With `slots` (`max_connections`), a slot is taken

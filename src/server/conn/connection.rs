@@ -36,15 +36,15 @@ use tokio_util::sync::WaitForCancellationFuture;
 use tower::Service;
 
 use super::activity::Activity;
-use super::builder::Protocols;
 use super::connection_count::ConnectionGuard;
 use super::connection_io::ConnectionIo;
 use super::connection_service::{ConnectionService, RequestLimits};
-use super::handle::Shared;
 use super::pipelining::{FlushHeld, PipelineCounters, Pipelining};
 use super::request_body::BodyBounds;
 use super::stream_deadline::{SplitEndService, StreamExecutor};
 use super::timeouts::{ConnectionTimers, Timeouts, TimerAction};
+use crate::server::builder::Protocols;
+use crate::server::handle::Shared;
 use crate::BoxError;
 
 /// HTTP.jl's `tcpisvalid`: decides, from the client's address, whether to serve it.
