@@ -28,7 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
-use httpstack::server::{tls_config_from_pem, Server};
+use httpstack::server::{server_config_from_pem, Server};
 
 /// About 200 bytes, like HTTP.jl's `/json` payload.
 const JSON: &[u8] = br#"{"id":12345,"name":"httpstack benchmark","active":true,"tags":["http","julia","rust","tower"],"scores":[98.5,87.25,91.0],"owner":{"login":"bench","email":"bench@example.invalid"},"message":"hello, world"}"#;
@@ -144,7 +144,7 @@ async fn main() -> ExitCode {
         }
     }
     if let Some((cert, key)) = &args.tls {
-        match tls_config_from_pem(cert, key) {
+        match server_config_from_pem(cert, key) {
             Ok(config) => builder = builder.tls(config),
             Err(err) => {
                 eprintln!("bench_server: {err}");

@@ -55,7 +55,7 @@ async fn main() -> ExitCode {
     };
     let acceptor = match &args.tls {
         None => None,
-        Some((cert, key)) => match httpstack::server::tls_config_from_pem(cert, key) {
+        Some((cert, key)) => match httpstack::server::server_config_from_pem(cert, key) {
             Ok(config) => {
                 // h2 only: a Session speaks nothing else (RFC 9113 §3.2).
                 let mut config = (*config).clone();

@@ -195,12 +195,14 @@ fn authority_start(s: &str) -> Option<usize> {
 /// RFC 3986 §2.2–§2.3: whether `b` is an unreserved character or a sub-delimiter, the
 /// bytes a host name, a path segment or a query may hold as they are.
 #[inline]
+#[cfg(any(feature = "client", feature = "server"))]
 pub(crate) fn is_unreserved_or_sub_delim(b: u8) -> bool {
     UNRESERVED_OR_SUB_DELIM[usize::from(b)]
 }
 
 /// The table behind [`is_unreserved_or_sub_delim`]: a look-up per byte, as the server
 /// checks every request's `Host` with it.
+#[cfg(any(feature = "client", feature = "server"))]
 static UNRESERVED_OR_SUB_DELIM: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;

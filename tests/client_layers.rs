@@ -280,7 +280,13 @@ async fn an_api_client_is_one_pool_and_one_jar_across_tasks_and_threads() {
         .unwrap();
         assert_eq!(cookie, "session=abc");
     }
-    assert_eq!(connections.lock().unwrap().len(), 1, "one pool");
+    // One pool: its connection is reused. hyper-util puts an HTTP/1.1 connection back in
+    // its pool from a background task once the connection is idle again, so a request
+    // that follows at once may find none idle and open a second one (seen under load).
+    // A client per thread (what this replaced) opened one per worker thread and sent no
+    // cookie.
+    let opened = connections.lock().unwrap().len();
+    assert!((1..=2).contains(&opened), "one pool: {opened} connections");
     srv.close().await;
 }
 

@@ -7,7 +7,7 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
-use httpstack::server::{handler_fn, serve, tls_config_from_pem_bytes, Server};
+use httpstack::server::{handler_fn, serve, server_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
 use hyper_util::rt::TokioIo;
 use support::tinyproxy::Tinyproxy;
@@ -28,7 +28,7 @@ async fn upgrade_server() -> Server {
 /// The same over TLS (h2 and http/1.1 by ALPN).
 async fn tls_upgrade_server(cert: &support::TestCert) -> Server {
     let config =
-        tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+        server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     Server::bind("127.0.0.1:0")
         .tls(config)
         .serve(handler_fn(shout))

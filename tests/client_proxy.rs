@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
-use httpstack::server::{handler_fn, serve, tls_config_from_pem_bytes, Server};
+use httpstack::server::{handler_fn, serve, server_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
 use support::tinyproxy::Tinyproxy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,7 +45,7 @@ async fn origin() -> Server {
 
 async fn tls_origin(cert: &support::TestCert) -> Server {
     let config =
-        tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+        server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     Server::bind("127.0.0.1:0")
         .tls(config)
         .serve(handler_fn(describe))

@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use http::{Request, Response, Version};
-use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server};
+use httpstack::server::{handler_fn, server_config_from_pem_bytes, Server};
 use httpstack::{Body, Certificate, Client};
 
 async fn bounded<F: IntoFuture>(f: F) -> F::Output {
@@ -17,7 +17,7 @@ async fn bounded<F: IntoFuture>(f: F) -> F::Output {
 
 async fn tls_server(cert: &support::TestCert) -> Server {
     let config =
-        tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+        server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     Server::bind("127.0.0.1:0")
         .tls(config)
         .serve(handler_fn(|req: Request<httpstack::Body>| async move {
@@ -127,7 +127,7 @@ async fn certificate_parsing_errors_are_typed() {
 async fn mutual_tls_server(cert: &support::TestCert) -> Server {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = httpstack::tls::provider().unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(cert.ca_der.clone()))
@@ -191,19 +191,18 @@ async fn mutual_tls_with_an_identity_or_a_whole_rustls_config() {
     roots
         .add(rustls::pki_types::CertificateDer::from(cert.ca_der.clone()))
         .unwrap();
-    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        rustls::pki_types::pem::PemObject::pem_slice_iter(cert.cert_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap(),
-        rustls::pki_types::pem::PemObject::from_pem_slice(cert.key_pem.as_bytes()).unwrap(),
-    )
-    .unwrap();
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(httpstack::tls::provider().unwrap())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                rustls::pki_types::pem::PemObject::pem_slice_iter(cert.cert_pem.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap(),
+                rustls::pki_types::pem::PemObject::from_pem_slice(cert.key_pem.as_bytes()).unwrap(),
+            )
+            .unwrap();
     config.alpn_protocols = vec![b"bogus".to_vec()];
     let custom = Client::builder().tls_config(config).build().unwrap();
     let resp = bounded(custom.get(&url)).await.unwrap();
@@ -214,5 +213,39 @@ async fn mutual_tls_with_an_identity_or_a_whole_rustls_config() {
     // Bad PEM is a typed error.
     let err = httpstack::client::Identity::from_pem(cert.cert_pem.as_bytes()).unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
+    server.close().await;
+}
+
+/// The default provider (`tls-aws-lc`) negotiates the post-quantum hybrid key exchange
+/// with httpstack's own server, as browsers do; `tls-ring` alone cannot.
+#[tokio::test]
+async fn the_default_provider_negotiates_x25519mlkem768() {
+    let cert = support::test_cert();
+    let server = tls_server(&cert).await;
+    let ca = httpstack::tls::Certificate::from_pem(cert.ca_pem.as_bytes()).unwrap();
+    let config = httpstack::tls::ClientTls::new()
+        .platform_roots(false)
+        .add_root_certificate(ca)
+        .alpn(["http/1.1"])
+        .build()
+        .unwrap();
+    let tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls =
+        bounded(tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp))
+            .await
+            .unwrap();
+    let group = tls
+        .get_ref()
+        .1
+        .negotiated_key_exchange_group()
+        .map(|g| g.name());
+    if cfg!(feature = "tls-aws-lc") {
+        assert_eq!(group, Some(rustls::NamedGroup::X25519MLKEM768));
+    } else {
+        assert_eq!(group, Some(rustls::NamedGroup::X25519));
+    }
     server.close().await;
 }

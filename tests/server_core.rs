@@ -16,7 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
-use httpstack::server::{handler_fn, serve, tls_config_from_pem, Server};
+use httpstack::server::{handler_fn, serve, server_config_from_pem, Server};
 use httpstack::{Body, ErrorKind};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::raw_http::{connect, read_head, read_response, write};
@@ -201,7 +201,7 @@ async fn tls_speaks_h2_or_http1_by_alpn() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, &cert.cert_pem).expect("write cert");
     std::fs::write(&key_path, &cert.key_pem).expect("write key");
-    let config = tls_config_from_pem(&cert_path, &key_path).expect("TLS config");
+    let config = server_config_from_pem(&cert_path, &key_path).expect("TLS config");
     // A config without ALPN, as a user might build by hand: the server must add it.
     let mut bare = (*config).clone();
     bare.alpn_protocols.clear();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use http_body_util::BodyExt;
-use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
+use httpstack::server::{handler_fn, server_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
 use support::peers::peer;
 
@@ -162,7 +162,7 @@ async fn curl_head_gets_no_body_on_every_protocol() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &cert.ca_pem).expect("write CA");
     let ca = ca.to_str().expect("UTF-8 path");
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+    let tls = server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("TLS config");
     let plain = start(Server::bind("127.0.0.1:0")).await;
     let secure = start(Server::bind("127.0.0.1:0").tls(tls)).await;
@@ -204,7 +204,7 @@ async fn curl_speaks_http2_over_tls_and_h2c() {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &cert.ca_pem).expect("write CA");
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+    let tls = server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("TLS config");
 
     let server = start(Server::bind("127.0.0.1:0").tls(tls)).await;
@@ -382,7 +382,7 @@ async fn h2load_runs_clean_over_h2c_tls_and_http1() {
 
     // HTTP/2 over TLS, ALPN h2 (h2load does not verify the certificate).
     let cert = support::test_cert();
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+    let tls = server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("TLS config");
     let server = Server::bind("127.0.0.1:0")
         .tls(Arc::clone(&tls))

@@ -16,7 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
-use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server, Stream};
+use httpstack::server::{handler_fn, server_config_from_pem_bytes, Server, Stream};
 use httpstack::Body;
 use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -102,7 +102,7 @@ async fn a_client_dribbling_its_head_is_cut_at_read_header_timeout() {
 #[tokio::test]
 async fn a_silent_client_is_cut_at_read_header_timeout_tls_and_http2_included() {
     let cert = support::test_cert();
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+    let tls = server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("TLS config");
     for (use_tls, http2_only) in [(false, false), (true, false), (false, true)] {
         let mut builder = Server::bind("127.0.0.1:0").read_header_timeout(SHORT);

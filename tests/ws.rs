@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use httpstack::server::{handler_fn, tls_config_from_pem_bytes, Server};
+use httpstack::server::{handler_fn, server_config_from_pem_bytes, Server};
 use httpstack::ws::{self, Message, WebSocket};
 use httpstack::{Certificate, Error, TimeoutKind};
 use support::within;
@@ -471,7 +471,8 @@ async fn subprotocols_are_negotiated() {
 #[tokio::test]
 async fn wss_with_test_certificates() {
     let cert = support::test_cert();
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+    let tls =
+        server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     let server = Server::bind("127.0.0.1:0")
         .tls(tls)
         .serve(ws::echo())

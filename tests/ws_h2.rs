@@ -4,7 +4,7 @@
 mod support;
 
 use http::Version;
-use httpstack::server::{tls_config_from_pem_bytes, Server};
+use httpstack::server::{server_config_from_pem_bytes, Server};
 use httpstack::ws::{self, Message, WebSocket};
 use httpstack::Certificate;
 use support::within;
@@ -40,7 +40,8 @@ async fn h2c_echo_and_close() {
 #[tokio::test]
 async fn h2_over_tls_by_alpn() {
     let cert = support::test_cert();
-    let tls = tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+    let tls =
+        server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
     let handler = ws::upgrade(|mut ws: WebSocket| async move {
         let version = format!("{:?}", ws.request().version());
         ws.send(version).await?;

@@ -7,7 +7,7 @@ mod support;
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use httpstack::server::{tls_config_from_pem_bytes, Server};
+use httpstack::server::{server_config_from_pem_bytes, Server};
 use httpstack::ws::{self, WebSocket};
 use httpstack::{Certificate, Client};
 use support::tinyproxy::Tinyproxy;
@@ -29,7 +29,8 @@ impl Origins {
     async fn start() -> Origins {
         let cert = support::test_cert();
         let config =
-            tls_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes()).unwrap();
+            server_config_from_pem_bytes(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+                .unwrap();
         let plain = Server::bind("127.0.0.1:0").serve(ws::echo()).await.unwrap();
         let tls = Server::bind("127.0.0.1:0")
             .tls(config)

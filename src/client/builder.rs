@@ -638,7 +638,7 @@ impl ClientBuilder {
             return Err(err);
         }
         let settings = self.clone();
-        let tls = super::transport::tls_config(&self.tls)?;
+        let tls = self.tls.build()?;
         let connector = Connector::new(&self.connect, tls);
         let proxies = self.proxy.resolve()?;
         let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);

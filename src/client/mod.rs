@@ -30,6 +30,7 @@ pub mod api_client;
 mod builder;
 mod download;
 mod layers;
+#[cfg(feature = "multipart")]
 mod multipart;
 mod open;
 mod openraw;
@@ -44,18 +45,19 @@ use std::sync::OnceLock;
 
 use http::Method;
 
+pub use crate::tls::{Certificate, Identity};
 #[doc(hidden)]
 pub use api_client::{ApiBuilder, ApiClient};
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
 pub use layers::{ClientLayer, ClientService};
+#[cfg(feature = "multipart")]
 pub use multipart::{Form, Multipart};
 pub use open::OpenStream;
 pub use openraw::RawIo;
 pub use proxy::{Proxy, ProxyConfig};
 pub use request::{KeyValue, RequestBuilder};
 pub use response::Response;
-pub use transport::{Certificate, Identity};
 
 use crate::Error;
 use httpstack_middleware::cookies::CookieJar;

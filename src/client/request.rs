@@ -7,8 +7,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use http::header::{
-    HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
-    PROXY_AUTHORIZATION,
+    HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
 };
 use http::{Extensions, HeaderMap, Method, Request};
 use http_body_util::BodyExt;
@@ -23,6 +22,7 @@ use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::builder::{Client, Defaults};
+#[cfg(feature = "multipart")]
 use super::multipart::Form;
 use super::open::OpenStream;
 use super::response::Response;
@@ -274,6 +274,7 @@ impl RequestBuilder {
     }
 
     /// A `multipart/form-data` body (HTTP.jl `Form`).
+    #[cfg(feature = "multipart")]
     pub fn multipart(self, form: Form) -> Self {
         let content_type = form.content_type();
         let length = form.content_length();
@@ -283,7 +284,8 @@ impl RequestBuilder {
                 .map_err(|e| Error::invalid_input("invalid multipart boundary").with_source(e))?;
             p.headers.insert(CONTENT_TYPE, value);
             if let Some(length) = length {
-                p.headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+                p.headers
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
             }
             p.body = body;
             Ok(())

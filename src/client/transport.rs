@@ -23,7 +23,7 @@ use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -34,9 +34,8 @@ use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service;
@@ -44,6 +43,7 @@ use tower::Service;
 use super::proxy::{
     http_connect, socks5_connect, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyRules,
 };
+pub(crate) use crate::tls::{Certificate, ClientTls as TlsOptions};
 use crate::{Body, BoxError, Error, TimeoutKind};
 
 /// Which HTTP versions the client speaks.
@@ -56,241 +56,6 @@ pub(crate) enum Protocol {
     Http1,
     /// HTTP/2 only: h2c by prior knowledge for http://, ALPN h2 for https://.
     Http2PriorKnowledge,
-}
-
-/// A TLS root certificate to trust in addition to (or instead of) the platform's.
-#[derive(Clone)]
-pub struct Certificate {
-    der: CertificateDer<'static>,
-}
-
-impl Certificate {
-    /// A certificate from DER bytes.
-    pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
-        if der.is_empty() {
-            return Err(Error::invalid_input("empty DER certificate"));
-        }
-        Ok(Certificate {
-            der: CertificateDer::from(der.to_vec()),
-        })
-    }
-
-    /// The first certificate of a PEM document.
-    pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
-        Certificate::from_pem_bundle(pem)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::invalid_input("no certificate found in the PEM data"))
-    }
-
-    /// Every certificate of a PEM bundle.
-    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
-        let mut reader = pem;
-        rustls_pemfile::certs(&mut reader)
-            .map(|c| c.map(|der| Certificate { der }))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::invalid_input("invalid PEM certificate").with_source(e))
-    }
-}
-
-impl fmt::Debug for Certificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Certificate({} bytes DER)", self.der.len())
-    }
-}
-
-/// A client certificate chain and its private key, for mutual TLS
-/// ([`ClientBuilder::identity`](crate::ClientBuilder::identity)). `Debug` never shows the
-/// key.
-///
-/// ```no_run
-/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let pem = std::fs::read("client.pem")?; // the certificate(s), then the key
-/// let identity = httpstack::client::Identity::from_pem(&pem)?;
-/// let client = httpstack::Client::builder().identity(identity).build()?;
-/// # Ok(()) }
-/// ```
-pub struct Identity {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-impl Clone for Identity {
-    fn clone(&self) -> Self {
-        Identity {
-            chain: self.chain.clone(),
-            key: self.key.clone_key(),
-        }
-    }
-}
-
-impl fmt::Debug for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Identity")
-            .field("certificates", &self.chain.len())
-            .field("key", &"<hidden>")
-            .finish()
-    }
-}
-
-impl Identity {
-    /// From one PEM document holding the certificate chain (leaf first) and the private
-    /// key (PKCS#8, PKCS#1 or SEC1), in any order.
-    ///
-    /// # Errors
-    /// An invalid-input error for PEM without a certificate or a key, or that does not
-    /// parse.
-    pub fn from_pem(pem: &[u8]) -> Result<Identity, Error> {
-        Identity::from_pem_parts(pem, pem)
-    }
-
-    /// From the certificate chain's PEM (leaf first) and the private key's PEM, apart.
-    ///
-    /// # Errors
-    /// As for [`Identity::from_pem`].
-    pub fn from_pem_parts(certificates: &[u8], key: &[u8]) -> Result<Identity, Error> {
-        let chain = rustls_pemfile::certs(&mut &*certificates)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::invalid_input("invalid client certificate PEM").with_source(e))?;
-        if chain.is_empty() {
-            return Err(Error::invalid_input(
-                "no certificate found in the client identity PEM",
-            ));
-        }
-        let key = rustls_pemfile::private_key(&mut &*key)
-            .map_err(|e| Error::invalid_input("invalid client key PEM").with_source(e))?
-            .ok_or_else(|| {
-                Error::invalid_input("no private key found in the client identity PEM")
-            })?;
-        Ok(Identity { chain, key })
-    }
-}
-
-/// TLS settings of a client.
-#[derive(Clone, Debug)]
-pub(crate) struct TlsOptions {
-    pub(crate) platform_roots: bool,
-    pub(crate) extra_roots: Vec<Certificate>,
-    pub(crate) verify: bool,
-    pub(crate) identity: Option<Identity>,
-    /// A whole rustls config from the user, used as it is (but for ALPN).
-    pub(crate) custom: Option<Arc<ClientConfig>>,
-}
-
-impl Default for TlsOptions {
-    fn default() -> Self {
-        TlsOptions {
-            platform_roots: true,
-            extra_roots: Vec::new(),
-            verify: true,
-            identity: None,
-            custom: None,
-        }
-    }
-}
-
-/// The platform's roots, read once per process: reading and parsing them takes
-/// milliseconds, and every client would otherwise pay it.
-fn platform_roots() -> &'static RootCertStore {
-    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let mut roots = RootCertStore::empty();
-        let found = rustls_native_certs::load_native_certs();
-        for err in &found.errors {
-            tracing::debug!(target: "httpstack::client", "skipping a platform certificate: {err}");
-        }
-        roots.add_parsable_certificates(found.certs);
-        roots
-    })
-}
-
-pub(crate) fn tls_config(options: &TlsOptions) -> Result<ClientConfig, Error> {
-    if let Some(custom) = &options.custom {
-        let mut config = (**custom).clone();
-        // The connector offers ALPN by the client's protocol setting.
-        config.alpn_protocols.clear();
-        return Ok(config);
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid_input("TLS set-up failed").with_source(e))?;
-    let builder = if options.verify {
-        let mut roots = if options.platform_roots {
-            platform_roots().clone()
-        } else {
-            RootCertStore::empty()
-        };
-        for cert in &options.extra_roots {
-            roots
-                .add(cert.der.clone())
-                .map_err(|e| Error::invalid_input("invalid root certificate").with_source(e))?;
-        }
-        builder.with_root_certificates(roots)
-    } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-    };
-    match &options.identity {
-        Some(identity) => builder
-            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
-            .map_err(|e| {
-                Error::invalid_input("the client certificate and key are not a usable pair")
-                    .with_source(e)
-            }),
-        None => Ok(builder.with_no_client_auth()),
-    }
-}
-
-/// `require_ssl_verification(false)`: any certificate is accepted, but handshake
-/// signatures are still checked so the session keys are the peer's.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// Connection settings of a client.

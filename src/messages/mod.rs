@@ -29,6 +29,7 @@ mod sniff;
 mod status_text;
 
 pub use headers::{canonicalize_header_name, HeaderExt};
+#[cfg(feature = "server")]
 pub(crate) use parser::check_target_form;
 pub use parser::{
     parse_request_head, parse_response_head, write_request_head, write_response_head, HeadPart,

@@ -25,7 +25,7 @@ use super::conn::shutdown::{finish_shutdown, ShutdownHook};
 use super::conn::timeouts::{Setting, Timeouts};
 use super::handle::{Server, Shared};
 use super::stream_service::{StreamHandler, StreamService};
-use super::tls;
+use crate::tls;
 use crate::{BoxError, Error};
 
 /// HTTP.jl's `max_header_bytes` default: 1 MiB.
@@ -109,7 +109,7 @@ impl<A> ServerBuilder<A> {
     }
 
     /// Serves HTTPS with this rustls config (see
-    /// [`tls_config_from_pem`](super::tls_config_from_pem)). If the config offers no ALPN
+    /// [`server_config_from_pem`](crate::tls::server_config_from_pem)). If the config offers no ALPN
     /// protocols, the server sets them: `h2` and `http/1.1`, or only the one allowed by
     /// [`http1_only`](Self::http1_only) / [`http2_only`](Self::http2_only).
     ///

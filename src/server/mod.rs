@@ -122,7 +122,7 @@
 //! | [`http2_keep_alive_interval`](ServerBuilder::http2_keep_alive_interval) | — | PINGs against dead peers |
 //! | [`backlog`](ServerBuilder::backlog), [`reuseaddr`](ServerBuilder::reuseaddr), [`connection_filter`](ServerBuilder::connection_filter), [`max_connections`](ServerBuilder::max_connections) | the listener: both | |
 //!
-//! Also: TLS with a rustls config ([`tls_config_from_pem`]), `http1_only`, `http2_only`,
+//! Also: TLS with a rustls config ([`server_config_from_pem`]), `http1_only`, `http2_only`,
 //! `grace_period` and `on_shutdown` hooks.
 //!
 //! ```
@@ -168,19 +168,23 @@ mod conn;
 mod handle;
 mod handler_fn;
 mod listen;
+#[cfg(feature = "multipart")]
 pub mod multipart;
 mod peer_addr;
 mod serve;
 mod stream;
 mod stream_handler;
 mod stream_service;
-mod tls;
 
+pub use crate::tls::{server_config_from_pem, server_config_from_pem_bytes};
+pub(crate) use builder::Protocols;
 pub use builder::ServerBuilder;
+#[cfg(feature = "ws")]
 pub(crate) use conn::connection_io::ConnectionIo;
 pub use handle::Server;
 pub use handler_fn::{handler_fn, HandlerFn, ResponseFuture};
 pub use listen::listen;
+#[cfg(feature = "multipart")]
 pub use multipart::{
     parse_multipart_form, parse_multipart_form_with, MultipartError, MultipartForm, MultipartLimits,
 };
@@ -189,4 +193,3 @@ pub use serve::serve;
 pub use stream::Stream;
 pub use stream_handler::{stream_handler, ServiceStreamHandler};
 pub use stream_service::StreamHandler;
-pub use tls::{tls_config_from_pem, tls_config_from_pem_bytes};

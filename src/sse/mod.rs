@@ -42,14 +42,18 @@
 //! # server.close().await; Ok(()) }
 //! ```
 
+#[cfg(feature = "client")]
 mod client;
 mod event;
+#[cfg(feature = "client")]
 mod event_source;
 mod parser;
 mod server;
 
+#[cfg(feature = "client")]
 pub use client::{SseResponseExt, SseStream};
 pub use event::SseEvent;
+#[cfg(feature = "client")]
 pub use event_source::{EventSource, DEFAULT_RETRY};
 pub use parser::{SseParseError, SseParser, DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE};
 pub use server::{sse_stream, SseConfig, SseSender, DEFAULT_BUFFER, DEFAULT_MAX_LEN};

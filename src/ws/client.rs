@@ -38,8 +38,8 @@ use super::connection::{Connection, Role};
 use super::deflate::{Agreed, Deflate, DeflateConfig};
 use super::socket::Socket;
 use super::websocket::{close_gracefully, Handshake, Inner, WebSocket};
-use crate::client::transport::{tls_config, TlsOptions};
 use crate::client::{default_client, Certificate};
+use crate::tls::ClientTls as TlsOptions;
 use crate::{Client, CloseFrame, Error, ErrorKind, TimeoutKind};
 
 /// HTTP.jl's `connect_timeout` default, as for [`Client`](crate::Client): 30 s (the
@@ -918,7 +918,7 @@ fn default_tls() -> Result<Arc<rustls::ClientConfig>, Error> {
     if let Some(config) = DEFAULT.get() {
         return Ok(config.clone());
     }
-    let config = Arc::new(with_h2(tls_config(&TlsOptions::default())?));
+    let config = Arc::new(with_h2(TlsOptions::default().build()?));
     Ok(DEFAULT.get_or_init(|| config).clone())
 }
 
@@ -948,7 +948,7 @@ pub(crate) async fn connect_socket(
     let config = if secure {
         Some(match tls {
             None => default_tls()?,
-            Some(options) => Arc::new(with_h2(tls_config(options)?)),
+            Some(options) => Arc::new(with_h2(options.build()?)),
         })
     } else {
         None

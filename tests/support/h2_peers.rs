@@ -31,7 +31,7 @@ impl Drop for SessionServer {
 
 /// A TLS acceptor with `cert`, offering only `h2` by ALPN.
 pub fn h2_acceptor(cert: &TestCert) -> tokio_rustls::TlsAcceptor {
-    let config = httpstack::server::tls_config_from_pem_bytes(
+    let config = httpstack::server::server_config_from_pem_bytes(
         cert.cert_pem.as_bytes(),
         cert.key_pem.as_bytes(),
     )

@@ -96,7 +96,7 @@ pub async fn tls_connect(
     roots
         .add(CertificateDer::from(ca_der.to_vec()))
         .expect("test CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = httpstack::tls::provider().expect("the crate's TLS provider");
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("TLS versions")

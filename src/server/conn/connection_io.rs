@@ -278,6 +278,7 @@ impl<I> ConnectionIo<I> {
     /// longer apply. `Err`: response bytes are still held back for writing (not once
     /// hyper has flushed its 101, as holding ends when an upgrade is asked for), so the
     /// stream stays wrapped, without the bookkeeping, to write them first.
+    #[cfg(feature = "ws")]
     pub(crate) fn into_upgraded(mut self, unread: Bytes) -> Result<(I, Bytes), Self> {
         if !unread.is_empty() {
             self.prefix = if self.prefix.is_empty() {

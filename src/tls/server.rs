@@ -1,9 +1,8 @@
-//! TLS set-up: a rustls `ServerConfig` from PEM files or bytes, and the ALPN list the
+//! Server TLS: a rustls `ServerConfig` from PEM files or bytes, and the ALPN list the
 //! server offers.
 //!
 //! ALPN (RFC 7301) is how a TLS client and server agree on HTTP/2 (`h2`) or HTTP/1.1
-//! (`http/1.1`); RFC 9113 §3.2 makes `h2` over TLS depend on it. rustls with the ring
-//! provider keeps a fresh machine free of anything but a C compiler (DESIGN.md).
+//! (`http/1.1`); RFC 9113 §3.2 makes `h2` over TLS depend on it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,18 +10,18 @@ use std::sync::Arc;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 
-use super::builder::Protocols;
+use crate::server::Protocols;
 use crate::Error;
 
 /// A TLS config from a PEM certificate chain file (leaf first) and a PEM private key file
 /// (PKCS#8, PKCS#1 or SEC1), offering `h2` and `http/1.1` by ALPN. Pass it to
-/// [`ServerBuilder::tls`](super::ServerBuilder::tls).
+/// [`ServerBuilder::tls`](crate::server::ServerBuilder::tls).
 ///
 /// # Errors
 ///
 /// A server error when a file cannot be read; an invalid-input error for PEM without a
 /// certificate or a private key, or a key that does not fit the certificate.
-pub fn tls_config_from_pem(
+pub fn server_config_from_pem(
     cert_pem_path: impl AsRef<Path>,
     key_pem_path: impl AsRef<Path>,
 ) -> Result<Arc<ServerConfig>, Error> {
@@ -34,16 +33,16 @@ pub fn tls_config_from_pem(
     };
     let cert = read(cert_pem_path.as_ref(), "certificate")?;
     let key = read(key_pem_path.as_ref(), "private key")?;
-    tls_config_from_pem_bytes(&cert, &key)
+    server_config_from_pem_bytes(&cert, &key)
 }
 
-/// Like [`tls_config_from_pem`], from PEM bytes already in memory.
+/// Like [`server_config_from_pem`], from PEM bytes already in memory.
 ///
 /// # Errors
 ///
 /// An invalid-input error for PEM without a certificate or a private key, or a key that
 /// does not fit the certificate.
-pub fn tls_config_from_pem_bytes(cert: &[u8], key: &[u8]) -> Result<Arc<ServerConfig>, Error> {
+pub fn server_config_from_pem_bytes(cert: &[u8], key: &[u8]) -> Result<Arc<ServerConfig>, Error> {
     let chain = rustls_pemfile::certs(&mut &*cert)
         .collect::<Result<Vec<CertificateDer<'static>>, _>>()
         .map_err(|err| Error::invalid_input("malformed certificate PEM").with_source(err))?;
@@ -56,7 +55,7 @@ pub fn tls_config_from_pem_bytes(cert: &[u8], key: &[u8]) -> Result<Arc<ServerCo
         .map_err(|err| Error::invalid_input("malformed private key PEM").with_source(err))?
         .ok_or_else(|| Error::invalid_input("no private key found in the key PEM"))?;
 
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = super::provider()?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| Error::server(err).with_message("TLS protocol versions"))?
@@ -106,14 +105,14 @@ mod tests {
             ),
         ];
         for (name, cert, key) in cases {
-            let err = tls_config_from_pem_bytes(cert, key).expect_err(name);
+            let err = server_config_from_pem_bytes(cert, key).expect_err(name);
             assert!(err.is_invalid_input(), "case {name}: {err}");
         }
     }
 
     #[test]
     fn missing_file_is_a_server_error() {
-        let err = tls_config_from_pem("/nonexistent/cert.pem", "/nonexistent/key.pem")
+        let err = server_config_from_pem("/nonexistent/cert.pem", "/nonexistent/key.pem")
             .expect_err("no such file");
         assert_eq!(err.kind(), &crate::ErrorKind::Server);
         assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
@@ -123,7 +122,7 @@ mod tests {
     fn builds_from_rcgen_pem_and_keeps_user_alpn() {
         let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
             .expect("rcgen certificate");
-        let config = tls_config_from_pem_bytes(
+        let config = server_config_from_pem_bytes(
             generated.cert.pem().as_bytes(),
             generated.key_pair.serialize_pem().as_bytes(),
         )
