@@ -23,6 +23,7 @@ pub mod client;
 pub mod files;
 pub mod h2;
 pub mod messages;
+pub mod multipart;
 pub mod router;
 pub mod server;
 pub mod sse;

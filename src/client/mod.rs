@@ -30,7 +30,6 @@ pub mod api_client;
 mod builder;
 mod download;
 mod layers;
-mod multipart;
 mod open;
 mod openraw;
 mod proxy;
@@ -44,12 +43,12 @@ use std::sync::OnceLock;
 
 use http::Method;
 
+pub use crate::multipart::{Form, Multipart};
 #[doc(hidden)]
 pub use api_client::{ApiBuilder, ApiClient};
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
 pub use layers::{ClientLayer, ClientService};
-pub use multipart::{Form, Multipart};
 pub use open::OpenStream;
 pub use openraw::RawIo;
 pub use proxy::{Proxy, ProxyConfig};

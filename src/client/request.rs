@@ -23,10 +23,10 @@ use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::builder::{Client, Defaults};
-use super::multipart::Form;
 use super::open::OpenStream;
 use super::response::Response;
 use super::target::Target;
+use crate::multipart::Form;
 use crate::{Body, BoxError, Error};
 
 /// A key–value pair for [`RequestBuilder::query`] and [`RequestBuilder::form`]: a tuple

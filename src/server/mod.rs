@@ -175,7 +175,6 @@ mod handle;
 mod handler_fn;
 mod listen;
 mod listener;
-pub mod multipart;
 mod peer_addr;
 mod pipelining;
 mod request_body;
@@ -189,6 +188,8 @@ mod stream_service;
 mod timeouts;
 mod tls;
 
+/// `multipart/form-data` parsing, now in [`crate::multipart`].
+pub use crate::multipart;
 pub use builder::ServerBuilder;
 pub(crate) use connection_io::ConnectionIo;
 pub use handle::Server;
