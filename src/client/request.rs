@@ -26,7 +26,7 @@ use super::builder::{Client, Defaults};
 use super::open::OpenStream;
 use super::response::Response;
 use super::target::Target;
-use crate::multipart::Form;
+use crate::multipart::{Batch, Form};
 use crate::{Body, BoxError, Error};
 
 /// A key–value pair for [`RequestBuilder::query`] and [`RequestBuilder::form`]: a tuple
@@ -285,6 +285,22 @@ impl RequestBuilder {
             if let Some(length) = length {
                 p.headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
             }
+            p.body = body;
+            Ok(())
+        })
+    }
+
+    /// A `multipart/mixed` body (HTTP.jl `Batch`), with its Content-Type and
+    /// Content-Length.
+    pub fn multipart_mixed(self, batch: Batch) -> Self {
+        let content_type = batch.content_type();
+        let length = batch.content_length();
+        let body = batch.into_body();
+        self.with(|p, _| {
+            let value = HeaderValue::from_str(&content_type)
+                .map_err(|e| Error::invalid_input("invalid multipart boundary").with_source(e))?;
+            p.headers.insert(CONTENT_TYPE, value);
+            p.headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
             p.body = body;
             Ok(())
         })

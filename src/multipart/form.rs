@@ -41,6 +41,7 @@ use http_body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::io::poll_read_buf;
 
+use super::boundary::{check_boundary, content_type_value, random_boundary};
 use crate::messages::sniff;
 use crate::{Body, Error};
 
@@ -113,7 +114,7 @@ impl Form {
     /// `string(rand(UInt128), base=16)`), too long to occur in data by chance.
     pub fn new() -> Self {
         Form {
-            boundary: format!("{:032x}", fastrand::u128(..)),
+            boundary: random_boundary(),
             parts: Vec::new(),
         }
     }
@@ -123,16 +124,7 @@ impl Form {
     /// with an invalid-input error otherwise.
     pub fn with_boundary(boundary: impl Into<String>) -> Result<Self, Error> {
         let boundary = boundary.into();
-        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b);
-        let valid = (1..=70).contains(&boundary.len())
-            && boundary.bytes().all(allowed)
-            && !boundary.ends_with(' ');
-        if !valid {
-            return Err(Error::invalid_input(format!(
-                "invalid multipart boundary {boundary:?}: RFC 2046 allows 1 to 70 letters, \
-                 digits, '()+_,-./:=? or spaces, not ending in a space"
-            )));
-        }
+        check_boundary(&boundary)?;
         Ok(Form {
             boundary,
             parts: Vec::new(),
@@ -194,15 +186,7 @@ impl Form {
     /// `multipart/form-data; boundary=...` (the boundary quoted when it is not a token,
     /// RFC 9110 §5.6.6).
     pub fn content_type(&self) -> String {
-        let is_token = self
-            .boundary
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"'+_-.".contains(&b));
-        if is_token {
-            format!("multipart/form-data; boundary={}", self.boundary)
-        } else {
-            format!("multipart/form-data; boundary=\"{}\"", self.boundary)
-        }
+        content_type_value("form-data", &self.boundary)
     }
 
     /// The body's length in bytes, when every part's length is known: in-memory parts,

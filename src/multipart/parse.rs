@@ -64,167 +64,13 @@ use std::fmt;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use http::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{Request, Response, StatusCode};
+use http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
+use http::Request;
 use http_body_util::BodyExt;
 
-use crate::{Body, BoxError, Error};
-
-/// Limits on a multipart body; going over one is a [`MultipartError`] with status 413.
-///
-/// A body, part count or part size exactly at its limit is accepted. Also usable as a
-/// request extension: [`parse_multipart_form`] reads it from there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MultipartLimits {
-    max_parts: usize,
-    max_part_bytes: u64,
-    max_body_bytes: u64,
-}
-
-impl MultipartLimits {
-    /// The defaults: 128 parts, 16 MiB per part, 64 MiB in all.
-    pub const fn new() -> Self {
-        MultipartLimits {
-            max_parts: 128,
-            max_part_bytes: 16 << 20,
-            max_body_bytes: 64 << 20,
-        }
-    }
-
-    /// The most parts a body may have.
-    pub const fn max_parts(mut self, parts: usize) -> Self {
-        self.max_parts = parts;
-        self
-    }
-
-    /// The most data bytes one part may have (its headers not counted).
-    pub const fn max_part_bytes(mut self, bytes: u64) -> Self {
-        self.max_part_bytes = bytes;
-        self
-    }
-
-    /// The most bytes the whole body may have, boundaries and part headers included.
-    pub const fn max_body_bytes(mut self, bytes: u64) -> Self {
-        self.max_body_bytes = bytes;
-        self
-    }
-
-    /// The part-count limit.
-    pub const fn parts_limit(&self) -> usize {
-        self.max_parts
-    }
-
-    /// The per-part limit in bytes.
-    pub const fn part_bytes_limit(&self) -> u64 {
-        self.max_part_bytes
-    }
-
-    /// The whole-body limit in bytes.
-    pub const fn body_bytes_limit(&self) -> u64 {
-        self.max_body_bytes
-    }
-}
-
-impl Default for MultipartLimits {
-    fn default() -> Self {
-        MultipartLimits::new()
-    }
-}
-
-/// Why a multipart body was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MultipartError {
-    /// The request's `Content-Type` is not `multipart/form-data` (415).
-    #[error("the request body is not multipart/form-data")]
-    NotMultipart,
-    /// `multipart/form-data` without a `boundary` parameter (400).
-    #[error("the multipart/form-data Content-Type has no boundary")]
-    MissingBoundary,
-    /// More parts than [`MultipartLimits::max_parts`] (413).
-    #[error("the multipart body has more than {limit} parts")]
-    TooManyParts {
-        /// The limit.
-        limit: usize,
-    },
-    /// A part's data is longer than [`MultipartLimits::max_part_bytes`] (413).
-    #[error("multipart part {name:?} is larger than {limit} bytes")]
-    PartTooLarge {
-        /// The limit.
-        limit: u64,
-        /// The part's name, if it has one.
-        name: Option<String>,
-    },
-    /// The body is longer than [`MultipartLimits::max_body_bytes`] (413).
-    #[error("the multipart body is larger than {limit} bytes")]
-    BodyTooLarge {
-        /// The limit.
-        limit: u64,
-    },
-    /// The body does not follow the multipart syntax (400).
-    #[error("malformed multipart body")]
-    Malformed(#[source] BoxError),
-    /// Reading the request body failed (400): the client went away, or a server limit
-    /// cut the body off.
-    #[error("reading the multipart body failed")]
-    Body(#[source] BoxError),
-}
-
-impl MultipartError {
-    /// The status the client should get: 413 for a limit, 415 for another content type,
-    /// 400 otherwise.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            MultipartError::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            MultipartError::TooManyParts { .. }
-            | MultipartError::PartTooLarge { .. }
-            | MultipartError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            MultipartError::MissingBoundary
-            | MultipartError::Malformed(_)
-            | MultipartError::Body(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// Whether a [`MultipartLimits`] limit was exceeded.
-    pub fn is_limit(&self) -> bool {
-        self.status() == StatusCode::PAYLOAD_TOO_LARGE
-    }
-
-    /// A response for the client: [`status`](Self::status) and the message as text.
-    pub fn into_response(self) -> Response<Body> {
-        let mut response = Response::new(Body::from(self.to_string()));
-        *response.status_mut() = self.status();
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    }
-
-    fn from_multer(err: multer::Error) -> Self {
-        match err {
-            multer::Error::FieldSizeExceeded { limit, field_name } => {
-                MultipartError::PartTooLarge {
-                    limit,
-                    name: field_name,
-                }
-            }
-            multer::Error::StreamSizeExceeded { limit } => MultipartError::BodyTooLarge { limit },
-            multer::Error::StreamReadFailed(source) => MultipartError::Body(source),
-            multer::Error::NoMultipart | multer::Error::DecodeContentType(_) => {
-                MultipartError::NotMultipart
-            }
-            multer::Error::NoBoundary => MultipartError::MissingBoundary,
-            other => MultipartError::Malformed(other.into()),
-        }
-    }
-}
-
-impl From<MultipartError> for Error {
-    fn from(err: MultipartError) -> Self {
-        Error::invalid_input(err.to_string()).with_source(err)
-    }
-}
+use super::boundary::check_boundary;
+use super::{MultipartError, MultipartLimits};
+use crate::BoxError;
 
 /// Reads `req`'s body as `multipart/form-data` (HTTP.jl `parse_multipart_form`), with
 /// the [`MultipartLimits`] found in its extensions, else the defaults.
@@ -256,40 +102,12 @@ where
     B::Data: Into<Bytes>,
     B::Error: Into<BoxError>,
 {
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .ok_or(MultipartError::NotMultipart)?;
-    let boundary = multer::parse_boundary(content_type).map_err(MultipartError::from_multer)?;
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limits.max_body_bytes) {
-        return Err(MultipartError::BodyTooLarge {
-            limit: limits.max_body_bytes,
-        });
-    }
-    let stream = PollBudget {
-        inner: req
-            .into_body()
-            .into_data_stream()
-            .map_ok(Into::<Bytes>::into)
-            .map_err(Into::<BoxError>::into),
-        taken: 0,
-    };
-    let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .whole_stream(limits.max_body_bytes)
-            .per_field(limits.max_part_bytes),
-    );
-    Ok(MultipartForm {
-        inner: multer::Multipart::with_constraints(stream, boundary, constraints),
-        parts: 0,
-        limits,
-    })
+    let (parts, body) = req.into_parts();
+    let stream = body
+        .into_data_stream()
+        .map_ok(Into::<Bytes>::into)
+        .map_err(Into::<BoxError>::into);
+    MultipartForm::from_stream(&parts.headers, stream, limits)
 }
 
 /// How many body bytes multer may pull in one poll before it must hand out what it has.
@@ -342,6 +160,56 @@ pub struct MultipartForm {
 }
 
 impl MultipartForm {
+    /// A form over a body already read whole (a client [`Response`](crate::Response)'s).
+    pub(crate) fn from_bytes(
+        headers: &HeaderMap,
+        body: Bytes,
+        limits: MultipartLimits,
+    ) -> Result<Self, MultipartError> {
+        let stream = futures_util::stream::iter([Ok::<_, BoxError>(body)]);
+        MultipartForm::from_stream(headers, stream, limits)
+    }
+
+    fn from_stream<S>(
+        headers: &HeaderMap,
+        stream: S,
+        limits: MultipartLimits,
+    ) -> Result<Self, MultipartError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    {
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .ok_or(MultipartError::NotMultipart)?;
+        let boundary = multer::parse_boundary(content_type).map_err(MultipartError::from_multer)?;
+        check_boundary(&boundary)?;
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        let max_body_bytes = limits.body_bytes_limit();
+        if declared.is_some_and(|length| length > max_body_bytes) {
+            return Err(MultipartError::BodyTooLarge {
+                limit: max_body_bytes,
+            });
+        }
+        let stream = PollBudget {
+            inner: stream,
+            taken: 0,
+        };
+        let constraints = multer::Constraints::new().size_limit(
+            multer::SizeLimit::new()
+                .whole_stream(max_body_bytes)
+                .per_field(limits.part_bytes_limit()),
+        );
+        Ok(MultipartForm {
+            inner: multer::Multipart::with_constraints(stream, boundary, constraints),
+            parts: 0,
+            limits,
+        })
+    }
+
     /// The next part, or `None` after the last. Data of the previous part not yet read
     /// is skipped.
     pub async fn next_part(&mut self) -> Result<Option<Part>, MultipartError> {
@@ -353,10 +221,36 @@ impl MultipartForm {
         else {
             return Ok(None);
         };
+        let index = self.parts;
         self.parts += 1;
-        if self.parts > self.limits.max_parts {
+        let limits = self.limits;
+        if self.parts > limits.parts_limit() {
             return Err(MultipartError::TooManyParts {
-                limit: self.limits.max_parts,
+                limit: limits.parts_limit(),
+            });
+        }
+        let headers = field.headers();
+        if headers.len() > limits.headers_limit() {
+            return Err(MultipartError::TooManyHeaders {
+                limit: limits.headers_limit(),
+                part: index,
+            });
+        }
+        // multer keeps no raw head: measure it as `Name: value\r\n` lines.
+        let header_bytes: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum();
+        if header_bytes > limits.header_bytes_limit() {
+            return Err(MultipartError::HeadersTooLarge {
+                limit: limits.header_bytes_limit(),
+                part: index,
+            });
+        }
+        if field.name().map_or(0, str::len) > limits.name_bytes_limit() {
+            return Err(MultipartError::NameTooLong {
+                limit: limits.name_bytes_limit(),
+                part: index,
             });
         }
         Ok(Some(Part { field }))
@@ -436,6 +330,8 @@ impl fmt::Debug for Part {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Body, Error};
+    use http::StatusCode;
 
     fn request(content_type: &str, body: &'static str) -> Request<Body> {
         Request::post("/")
@@ -538,5 +434,60 @@ mod tests {
             let err = result.expect_err(&what);
             assert_eq!(err.status(), *status, "{what}: {err}");
         }
+    }
+
+    /// Each new limit at its edge: exactly at it is read, one over is refused.
+    #[tokio::test]
+    async fn header_and_name_limits_at_their_edge() {
+        // `Content-Disposition: form-data; name="ab"` is 19 + 20 + 4 bytes as measured.
+        const ONE: &str =
+            "--XX\r\nContent-Disposition: form-data; name=\"ab\"\r\n\r\nv\r\n--XX--\r\n";
+        const TWO: &str = "--XX\r\nContent-Disposition: form-data; name=\"ab\"\r\n\
+            Content-Type: text/plain\r\n\r\nv\r\n--XX--\r\n";
+        let base = MultipartLimits::new();
+        let cases: &[(&str, MultipartLimits, Option<&str>)] = &[
+            (ONE, base.max_header_bytes(43), None),
+            (ONE, base.max_header_bytes(42), Some("HeadersTooLarge")),
+            (TWO, base.max_headers(2), None),
+            (TWO, base.max_headers(1), Some("TooManyHeaders")),
+            (ONE, base.max_name_bytes(2), None),
+            (ONE, base.max_name_bytes(1), Some("NameTooLong")),
+        ];
+        for (body, limits, expected) in cases {
+            let ct = "multipart/form-data; boundary=XX";
+            let result = async {
+                let mut form = parse_multipart_form_with(request(ct, body), *limits)?;
+                while let Some(part) = form.next_part().await? {
+                    part.bytes().await?;
+                }
+                Ok::<_, MultipartError>(())
+            }
+            .await;
+            let got = result.as_ref().err().map(|err| {
+                assert_eq!(err.status(), StatusCode::PAYLOAD_TOO_LARGE, "{err}");
+                format!("{err:?}")
+            });
+            match (expected, &got) {
+                (None, None) => {}
+                (Some(variant), Some(got)) if got.starts_with(variant) => {
+                    assert!(got.contains("part: 0"), "{got}");
+                }
+                _ => panic!("{limits:?}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn boundaries_are_checked() {
+        let long = format!("multipart/form-data; boundary={}", "x".repeat(71));
+        for content_type in [long.as_str(), "multipart/form-data; boundary=\"a b \""] {
+            let err = parse_multipart_form(request(content_type, BODY)).unwrap_err();
+            assert!(
+                matches!(err, MultipartError::InvalidBoundary { .. }),
+                "{content_type}: {err}"
+            );
+        }
+        let seventy = format!("multipart/form-data; boundary={}", "x".repeat(70));
+        assert!(parse_multipart_form(request(&seventy, BODY)).is_ok());
     }
 }
