@@ -1,33 +1,5 @@
-//! `multipart/form-data` request bodies (RFC 7578): HTTP.jl's `Form` and `Multipart`.
-//!
-//! A [`Form`] is an ordered list of named parts: plain fields ([`Form::text`],
-//! [`Form::bytes`]) and file parts ([`Multipart`], [`Form::file`]). Each part is framed as
-//! RFC 7578 §4 and RFC 2046 §5.1.1 say:
-//!
-//! ```text
-//! --BOUNDARY\r\n
-//! Content-Disposition: form-data; name="field"; filename="cat.png"\r\n
-//! Content-Type: image/png\r\n
-//! \r\n
-//! <data>\r\n
-//! --BOUNDARY--\r\n
-//! ```
-//!
-//! A form of in-memory parts becomes a full, replayable [`Body`] (so retries and
-//! redirects can resend it); a form with reader or file parts becomes a streamed body
-//! that reads each part as it is sent, never holding a file in memory.
-//!
-//! ```
-//! use httpstack::client::{Form, Multipart};
-//!
-//! let form = Form::new()
-//!     .text("user", "ada")
-//!     .part("avatar", Multipart::new("cat.png", &b"\x89PNG\r\n\x1a\n..."[..]));
-//! assert!(form.content_type().starts_with("multipart/form-data; boundary="));
-//! let length = form.content_length();
-//! let body: httpstack::Body = form.into_body();
-//! assert_eq!(body.as_bytes().map(|b| b.len() as u64), length);
-//! ```
+//! `multipart/form-data` request bodies (RFC 7578): HTTP.jl's `Form` and `Multipart`;
+//! the framing is described in the module doc (`mod.rs`).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -56,7 +28,7 @@ const CHUNK: usize = 64 * 1024;
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use httpstack::client::Form;
+/// use httpstack::multipart::Form;
 ///
 /// let form = Form::new()
 ///     .text("title", "holiday")
@@ -84,7 +56,7 @@ enum Part {
 /// `content_type=HTTP.sniff(data)`); for a reader, from the first 512 bytes it yields.
 ///
 /// ```
-/// use httpstack::client::Multipart;
+/// use httpstack::multipart::Multipart;
 ///
 /// let csv = Multipart::new("report.csv", "a,b\n1,2\n").content_type("text/csv");
 /// let upload = Multipart::from_reader("log.txt", tokio::io::empty()).with_length(0);

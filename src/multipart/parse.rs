@@ -1,64 +1,5 @@
-//! `multipart/form-data` request bodies on the server (HTTP.jl `parse_multipart_form`),
-//! read as a stream of parts.
-//!
-//! [`parse_multipart_form`] takes a request and returns a [`MultipartForm`]: call
-//! [`next_part`](MultipartForm::next_part) for each [`Part`] (name, filename, content
-//! type, headers) and read its data with [`chunk`](Part::chunk) as it arrives — a part is
-//! never held whole unless [`bytes`](Part::bytes) asks for it: what is buffered stays
-//! near one read of the connection plus 64 KiB. The parsing is the
-//! well-kept `multer` crate (RFC 7578 / RFC 2046 framing, used by axum's `Multipart`);
-//! this module adds HTTP.jl's entry point, the part-count limit, the up-front
-//! `Content-Length` check and typed errors that map to HTTP statuses.
-//!
-//! [`MultipartLimits`] bounds the number of parts, each part's data and the whole body;
-//! going one byte or one part over gives [`MultipartError::TooManyParts`],
-//! [`PartTooLarge`](MultipartError::PartTooLarge) or
-//! [`BodyTooLarge`](MultipartError::BodyTooLarge), whose [`status`](MultipartError::status)
-//! is `413 Payload Too Large`. The limits come from the argument of
-//! [`parse_multipart_form_with`], else from a `MultipartLimits` request extension (set by
-//! a layer), else the defaults.
-//!
-//! ```
-//! use httpstack::server::multipart::{parse_multipart_form_with, MultipartLimits};
-//! use httpstack::server::{handler_fn, serve};
-//! use httpstack::{Body, Form};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), httpstack::Error> {
-//! let limits = MultipartLimits::new().max_parts(10).max_part_bytes(1 << 20);
-//! let server = serve("127.0.0.1:0", handler_fn(move |req| async move {
-//!     let mut form = match parse_multipart_form_with(req, limits) {
-//!         Ok(form) => form,
-//!         Err(err) => return err.into_response(),
-//!     };
-//!     let mut summary = String::new();
-//!     loop {
-//!         let mut part = match form.next_part().await {
-//!             Ok(Some(part)) => part,
-//!             Ok(None) => break,
-//!             Err(err) => return err.into_response(),
-//!         };
-//!         let mut len = 0;
-//!         loop {
-//!             match part.chunk().await {
-//!                 Ok(Some(chunk)) => len += chunk.len(),
-//!                 Ok(None) => break,
-//!                 Err(err) => return err.into_response(),
-//!             }
-//!         }
-//!         summary += &format!("{}={len};", part.name().unwrap_or("?"));
-//!     }
-//!     http::Response::new(Body::from(summary))
-//! }))
-//! .await?;
-//!
-//! let form = Form::new().text("title", "holiday").bytes("photo", vec![0u8; 5000]);
-//! let url = format!("http://{}/upload", server.local_addr());
-//! let resp = httpstack::post(url).multipart(form).await?;
-//! assert_eq!(resp.text(), "title=7;photo=5000;");
-//! server.close().await;
-//! # Ok(()) }
-//! ```
+//! `multipart/form-data` bodies read as a stream of parts (HTTP.jl
+//! `parse_multipart_form`), with `multer` doing the RFC 7578 framing.
 
 use std::fmt;
 
@@ -75,9 +16,30 @@ use crate::BoxError;
 /// Reads `req`'s body as `multipart/form-data` (HTTP.jl `parse_multipart_form`), with
 /// the [`MultipartLimits`] found in its extensions, else the defaults.
 ///
-/// Fails at once when the `Content-Type` is not multipart or has no boundary, or when a
-/// `Content-Length` is over the body limit; later errors come from
-/// [`MultipartForm::next_part`] and [`Part::chunk`].
+/// Fails at once when the `Content-Type` is not `multipart/form-data`, has no boundary
+/// or an invalid one, or when a `Content-Length` is over the body limit; later errors
+/// (limits, syntax, the body failing) come from [`MultipartForm::next_part`] and
+/// [`Part::chunk`]. What is buffered stays near one read of the connection plus 64 KiB:
+/// a part is never held whole unless [`Part::bytes`] asks for it.
+///
+/// ```
+/// use httpstack::multipart::{parse_multipart_form, MultipartError};
+/// use httpstack::Body;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), MultipartError> {
+/// let body = "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nholiday\r\n--XX--\r\n";
+/// let req = http::Request::post("/upload")
+///     .header("content-type", "multipart/form-data; boundary=XX")
+///     .body(Body::from(body))
+///     .unwrap();
+/// let mut form = parse_multipart_form(req)?;
+/// while let Some(part) = form.next_part().await? {
+///     assert_eq!(part.name(), Some("title"));
+///     assert_eq!(part.bytes().await?, "holiday");
+/// }
+/// # Ok(()) }
+/// ```
 pub fn parse_multipart_form<B>(req: Request<B>) -> Result<MultipartForm, MultipartError>
 where
     B: http_body::Body + Send + 'static,
