@@ -53,6 +53,8 @@ pub mod files;
 #[cfg(feature = "h2")]
 pub mod h2;
 pub mod messages;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 #[cfg(feature = "router")]
 pub mod router;
 #[cfg(feature = "server")]

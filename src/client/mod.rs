@@ -30,8 +30,6 @@ pub mod api_client;
 mod builder;
 mod download;
 mod layers;
-#[cfg(feature = "multipart")]
-mod multipart;
 mod open;
 mod openraw;
 mod proxy;
@@ -46,13 +44,13 @@ use std::sync::OnceLock;
 use http::Method;
 
 pub use crate::tls::{Certificate, Identity};
+#[cfg(feature = "multipart")]
+pub use crate::multipart::{Form, Multipart};
 #[doc(hidden)]
 pub use api_client::{ApiBuilder, ApiClient};
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};
 pub use download::{suggested_filename, Download, Progress};
 pub use layers::{ClientLayer, ClientService};
-#[cfg(feature = "multipart")]
-pub use multipart::{Form, Multipart};
 pub use open::OpenStream;
 pub use openraw::RawIo;
 pub use proxy::{Proxy, ProxyConfig};

@@ -22,11 +22,11 @@ use httpstack_middleware::timeout::TimeoutConfig;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::builder::{Client, Defaults};
-#[cfg(feature = "multipart")]
-use super::multipart::Form;
 use super::open::OpenStream;
 use super::response::Response;
 use super::target::Target;
+#[cfg(feature = "multipart")]
+use crate::multipart::{Batch, Form};
 use crate::{Body, BoxError, Error};
 
 /// A key–value pair for [`RequestBuilder::query`] and [`RequestBuilder::form`]: a tuple
@@ -287,6 +287,23 @@ impl RequestBuilder {
                 p.headers
                     .insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
             }
+            p.body = body;
+            Ok(())
+        })
+    }
+
+    /// A `multipart/mixed` body (HTTP.jl `Batch`), with its Content-Type and
+    /// Content-Length.
+    #[cfg(feature = "multipart")]
+    pub fn multipart_mixed(self, batch: Batch) -> Self {
+        let content_type = batch.content_type();
+        let length = batch.content_length();
+        let body = batch.into_body();
+        self.with(|p, _| {
+            let value = HeaderValue::from_str(&content_type)
+                .map_err(|e| Error::invalid_input("invalid multipart boundary").with_source(e))?;
+            p.headers.insert(CONTENT_TYPE, value);
+            p.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
             p.body = body;
             Ok(())
         })

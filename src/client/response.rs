@@ -9,6 +9,8 @@ use url::Url;
 use httpstack_middleware::redirect::{RedirectChain, RedirectHop};
 use httpstack_middleware::retry::RetryCount;
 
+#[cfg(feature = "multipart")]
+use crate::multipart::{BodyPart, MultipartError, MultipartForm, MultipartLimits};
 use crate::Error;
 
 /// A response with its body read (HTTP.jl returns the body bytes).
@@ -136,6 +138,23 @@ impl Response {
     /// The body as text; invalid UTF-8 is replaced by U+FFFD.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as a `multipart/form-data` form (HTTP.jl
+    /// `parse_multipart_form(response)`), with the default
+    /// [`MultipartLimits`](crate::multipart::MultipartLimits).
+    #[cfg(feature = "multipart")]
+    pub fn multipart_form(&self) -> Result<MultipartForm, MultipartError> {
+        MultipartForm::from_bytes(self.headers(), self.bytes(), MultipartLimits::new())
+    }
+
+    /// The parts of a `multipart/mixed` (or other `multipart/*`) body, as a batch API
+    /// answers (HTTP.jl `parse_multipart_mixed(response)`), with the default
+    /// [`MultipartLimits`](crate::multipart::MultipartLimits); see
+    /// [`parse_multipart_mixed`](crate::multipart::parse_multipart_mixed).
+    #[cfg(feature = "multipart")]
+    pub fn multipart_mixed(&self) -> Result<Vec<BodyPart>, MultipartError> {
+        crate::multipart::parse_message(self.headers(), self.bytes(), MultipartLimits::new())
     }
 
     /// The body parsed as JSON.

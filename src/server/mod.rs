@@ -168,8 +168,6 @@ mod conn;
 mod handle;
 mod handler_fn;
 mod listen;
-#[cfg(feature = "multipart")]
-pub mod multipart;
 mod peer_addr;
 mod serve;
 mod stream;
@@ -178,6 +176,9 @@ mod stream_service;
 
 pub use crate::tls::{server_config_from_pem, server_config_from_pem_bytes};
 pub(crate) use builder::Protocols;
+/// `multipart/form-data` parsing, now in [`crate::multipart`].
+#[cfg(feature = "multipart")]
+pub use crate::multipart;
 pub use builder::ServerBuilder;
 #[cfg(feature = "ws")]
 pub(crate) use conn::connection_io::ConnectionIo;

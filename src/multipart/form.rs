@@ -1,33 +1,5 @@
-//! `multipart/form-data` request bodies (RFC 7578): HTTP.jl's `Form` and `Multipart`.
-//!
-//! A [`Form`] is an ordered list of named parts: plain fields ([`Form::text`],
-//! [`Form::bytes`]) and file parts ([`Multipart`], [`Form::file`]). Each part is framed as
-//! RFC 7578 §4 and RFC 2046 §5.1.1 say:
-//!
-//! ```text
-//! --BOUNDARY\r\n
-//! Content-Disposition: form-data; name="field"; filename="cat.png"\r\n
-//! Content-Type: image/png\r\n
-//! \r\n
-//! <data>\r\n
-//! --BOUNDARY--\r\n
-//! ```
-//!
-//! A form of in-memory parts becomes a full, replayable [`Body`] (so retries and
-//! redirects can resend it); a form with reader or file parts becomes a streamed body
-//! that reads each part as it is sent, never holding a file in memory.
-//!
-//! ```
-//! use httpstack::client::{Form, Multipart};
-//!
-//! let form = Form::new()
-//!     .text("user", "ada")
-//!     .part("avatar", Multipart::new("cat.png", &b"\x89PNG\r\n\x1a\n..."[..]));
-//! assert!(form.content_type().starts_with("multipart/form-data; boundary="));
-//! let length = form.content_length();
-//! let body: httpstack::Body = form.into_body();
-//! assert_eq!(body.as_bytes().map(|b| b.len() as u64), length);
-//! ```
+//! `multipart/form-data` request bodies (RFC 7578): HTTP.jl's `Form` and `Multipart`;
+//! the framing is described in the module doc (`mod.rs`).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -41,6 +13,7 @@ use http_body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::io::poll_read_buf;
 
+use super::boundary::{check_boundary, content_type_value, random_boundary};
 use crate::messages::sniff;
 use crate::{Body, Error};
 
@@ -55,7 +28,7 @@ const CHUNK: usize = 64 * 1024;
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use httpstack::client::Form;
+/// use httpstack::multipart::Form;
 ///
 /// let form = Form::new()
 ///     .text("title", "holiday")
@@ -83,7 +56,7 @@ enum Part {
 /// `content_type=HTTP.sniff(data)`); for a reader, from the first 512 bytes it yields.
 ///
 /// ```
-/// use httpstack::client::Multipart;
+/// use httpstack::multipart::Multipart;
 ///
 /// let csv = Multipart::new("report.csv", "a,b\n1,2\n").content_type("text/csv");
 /// let upload = Multipart::from_reader("log.txt", tokio::io::empty()).with_length(0);
@@ -113,7 +86,7 @@ impl Form {
     /// `string(rand(UInt128), base=16)`), too long to occur in data by chance.
     pub fn new() -> Self {
         Form {
-            boundary: format!("{:032x}", fastrand::u128(..)),
+            boundary: random_boundary(),
             parts: Vec::new(),
         }
     }
@@ -123,16 +96,7 @@ impl Form {
     /// with an invalid-input error otherwise.
     pub fn with_boundary(boundary: impl Into<String>) -> Result<Self, Error> {
         let boundary = boundary.into();
-        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b);
-        let valid = (1..=70).contains(&boundary.len())
-            && boundary.bytes().all(allowed)
-            && !boundary.ends_with(' ');
-        if !valid {
-            return Err(Error::invalid_input(format!(
-                "invalid multipart boundary {boundary:?}: RFC 2046 allows 1 to 70 letters, \
-                 digits, '()+_,-./:=? or spaces, not ending in a space"
-            )));
-        }
+        check_boundary(&boundary)?;
         Ok(Form {
             boundary,
             parts: Vec::new(),
@@ -194,15 +158,7 @@ impl Form {
     /// `multipart/form-data; boundary=...` (the boundary quoted when it is not a token,
     /// RFC 9110 §5.6.6).
     pub fn content_type(&self) -> String {
-        let is_token = self
-            .boundary
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"'+_-.".contains(&b));
-        if is_token {
-            format!("multipart/form-data; boundary={}", self.boundary)
-        } else {
-            format!("multipart/form-data; boundary=\"{}\"", self.boundary)
-        }
+        content_type_value("form-data", &self.boundary)
     }
 
     /// The body's length in bytes, when every part's length is known: in-memory parts,
