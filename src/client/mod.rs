@@ -55,7 +55,7 @@ pub use openraw::RawIo;
 pub use proxy::{Proxy, ProxyConfig};
 pub use request::{KeyValue, RequestBuilder};
 pub use response::Response;
-pub use transport::{Certificate, Identity};
+pub use transport::{transport_error, Certificate, Identity};
 
 use crate::Error;
 use httpstack_middleware::cookies::CookieJar;
