@@ -69,7 +69,7 @@ pub mod ws;
 #[doc(inline)]
 pub use httpstack_middleware as middleware;
 pub use httpstack_middleware::{
-    Body, BodySender, BoxError, CloseFrame, Error, ErrorKind, Result, TimeoutKind,
+    Body, BodySender, BoxError, CloseFrame, Delivery, Error, ErrorKind, Result, TimeoutKind,
 };
 
 #[cfg(feature = "client")]

@@ -1,7 +1,8 @@
 //! The retry layer (HTTP.jl `retrylayer`) over real sockets on 127.0.0.1.
 //!
-//! Most tests wrap a bare hyper-util legacy client, so the layer is shown to work outside
-//! httpstack's stack; one wraps httpstack's `StatusLayer`, where error statuses arrive as
+//! Most tests wrap a bare hyper-util legacy client (its errors mapped by
+//! `httpstack::client::transport_error`, as a foreign error type must be), so the layer is
+//! shown to work outside httpstack's stack; one wraps httpstack's `StatusLayer`, where error statuses arrive as
 //! `StatusError`s. Servers: httpstack's own (`serve` + `handler_fn`) for status-level
 //! failures, raw `TcpListener`s for connection-level ones, and the `h2` crate's server for
 //! HTTP/2 `REFUSED_STREAM`. Delays are 1 ms and attempts are counted, never timed.
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
+use httpstack::client::transport_error;
 use httpstack::middleware::retry::{
     ExponentialBackOff, RetryBudget, RetryConfig, RetryCount, RetryLayer, IDEMPOTENCY_KEY,
 };
@@ -29,10 +31,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-type HyperClient = Client<HttpConnector, Body>;
+type HyperClient = tower::util::MapErr<
+    Client<HttpConnector, Body>,
+    fn(hyper_util::client::legacy::Error) -> Error,
+>;
 
 fn client() -> HyperClient {
-    Client::builder(TokioExecutor::new()).build_http()
+    bare(Client::builder(TokioExecutor::new()).build_http())
+}
+
+/// A bare hyper-util client whose errors read as httpstack's transport's do.
+fn bare(client: Client<HttpConnector, Body>) -> HyperClient {
+    client.map_err(transport_error as fn(_) -> _)
 }
 
 /// HTTP.jl's defaults with 1 ms between attempts.
@@ -188,11 +198,7 @@ async fn a_streamed_body_is_never_resent() {
 fn counted(
     layer: RetryLayer,
 ) -> (
-    impl Service<
-        Request<Body>,
-        Response = Response<Incoming>,
-        Error = hyper_util::client::legacy::Error,
-    >,
+    impl Service<Request<Body>, Response = Response<Incoming>, Error = Error>,
     Arc<AtomicUsize>,
 ) {
     let attempts = Arc::new(AtomicUsize::new(0));
@@ -439,15 +445,6 @@ async fn a_spent_host_budget_stops_retries_across_clones() {
     assert_eq!(calls.load(Ordering::SeqCst) - before, 5);
 }
 
-/// hyper-util's error as httpstack's, as httpstack's transport does.
-fn to_error(err: hyper_util::client::legacy::Error) -> Error {
-    if err.is_connect() {
-        Error::connect(err)
-    } else {
-        Error::request(err)
-    }
-}
-
 #[tokio::test]
 async fn above_the_status_layer_status_errors_are_retried_and_counted() {
     // (failing status, times it fails, retries, final status, retries recorded)
@@ -460,7 +457,6 @@ async fn above_the_status_layer_status_errors_are_retried_and_counted() {
         let svc = ServiceBuilder::new()
             .layer(fast().retries(retries))
             .layer(StatusLayer::new())
-            .map_err(to_error)
             .service(client());
         let case = format!("{status} x{fails} retries={retries}");
         match within("request", svc.oneshot(get(&server))).await {
@@ -496,7 +492,6 @@ async fn above_the_status_layer_connect_errors_record_their_retries() {
     let svc = ServiceBuilder::new()
         .layer(fast().retries(2))
         .layer(StatusLayer::new())
-        .map_err(to_error)
         .service(client());
     let req = request(Method::GET, addr, Body::empty());
     let err = within("request", svc.oneshot(req))
@@ -537,9 +532,11 @@ async fn refusing(fails: usize) -> (SocketAddr, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn a_refused_http2_stream_is_retried_even_for_post() {
     let (addr, streams) = refusing(2).await;
-    let h2c: HyperClient = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http();
+    let h2c = bare(
+        Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build_http(),
+    );
     let svc = ServiceBuilder::new().layer(fast()).service(h2c);
     let req = request(Method::POST, addr, Body::from("order"));
     let resp = within("request", svc.oneshot(req)).await.expect("response");

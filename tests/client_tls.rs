@@ -89,8 +89,8 @@ async fn unknown_ca_is_a_connect_error_unless_verification_is_off() {
     let err = bounded(client.get(&url)).await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     assert!(
-        err.to_string().contains("UnknownIssuer")
-            || err.to_string().to_lowercase().contains("unknown"),
+        support::report(&err).contains("UnknownIssuer")
+            || support::report(&err).to_lowercase().contains("unknown"),
         "{err}"
     );
 

@@ -549,8 +549,7 @@ async fn line_and_event_limits_are_typed_errors() {
     );
     let err = within("limit", source.next()).await.unwrap().unwrap_err();
     assert!(
-        err.to_string()
-            .contains("longer than the limit of 1024 bytes"),
+        support::report(&err).contains("longer than the limit of 1024 bytes"),
         "{err}"
     );
     assert!(within("closed", source.next()).await.is_none());

@@ -13,6 +13,24 @@
 //! assert!(err.is_timeout());
 //! assert_eq!(err.to_string(), "read timeout (GET http://example.com/x)");
 //! ```
+//!
+//! `Display` says what failed and where; the cause is left to
+//! [`source()`](std::error::Error::source), so reporters that walk the chain (`anyhow`'s
+//! `{:#}`, a `while let Some(e) = e.source()` loop) print each part once:
+//!
+//! ```
+//! use httpstack_middleware::Error;
+//!
+//! let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+//! let err = Error::connect(refused).with_url(&http::Method::GET, "http://127.0.0.1:1/");
+//! let mut report = err.to_string();
+//! let mut cause = std::error::Error::source(&err);
+//! while let Some(e) = cause {
+//!     report.push_str(&format!(": {e}"));
+//!     cause = e.source();
+//! }
+//! assert_eq!(report, "connect error (GET http://127.0.0.1:1/): refused");
+//! ```
 
 use std::fmt;
 
@@ -119,12 +137,34 @@ pub enum ErrorKind {
     /// HTTP.jl `WebSocketError`: the WebSocket connection closed, with this close frame
     /// (received from the peer, or sent by us when the peer broke the protocol).
     WebSocket(CloseFrame),
+    /// An I/O operation outside an HTTP exchange failed: a file a handler reads, a
+    /// directory `main` lists (`?` on a `std::io::Error`).
+    Io,
+}
+
+/// How far a failed exchange got, when the transport that saw it fail knows: the retry
+/// layer and [`Error::is_aborted`] read it (see [`Error::with_delivery`]).
+///
+/// httpstack's client transport sets it from hyper's and h2's errors; a transport of
+/// your own sets it the same way, so the layers never need to know its error types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// The request never reached the server, so it is safe to send again whatever its
+    /// method: the connection was refused before anything was written, or HTTP/2 refused
+    /// the stream (`REFUSED_STREAM`) or shut the connection down gracefully below it
+    /// (`GOAWAY` with `NO_ERROR`; RFC 9113 §8.7: neither was processed).
+    NotSent,
+    /// The peer cut the exchange short once it had begun (closed or reset the connection,
+    /// reset the HTTP/2 stream): it may have acted on the request (HTTP.jl `isaborted`).
+    Aborted,
 }
 
 /// The error of every httpstack operation.
 ///
 /// Cheap to move (one box). `Display` gives one line: what failed, the method and URL in
-/// parentheses, then the innermost cause; [`std::error::Error::source`] keeps the chain.
+/// parentheses; the cause is not repeated there but kept by
+/// [`std::error::Error::source`], for reporters that walk the chain.
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -135,6 +175,7 @@ struct Inner {
     url: Option<String>,
     message: Option<String>,
     retries: Option<usize>,
+    delivery: Option<Delivery>,
     response: Option<http::Response<Bytes>>,
     source: Option<BoxError>,
 }
@@ -149,6 +190,7 @@ impl Error {
                 url: None,
                 message: None,
                 retries: None,
+                delivery: None,
                 response: None,
                 source: None,
             }),
@@ -258,6 +300,18 @@ impl Error {
         self
     }
 
+    /// Records how far the failed exchange got (set by a transport that knows; the retry
+    /// layer and [`Error::is_aborted`] read it).
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.inner.delivery = Some(delivery);
+        self
+    }
+
+    /// How far the failed exchange got, when the transport recorded it.
+    pub fn delivery(&self) -> Option<Delivery> {
+        self.inner.delivery
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
@@ -343,19 +397,23 @@ impl Error {
         if !matches!(self.inner.kind, ErrorKind::Request | ErrorKind::Body) {
             return false;
         }
-        let mut link: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
-        while let Some(err) = link {
+        let chain = std::iter::successors(Some(self as &(dyn std::error::Error + 'static)), |e| {
+            e.source()
+        });
+        for err in chain {
+            if let Some(e) = err.downcast_ref::<Error>() {
+                match e.delivery() {
+                    Some(Delivery::Aborted) => return true,
+                    Some(Delivery::NotSent) => return false,
+                    _ => {}
+                }
+            }
             if let Some(e) = err.downcast_ref::<hyper::Error>() {
                 if e.is_incomplete_message()
                     || e.is_closed()
                     || e.is_canceled()
                     || e.is_body_write_aborted()
                 {
-                    return true;
-                }
-            }
-            if let Some(e) = err.downcast_ref::<h2::Error>() {
-                if e.is_io() || (e.is_reset() && e.is_remote()) {
                     return true;
                 }
             }
@@ -371,7 +429,6 @@ impl Error {
                     return true;
                 }
             }
-            link = err.source();
         }
         false
     }
@@ -415,6 +472,12 @@ impl Error {
     pub fn is_body_too_large(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::BodyTooLarge(_))
     }
+
+    /// An I/O operation outside an HTTP exchange failed (a `std::io::Error` turned into
+    /// an `Error` by `?`).
+    pub fn is_io(&self) -> bool {
+        self.inner.kind == ErrorKind::Io
+    }
 }
 
 /// Removes `user:password@` from a URL so it can be printed or logged.
@@ -455,6 +518,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Server => f.write_str("server error")?,
             ErrorKind::WebSocket(frame) => write!(f, "WebSocket closed with {frame}")?,
+            ErrorKind::Io => f.write_str("I/O error")?,
         }
         if let Some(message) = &inner.message {
             write!(f, ": {message}")?;
@@ -467,17 +531,7 @@ impl fmt::Display for Error {
                 write!(f, " after {n} retries")?;
             }
         }
-        // The innermost cause says the most (e.g. "Connection refused (os error 111)").
-        let mut cause: Option<&(dyn std::error::Error + 'static)> =
-            inner.source.as_deref().map(|e| e as _);
-        let mut last = None;
-        while let Some(c) = cause {
-            last = Some(c);
-            cause = c.source();
-        }
-        if let Some(last) = last {
-            write!(f, ": {last}")?;
-        }
+        // The cause is `source()`'s to give: reporters walking the chain print it once.
         Ok(())
     }
 }
@@ -514,6 +568,19 @@ impl From<BoxError> for Error {
     }
 }
 
+/// `?` on file and socket operations in handlers and `main`: an [`ErrorKind::Io`] error,
+/// or a read timeout for `io::ErrorKind::TimedOut` (a socket read or write that waited
+/// too long); the `io::Error` is the source.
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        let kind = match err.kind() {
+            std::io::ErrorKind::TimedOut => ErrorKind::Timeout(TimeoutKind::Read),
+            _ => ErrorKind::Io,
+        };
+        Error::new(kind).with_source(err)
+    }
+}
+
 impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}
@@ -536,16 +603,95 @@ mod tests {
         }
     }
 
+    /// Each link's `Display`, outermost first.
+    fn chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        std::iter::successors(Some(err), |e| e.source())
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
-    fn message_names_innermost_cause() {
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        let err = Error::connect(io).with_url(&Method::POST, "http://a:b@127.0.0.1:1/p");
-        assert_eq!(
-            err.to_string(),
-            "connect error (POST http://127.0.0.1:1/p): refused"
-        );
-        assert!(err.is_connect());
-        assert!(std::error::Error::source(&err).is_some());
+    fn the_message_leaves_the_cause_to_the_source_chain() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let cases: Vec<(&str, Error, Vec<&str>)> = vec![
+            (
+                "connect",
+                Error::connect(Wrapper(refused()))
+                    .with_url(&Method::POST, "http://a:b@127.0.0.1:1/p")
+                    .with_retries(2),
+                vec![
+                    "connect error (POST http://127.0.0.1:1/p) after 2 retries",
+                    "client error (Connect)",
+                    "refused",
+                ],
+            ),
+            (
+                "nested",
+                Error::request(Error::body(refused()).with_message("upload"))
+                    .with_url(&Method::GET, "http://h/"),
+                vec![
+                    "request error (GET http://h/)",
+                    "body error: upload",
+                    "refused",
+                ],
+            ),
+            (
+                "no source",
+                Error::timeout(TimeoutKind::Total),
+                vec!["total timeout"],
+            ),
+        ];
+        for (name, err, expected) in cases {
+            let links = chain(&err);
+            assert_eq!(links, expected, "case {name}");
+            // No link's text shows up in another link's: a chain reporter prints each once.
+            for (i, link) in links.iter().enumerate() {
+                for (j, other) in links.iter().enumerate() {
+                    assert!(
+                        i == j || !other.contains(link.as_str()),
+                        "case {name}: {link:?} repeated in {other:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn io_errors_convert_with_question_mark() {
+        fn open() -> Result<std::fs::File> {
+            Ok(std::fs::File::open("/nonexistent/httpstack/file")?)
+        }
+        let err = open().unwrap_err();
+        assert!(err.is_io(), "{err:?}");
+        assert_eq!(err.to_string(), "I/O error");
+        let source =
+            std::error::Error::source(&err).and_then(|e| e.downcast_ref::<std::io::Error>());
+        assert_eq!(source.map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
+        let timed_out = Error::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert_eq!(timed_out.timeout_kind(), Some(TimeoutKind::Read));
+    }
+
+    #[test]
+    fn a_recorded_delivery_decides_is_aborted() {
+        let reset = Error::request("stream reset").with_delivery(Delivery::Aborted);
+        assert!(reset.is_aborted());
+        let refused = Error::request("refused stream").with_delivery(Delivery::NotSent);
+        assert!(!refused.is_aborted());
+        let closed = Error::request(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(closed.is_aborted());
+        assert!(!Error::request("unknown").is_aborted());
     }
 
     #[test]

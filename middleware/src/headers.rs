@@ -56,6 +56,18 @@ impl Default for HeadersConfig {
 }
 
 /// Sets the default request headers; see the [module docs](self).
+///
+/// ```
+/// use httpstack_middleware::headers::HeadersLayer;
+/// use tower::{service_fn, ServiceBuilder};
+///
+/// let client = ServiceBuilder::new()
+///     .layer(HeadersLayer::new().user_agent("my-app/1.0"))
+///     .service(service_fn(|_req: http::Request<String>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+///     }));
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct HeadersLayer {
     config: HeadersConfig,

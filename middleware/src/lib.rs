@@ -29,4 +29,4 @@ pub mod timeout;
 pub mod trailers;
 
 pub use body::{Body, BodySender, TryCloneBody};
-pub use error::{BoxError, CloseFrame, Error, ErrorKind, Result, TimeoutKind};
+pub use error::{BoxError, CloseFrame, Delivery, Error, ErrorKind, Result, TimeoutKind};

@@ -48,6 +48,18 @@ pub struct LogErrorsConfig {
 }
 
 /// Adds [`LogErrors`] around a service.
+///
+/// ```
+/// use httpstack_middleware::log_errors::LogErrorsLayer;
+/// use tower::{service_fn, ServiceBuilder};
+///
+/// let client = ServiceBuilder::new()
+///     .layer(LogErrorsLayer::new().log_errors(true))
+///     .service(service_fn(|_req: http::Request<()>| async {
+///         Ok::<_, httpstack_middleware::Error>(http::Response::new(()))
+///     }));
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct LogErrorsLayer {
     config: LogErrorsConfig,

@@ -59,6 +59,24 @@ pub fn is_error_status(status: StatusCode) -> bool {
 }
 
 /// Turns error statuses into `StatusError`s; see the [module docs](self).
+///
+/// ```
+/// use httpstack_middleware::status::StatusLayer;
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = ServiceBuilder::new()
+///     .layer(StatusLayer::new())
+///     // Any inner error converts (`Into<BoxError>`), a bare hyper-util client's included.
+///     .service(service_fn(|_req: http::Request<()>| async {
+///         let resp = http::Response::builder().status(404).body(String::from("no such page"));
+///         Ok::<_, std::io::Error>(resp.unwrap())
+///     }));
+/// let err = client.oneshot(http::Request::new(())).await.unwrap_err();
+/// assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
+/// assert_eq!(err.response().unwrap().body(), "no such page");
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StatusLayer {
     config: StatusConfig,
@@ -120,7 +138,7 @@ impl<S> Status<S> {
 impl<S, ReqB, ResB> Service<Request<ReqB>> for Status<S>
 where
     S: Service<Request<ReqB>, Response = Response<ResB>>,
-    S::Error: Into<Error>,
+    S::Error: Into<BoxError>,
     ResB: Body,
     ResB::Error: Into<BoxError>,
 {
@@ -129,7 +147,9 @@ where
     type Future = ResponseFuture<S::Future, ResB>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.inner
+            .poll_ready(cx)
+            .map_err(|e| Error::from_boxed(e.into()))
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
@@ -167,7 +187,7 @@ pin_project! {
 impl<F, B, E> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    E: Into<Error>,
+    E: Into<BoxError>,
     B: Body,
     B::Error: Into<BoxError>,
 {
@@ -178,7 +198,7 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Waiting { fut } => {
-                    let resp = ready!(fut.poll(cx)).map_err(Into::into)?;
+                    let resp = ready!(fut.poll(cx)).map_err(|e| Error::from_boxed(e.into()))?;
                     if !*this.check || !is_error_status(resp.status()) {
                         return Poll::Ready(Ok(resp));
                     }

@@ -56,6 +56,7 @@ pub use openraw::RawIo;
 pub use proxy::{Proxy, ProxyConfig};
 pub use request::{KeyValue, RequestBuilder};
 pub use response::Response;
+pub use transport::transport_error;
 
 use crate::Error;
 use httpstack_middleware::cookies::CookieJar;

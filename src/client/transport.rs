@@ -44,7 +44,7 @@ use super::proxy::{
     http_connect, socks5_connect, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyRules,
 };
 pub(crate) use crate::tls::{Certificate, ClientTls as TlsOptions};
-use crate::{Body, BoxError, Error, TimeoutKind};
+use crate::{Body, BoxError, Delivery, Error, TimeoutKind};
 
 /// Which HTTP versions the client speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -574,11 +574,14 @@ impl Service<Request<Body>> for Transport {
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 return TransportFuture::Direct(
-                    direct.request(req).map_err(classify as fn(_) -> _),
+                    direct.request(req).map_err(transport_error as fn(_) -> _),
                 );
             }
             return TransportFuture::Routed(Box::pin(
-                inner.client_for(None, true).request(req).map_err(classify),
+                inner
+                    .client_for(None, true)
+                    .request(req)
+                    .map_err(transport_error),
             ));
         };
         // A forwarded request carries the proxy's credentials itself; a tunnelled one
@@ -604,16 +607,39 @@ impl Service<Request<Body>> for Transport {
             match (client.request(req).await, again) {
                 (Err(err), Some(again)) if closed_before_response(&err) => {
                     tracing::debug!(target: "httpstack::client", "the proxy closed the connection: sending again");
-                    client.request(again).await.map_err(classify)
+                    client.request(again).await.map_err(transport_error)
                 }
-                (result, _) => result.map_err(classify),
+                (result, _) => result.map_err(transport_error),
             }
         }))
     }
 }
 
-/// HTTP.jl's exception kinds from a hyper-util error.
-fn classify(err: hyper_util::client::legacy::Error) -> Error {
+/// httpstack's [`Error`] from a hyper-util legacy client's error, classified as the
+/// client's own transport does: HTTP.jl's exception kinds (connect, connect timeout,
+/// request) and how far the exchange got ([`Delivery`]: an HTTP/2 stream refused or
+/// drained by a graceful `GOAWAY` was never sent; a reset or closed connection was
+/// aborted). The middleware layers read only these, so a bare hyper-util client under a
+/// [`RetryLayer`](crate::middleware::retry::RetryLayer) follows every retry rule once its
+/// errors go through this function:
+///
+/// ```
+/// use httpstack::middleware::retry::RetryLayer;
+/// use httpstack::Body;
+/// use hyper_util::client::legacy::Client;
+/// use hyper_util::rt::TokioExecutor;
+/// use tower::ServiceBuilder;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let bare = Client::builder(TokioExecutor::new()).build_http::<Body>();
+/// let client = ServiceBuilder::new()
+///     .layer(RetryLayer::new())
+///     .map_err(httpstack::client::transport_error)
+///     .service(bare);
+/// # let _ = client;
+/// # }
+/// ```
+pub fn transport_error(err: hyper_util::client::legacy::Error) -> Error {
     if err.is_connect() {
         let timed_out = source_chain(&err).any(|e| {
             e.is::<ConnectTimedOut>()
@@ -625,14 +651,39 @@ fn classify(err: hyper_util::client::legacy::Error) -> Error {
         }
         return Error::connect(err);
     }
+    let delivery = delivery(&err);
     // An error of our own making (e.g. a request body's) passes through as it is.
     let own_kind = source_chain(&err)
         .find_map(|e| e.downcast_ref::<Error>())
         .map(|ours| ours.kind().clone())
         .filter(|kind| *kind != crate::ErrorKind::Request);
-    match own_kind {
+    let error = match own_kind {
         Some(kind) => Error::new(kind).with_source(err),
         None => Error::request(err),
+    };
+    match delivery {
+        Some(delivery) => error.with_delivery(delivery),
+        None => error,
+    }
+}
+
+/// How far an exchange that failed with HTTP/2 `err` got.
+fn delivery(err: &(dyn std::error::Error + 'static)) -> Option<Delivery> {
+    let h2 = source_chain(err).find_map(|e| e.downcast_ref::<h2::Error>())?;
+    if h2.is_io() {
+        return Some(Delivery::Aborted);
+    }
+    // RFC 9113 §8.7: a refused stream was not processed; a remote GOAWAY fails only the
+    // streams above its last stream id, which the server did not process either, and
+    // with NO_ERROR it is a graceful shutdown.
+    let refused = h2.reason() == Some(h2::Reason::REFUSED_STREAM) && h2.is_remote();
+    let drained = h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
+    if refused || drained {
+        Some(Delivery::NotSent)
+    } else if h2.is_reset() && h2.is_remote() {
+        Some(Delivery::Aborted)
+    } else {
+        None
     }
 }
 

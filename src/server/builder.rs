@@ -334,8 +334,10 @@ impl<A> ServerBuilder<A> {
 
     /// HTTP.jl `access_log`: one line per request in HTTP.jl's `logfmt` variables
     /// (`$remote_addr`, `$request`, `$status`, `$body_bytes_sent`, `$http_<name>`, ...; see
-    /// [`httpstack_middleware::access_log`]), to `tracing` (target `httpstack::access_log`).
-    /// The format is parsed here: an unknown variable makes `serve` fail at start-up with
+    /// [`httpstack_middleware::access_log`]), to `tracing` (target `httpstack::access_log`),
+    /// which prints nothing without a subscriber: use [`access_log_layer`](Self::access_log_layer)
+    /// with `AccessLogLayer::new(format)?.to_stderr()` (or `.writer(file)`) to write lines
+    /// without one. The format is parsed here: an unknown variable makes `serve` fail at start-up with
     /// an invalid-input error naming it. Default: no access log.
     pub fn access_log(mut self, format: &str) -> Self {
         match AccessLogLayer::new(format) {

@@ -18,7 +18,6 @@
 /// # let _ = whoami;
 /// ```
 ///
-/// It is the access log's own [`RemoteAddr`](httpstack_middleware::access_log::RemoteAddr)
-/// under the server's name, so one extension serves both (one allocation per request,
-/// not two).
-pub use httpstack_middleware::access_log::RemoteAddr as PeerAddr;
+/// It is the access log's own [`PeerAddr`](httpstack_middleware::access_log::PeerAddr),
+/// so one extension serves both (one insert per request, not two).
+pub use httpstack_middleware::access_log::PeerAddr;

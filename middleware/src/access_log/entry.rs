@@ -11,7 +11,7 @@ use http::{HeaderValue, Method, Request, Response, Uri, Version};
 use super::clock::Timestamp;
 use super::format::Piece;
 use super::logger::Logger;
-use super::remote_addr::RemoteAddr;
+use super::peer_addr::peer_addr_of;
 
 /// nginx's status for a request whose client went away before the response (the response
 /// future was dropped).
@@ -48,10 +48,7 @@ impl Entry {
                 .map(|name| req.headers().get(name).cloned()),
         );
         let remote = if needs.remote {
-            let ext = req.extensions();
-            ext.get::<RemoteAddr>()
-                .map(|r| r.0)
-                .or_else(|| ext.get::<SocketAddr>().copied())
+            peer_addr_of(req.extensions())
         } else {
             None
         };

@@ -15,6 +15,37 @@ use crate::error::Error;
 ///
 /// The format is parsed once, here; cloning the layer or applying it to many services
 /// shares the parsed format and the output.
+///
+/// By default lines are `tracing` events (target [`TRACING_TARGET`](super::TRACING_TARGET),
+/// level `INFO`), which **print nothing unless a subscriber is installed**
+/// (`tracing_subscriber::fmt::init()`, say). Without one, write the lines directly with
+/// [`to_stderr`](Self::to_stderr) or [`writer`](Self::writer):
+///
+/// ```
+/// use httpstack_middleware::access_log::{AccessLogLayer, PeerAddr};
+/// use std::sync::{Arc, Mutex};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[derive(Clone, Default)] struct Shared(Arc<Mutex<Vec<u8>>>);
+/// # impl std::io::Write for Shared {
+/// #     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+/// #     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let lines = Shared::default(); // any `std::io::Write + Send`: a file, `std::io::stderr()`
+/// let svc = ServiceBuilder::new()
+///     .layer(AccessLogLayer::new("$remote_addr \"$request\" $status").unwrap().writer(lines.clone()))
+///     .service(service_fn(|_req: http::Request<()>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("hi")))
+///     }));
+/// let mut req = http::Request::get("/hello").body(()).unwrap();
+/// req.extensions_mut().insert(PeerAddr("192.0.2.1:5000".parse().unwrap()));
+/// let resp = svc.oneshot(req).await.unwrap();
+/// drop(resp); // the line is written when the response body ends
+/// let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+/// assert_eq!(text, "192.0.2.1 \"GET /hello HTTP/1.1\" 200\n");
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct AccessLogLayer {
     logger: Arc<Logger>,
@@ -26,7 +57,8 @@ impl AccessLogLayer {
     /// and at what byte offset, so a bad format fails at start-up, never per request.
     ///
     /// Lines go to `tracing` (target [`TRACING_TARGET`](super::TRACING_TARGET), level
-    /// `INFO`) until [`writer`](Self::writer) is set.
+    /// `INFO`; nothing is printed without a subscriber) until [`writer`](Self::writer) or
+    /// [`to_stderr`](Self::to_stderr) is set.
     pub fn new(format: &str) -> Result<AccessLogLayer, Error> {
         let format = LogFormat::parse(format)?;
         Ok(AccessLogLayer {
@@ -61,6 +93,12 @@ impl AccessLogLayer {
     /// once as a `tracing` warning; logging never panics or fails a request.
     pub fn writer(self, writer: impl std::io::Write + Send + 'static) -> AccessLogLayer {
         self.with(|logger| logger.sink = Arc::new(Sink::writer(writer)))
+    }
+
+    /// Writes each line to standard error, without `tracing`: [`writer`](Self::writer)
+    /// with `std::io::stderr()`.
+    pub fn to_stderr(self) -> AccessLogLayer {
+        self.writer(std::io::stderr())
     }
 
     /// The UTC offset, in minutes east (`60` for +0100), of `$time_local` and

@@ -9,7 +9,7 @@
 //!
 //! | variable | value |
 //! |---|---|
-//! | `$remote_addr`, `$remote_port` | the client's IP and port, from the [`RemoteAddr`] (or a bare `SocketAddr`) request extension; `-` without one |
+//! | `$remote_addr`, `$remote_port` | the client's IP and port, from the [`PeerAddr`] request extension (or a bare `SocketAddr`, or with the `axum` feature axum's `ConnectInfo<SocketAddr>`); `-` without one |
 //! | `$remote_user` | the user name of `Authorization: Basic`, `-` without one |
 //! | `$request` | the request line, `GET /index.html?q=1 HTTP/1.1` |
 //! | `$request_method`, `$request_uri`, `$server_protocol` | its three parts (`HTTP/2.0` for HTTP/2, whose `$request_uri` is the `:path`) |
@@ -31,8 +31,10 @@
 //! offset cannot be read safely from a multi-threaded process without a time-zone database,
 //! so a fixed offset is set with [`AccessLogLayer::utc_offset_minutes`].
 //!
-//! Lines go to `tracing` as `INFO` events with target [`TRACING_TARGET`], or, with
-//! [`AccessLogLayer::writer`], one `write_all` per line to any `std::io::Write`.
+//! Lines go to `tracing` as `INFO` events with target [`TRACING_TARGET`] — so nothing is
+//! printed unless a `tracing` subscriber is installed — or, with
+//! [`AccessLogLayer::writer`] / [`AccessLogLayer::to_stderr`], one `write_all` per line to
+//! any `std::io::Write + Send`, no subscriber needed.
 //!
 //! Per request, the layer copies only what the format reads (the method and target if
 //! logged, the named headers) and writes one line at the end; the body wrapper is not
@@ -43,7 +45,7 @@
 //! use std::sync::{Arc, Mutex};
 //!
 //! use http_body_util::BodyExt;
-//! use httpstack_middleware::access_log::{AccessLogLayer, RemoteAddr};
+//! use httpstack_middleware::access_log::{AccessLogLayer, PeerAddr};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //!
 //! /// A writer the test can read back.
@@ -75,7 +77,7 @@
 //!     .body(())
 //!     .unwrap();
 //! // httpstack's server inserts this; other servers can do the same from their peer address.
-//! req.extensions_mut().insert(RemoteAddr("127.0.0.1:50000".parse().unwrap()));
+//! req.extensions_mut().insert(PeerAddr("127.0.0.1:50000".parse().unwrap()));
 //!
 //! let resp = svc.oneshot(req).await.unwrap();
 //! let body = resp.into_body().collect().await.unwrap().to_bytes();
@@ -105,7 +107,7 @@ mod format;
 mod future;
 mod layer;
 mod logger;
-mod remote_addr;
+mod peer_addr;
 mod service;
 mod sink;
 
@@ -113,6 +115,7 @@ pub use body::AccessLogBody;
 pub use format::{COMBINED_LOG_FORMAT, COMMON_LOG_FORMAT};
 pub use future::ResponseFuture;
 pub use layer::AccessLogLayer;
-pub use remote_addr::RemoteAddr;
+#[allow(deprecated)]
+pub use peer_addr::{PeerAddr, RemoteAddr};
 pub use service::AccessLog;
 pub use sink::TRACING_TARGET;

@@ -85,7 +85,7 @@ mod tests {
     use tower::{service_fn, Layer, ServiceExt};
 
     use super::*;
-    use crate::access_log::{RemoteAddr, TRACING_TARGET};
+    use crate::access_log::{PeerAddr, TRACING_TARGET};
 
     /// A writer the tests read back.
     #[derive(Clone, Default)]
@@ -132,7 +132,7 @@ mod tests {
             .body(())
             .unwrap();
         req.extensions_mut()
-            .insert(RemoteAddr("192.0.2.10:54321".parse().unwrap()));
+            .insert(PeerAddr("192.0.2.10:54321".parse().unwrap()));
         req
     }
 

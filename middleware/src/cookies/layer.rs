@@ -6,6 +6,22 @@ use super::{CookieConfig, CookieJar, Cookies};
 
 /// Sends a jar's cookies with each request and stores the response's `Set-Cookie` headers
 /// in it; see the [module docs](super).
+///
+/// ```
+/// use httpstack_middleware::cookies::{CookieJar, CookieLayer};
+/// use httpstack_middleware::Body;
+/// use tower::{service_fn, ServiceBuilder};
+///
+/// // One jar shared by every clone of the client: cookies set by a response go out on the
+/// // next request to the same site.
+/// let jar = CookieJar::new();
+/// let client = ServiceBuilder::new()
+///     .layer(CookieLayer::new(jar.clone()))
+///     .service(service_fn(|_req: http::Request<Body>| async {
+///         Ok::<_, httpstack_middleware::Error>(http::Response::new(Body::empty()))
+///     }));
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct CookieLayer {
     jar: CookieJar,

@@ -37,6 +37,22 @@ impl Deref for ParsedCookies {
 
 /// Parses each request's `Cookie` headers into [`ParsedCookies`] in its extensions (HTTP.jl
 /// `cookie_middleware`), by HTTP.jl's rules: quoted values unquoted, invalid pairs skipped.
+///
+/// ```
+/// use httpstack_middleware::cookies::{CookieParseLayer, ParsedCookies};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let server = ServiceBuilder::new()
+///     .layer(CookieParseLayer::new())
+///     .service(service_fn(|req: http::Request<()>| async move {
+///         let count = req.extensions().get::<ParsedCookies>().map_or(0, |c| c.0.len());
+///         Ok::<_, std::convert::Infallible>(http::Response::new(count.to_string()))
+///     }));
+/// let req = http::Request::get("/").header("cookie", "a=1; b=2").body(()).unwrap();
+/// assert_eq!(server.oneshot(req).await.unwrap().body(), "2");
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CookieParseLayer;
 

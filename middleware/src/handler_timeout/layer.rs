@@ -10,6 +10,23 @@ use tower::Layer;
 use super::service::HandlerTimeout;
 
 /// Bounds a server handler's time; see the [module docs](super).
+///
+/// ```
+/// use httpstack_middleware::handler_timeout::HandlerTimeoutLayer;
+/// use std::time::Duration;
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let server = ServiceBuilder::new()
+///     .layer(HandlerTimeoutLayer::new(Duration::from_millis(10)))
+///     .service(service_fn(|_req: http::Request<()>| async {
+///         tokio::time::sleep(Duration::from_secs(5)).await;
+///         Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(bytes::Bytes::new())))
+///     }));
+/// let resp = server.oneshot(http::Request::new(())).await.unwrap();
+/// assert_eq!(resp.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct HandlerTimeoutLayer {
     pub(crate) timeout: Duration,

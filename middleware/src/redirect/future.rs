@@ -424,10 +424,9 @@ mod tests {
             .unwrap_err();
         assert!(err.is_request(), "{err:?}");
         assert_eq!(err.url(), Some("http://a.test/fail"));
-        assert_eq!(
-            err.to_string(),
-            "request error (GET http://a.test/fail): inner failure"
-        );
+        assert_eq!(err.to_string(), "request error (GET http://a.test/fail)");
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("inner failure"));
 
         // An httpstack error from below keeps its kind.
         let err = svc.oneshot(get("http://a.test/timeout")).await.unwrap_err();

@@ -3,6 +3,19 @@ use tower::Layer;
 use super::{Redirect, RedirectConfig, RedirectMethod};
 
 /// Follows redirects with HTTP.jl's rules; see the [module docs](super).
+///
+/// ```
+/// use httpstack_middleware::redirect::RedirectLayer;
+/// use httpstack_middleware::Body;
+/// use tower::{service_fn, ServiceBuilder};
+///
+/// let client = ServiceBuilder::new()
+///     .layer(RedirectLayer::new().redirect_limit(5))
+///     .service(service_fn(|_req: http::Request<Body>| async {
+///         Ok::<_, httpstack_middleware::Error>(http::Response::new(Body::empty()))
+///     }));
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct RedirectLayer {
     config: RedirectConfig,

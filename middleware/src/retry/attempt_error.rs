@@ -2,28 +2,37 @@
 //!
 //! The retry layer keeps the inner service's error type. To judge an error it only needs
 //! to see it as a `std::error::Error` and walk its `source()` chain, which works the same
-//! for httpstack's own [`Error`] (whose source is the transport's error), a bare
-//! hyper-util client's `Error`, a `BoxError`, or anything else implementing
-//! [`AttemptError`].
+//! for httpstack's own [`Error`] (whose source is the transport's error), a `BoxError`,
+//! or anything else implementing [`AttemptError`].
+//!
+//! What only the transport can know — an HTTP/2 stream refused or drained by a graceful
+//! `GOAWAY` — it records on the [`Error`] as a [`Delivery`]; this module reads that
+//! marker, never the transport's own error types. Beyond it the chain is read through
+//! hyper's error (the body type's crate) and `std::io::Error`.
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
 
 use http::StatusCode;
 
-use crate::error::{BoxError, Error, ErrorKind, TimeoutKind};
+use crate::error::{BoxError, Delivery, Error, ErrorKind, TimeoutKind};
 
 /// An inner service's error, as the retry layer sees it.
 ///
-/// Implemented for httpstack's [`Error`], `BoxError`, hyper-util's legacy client
-/// `Error`, `hyper::Error`, `std::io::Error` and `Infallible`. For another error type,
-/// return it from [`as_error`](AttemptError::as_error) (its source chain is then read as
-/// below) and, if it can say so, record the retry count in
-/// [`record_retries`](AttemptError::record_retries).
+/// Implemented for httpstack's [`Error`], `BoxError`, `hyper::Error`, `std::io::Error`
+/// and `Infallible`. For another error type of yours, return it from
+/// [`as_error`](AttemptError::as_error) (its source chain is then read as below) and, if
+/// it can say so, record the retry count in
+/// [`record_retries`](AttemptError::record_retries). A bare hyper-util legacy client's
+/// error (a foreign type) goes through `map_err` first: into a `BoxError`, which classifies
+/// connection refusals and hyper's own errors, or — for the HTTP/2 rules — into an
+/// [`Error`] with its [`Delivery`] recorded (httpstack's `client::transport_error` does
+/// this as the client's own transport does).
 ///
-/// Retried (any method, since the request never reached the server): connect errors and
-/// connect timeouts; an HTTP/2 stream refused (`REFUSED_STREAM`) or cut by a graceful
-/// `GOAWAY` (RFC 9113 §8.7: neither was processed). Retried for idempotent requests: I/O
+/// Retried (any method, since the request never reached the server): connect errors,
+/// connect timeouts and refused connections; an error marked [`Delivery::NotSent`] (an
+/// HTTP/2 stream refused with `REFUSED_STREAM` or cut by a graceful `GOAWAY`; RFC 9113
+/// §8.7: neither was processed). Retried for idempotent requests: I/O
 /// errors and read timeouts before a response, a pooled connection that was closed under
 /// the request, other HTTP/2 resets, and status errors with a retried status. Everything
 /// else (invalid input, body errors, malformed responses, unknown errors) is not retried
@@ -62,12 +71,6 @@ impl AttemptError for BoxError {
     }
 }
 
-impl AttemptError for hyper_util::client::legacy::Error {
-    fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(self)
-    }
-}
-
 impl AttemptError for hyper::Error {
     fn as_error(&self) -> Option<&(dyn StdError + 'static)> {
         Some(self)
@@ -90,8 +93,8 @@ impl AttemptError for Infallible {
 /// `CONNECT`, say): trying again would be refused the same way, so the attempt is not
 /// retried whatever its kind.
 ///
-/// It carries the refusal's own message, since error messages often show the innermost
-/// link of the chain.
+/// It carries the refusal's own message, since reporters that walk the chain print the
+/// innermost link.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Refused(pub String);
 
@@ -118,7 +121,7 @@ pub(crate) enum Failure {
 
 /// Classifies an error by walking its source chain: the first link that knows for sure
 /// decides; links that only know "the transport broke" leave room for an inner link
-/// (an h2 `REFUSED_STREAM` under a hyper error) to say the request was never processed.
+/// (a refused connection under a hyper-util error) to say the request was never sent.
 pub(crate) fn classify(error: &(dyn StdError + 'static)) -> Failure {
     if std::iter::successors(Some(error), |e| (*e).source()).any(|e| e.is::<Refused>()) {
         return Failure::Fatal;
@@ -160,12 +163,12 @@ fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
             ErrorKind::Connect if is_tls_rejection(e) => Some(Failure::Fatal),
             ErrorKind::Connect | ErrorKind::Timeout(TimeoutKind::Connect) => Some(Failure::NotSent),
             ErrorKind::Status(status) => Some(Failure::Status(*status)),
-            ErrorKind::Request | ErrorKind::Timeout(_) => Some(Failure::Transport),
+            ErrorKind::Request | ErrorKind::Timeout(_) => match e.delivery() {
+                Some(Delivery::NotSent) => Some(Failure::NotSent),
+                _ => Some(Failure::Transport),
+            },
             _ => Some(Failure::Fatal),
         };
-    }
-    if let Some(e) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
-        return e.is_connect().then_some(Failure::NotSent);
     }
     if let Some(e) = e.downcast_ref::<hyper::Error>() {
         if e.is_parse() || e.is_user() {
@@ -178,22 +181,18 @@ fn classify_link(e: &(dyn StdError + 'static)) -> Option<Failure> {
             || e.is_body_write_aborted();
         return broke.then_some(Failure::Transport);
     }
-    if let Some(e) = e.downcast_ref::<h2::Error>() {
-        if e.is_io() {
-            return Some(Failure::Transport);
-        }
-        let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM) && e.is_remote();
-        // A remote GOAWAY fails only the streams above its last stream id, which the
-        // server did not process; with NO_ERROR it is a graceful shutdown.
-        let drained = e.is_go_away() && e.is_remote() && e.reason() == Some(h2::Reason::NO_ERROR);
-        return Some(if refused || drained {
+    if let Some(e) = e.downcast_ref::<std::io::Error>() {
+        // Refused or unreachable: the connection never opened, nothing was written.
+        use std::io::ErrorKind as Io;
+        let not_sent = matches!(
+            e.kind(),
+            Io::ConnectionRefused | Io::HostUnreachable | Io::NetworkUnreachable
+        );
+        return Some(if not_sent {
             Failure::NotSent
         } else {
             Failure::Transport
         });
-    }
-    if e.is::<std::io::Error>() {
-        return Some(Failure::Transport);
     }
     None
 }
@@ -271,9 +270,26 @@ mod tests {
             ("bare io", Box::new(io()), Failure::Transport),
             ("unknown", "something".into(), Failure::Fatal),
             (
-                "h2 local reason",
-                Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM)),
+                "marked not sent",
+                Box::new(Error::request(io()).with_delivery(Delivery::NotSent)),
+                Failure::NotSent,
+            ),
+            (
+                "marked aborted",
+                Box::new(Error::request(io()).with_delivery(Delivery::Aborted)),
                 Failure::Transport,
+            ),
+            (
+                "refused under a request error",
+                Box::new(Error::request(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                ))),
+                Failure::NotSent,
+            ),
+            (
+                "bare refused",
+                Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+                Failure::NotSent,
             ),
         ];
         for (name, error, expected) in cases {

@@ -15,6 +15,20 @@ use super::service::Retry;
 /// Holds the default [`RetryConfig`] (a request's own `RetryConfig` extension replaces it)
 /// and the per-host [`RetryBudget`]. The services one layer makes, and their clones, share
 /// the hosts' budgets.
+///
+/// ```
+/// use httpstack_middleware::retry::{ExponentialBackOff, RetryLayer};
+/// use httpstack_middleware::Body;
+/// use std::time::Duration;
+/// use tower::{service_fn, ServiceBuilder};
+///
+/// let client = ServiceBuilder::new()
+///     .layer(RetryLayer::new().retries(2).retry_delays(ExponentialBackOff::fixed(Duration::from_millis(10))))
+///     .service(service_fn(|_req: http::Request<Body>| async {
+///         Ok::<_, httpstack_middleware::Error>(http::Response::new(Body::empty()))
+///     }));
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug)]
 pub struct RetryLayer {
     config: Arc<RetryConfig>,

@@ -19,9 +19,13 @@
 //! host that keeps failing. Sleeps use tokio's timer.
 //!
 //! The inner service's error type is kept. Errors are judged through [`AttemptError`],
-//! which views them as `std::error::Error` and walks the `source()` chain, so the layer
-//! works both above httpstack's own stack (its `Error`, where `StatusLayer` below turns
-//! 4xx/5xx into status errors carrying the response) and above a bare hyper-util client.
+//! which views them as `std::error::Error` and walks the `source()` chain, reading the
+//! kind and [`Delivery`](crate::Delivery) a transport recorded on httpstack's `Error`,
+//! hyper's errors and I/O errors. So the layer works above httpstack's own stack (its
+//! `Error`, where `StatusLayer` below turns 4xx/5xx into status errors carrying the
+//! response) and above a bare hyper-util client whose error is mapped first (its error
+//! type is foreign to this crate): `.map_err(httpstack::client::transport_error)` for
+//! every rule, or `.map_err(BoxError::from)` for all but the HTTP/2 ones.
 //! The retries made are recorded on the outcome: a [`RetryCount`] in the final response's
 //! extensions (only when there was a retry), and `Error::with_retries(n)` on a final
 //! httpstack `Error` (even boxed), so its message ends "after n retries".
