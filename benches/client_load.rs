@@ -1,5 +1,5 @@
 //! Client load benchmark: requests per second through each HTTP client against one bare
-//! hyper server, side by side, as ratios (DESIGN.md, "Tests and benchmarks").
+//! hyper server, side by side, as ratios (docs/design.md, "Tests and benchmarks").
 //!
 //! Run: `cargo bench --bench client_load` (`BENCH_SECS=1` for a quick look; default 3).
 //!

@@ -1,4 +1,4 @@
-//! The per-request cost of httpstack's whole default client stack (DESIGN.md's order:
+//! The per-request cost of httpstack's whole default client stack (docs/design.md's order:
 //! redirect, headers, cookies, retry, log_errors, timeout, status, decompression) over
 //! a transport that answers at once with no I/O (a `service_fn`), against that bare
 //! transport; and the same stack with `observe_layers` (every layer timed).

@@ -1,5 +1,5 @@
 //! Static-file load benchmark: a 1 MiB file served by httpstack's `file_server`, by
-//! tower-http's `ServeDir` and by nginx, side by side, as ratios (DESIGN.md, "Tests and
+//! tower-http's `ServeDir` and by nginx, side by side, as ratios (docs/design.md, "Tests and
 //! benchmarks"; the approach of `benches/server_load.rs`).
 //!
 //! Run: `cargo bench --bench files_load` (`BENCH_SECS=2` for a quick look; default 5;

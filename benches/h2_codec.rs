@@ -1,4 +1,4 @@
-//! `httpstack::h2` codec throughput beside the references (DESIGN.md: "h2's own codec
+//! `httpstack::h2` codec throughput beside the references (docs/design.md: "h2's own codec
 //! (frames)"), in one run:
 //!
 //! - frames: encode + decode of a 16 KiB DATA frame and of a HEADERS frame with a

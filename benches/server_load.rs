@@ -1,5 +1,5 @@
 //! Server load benchmark: HTTP.jl's own server workload (its `bench/server.jl`) served by
-//! httpstack and by its peers, side by side, as ratios (DESIGN.md, "Tests and benchmarks").
+//! httpstack and by its peers, side by side, as ratios (docs/design.md, "Tests and benchmarks").
 //!
 //! Run: `cargo bench --bench server_load` (`BENCH_SECS=2` for a quick look; default 5;
 //! `BENCH_HTTP1_LOAD=builtin` uses the built-in HTTP/1.1 generator even where wrk is;

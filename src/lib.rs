@@ -24,18 +24,18 @@
 //!
 //! | feature | default | what it brings |
 //! |---|---|---|
-//! | `client` | yes | [`Client`], [`get`]/[`post`]..., [`open`], [`download`], proxies, `client!` |
+//! | `client` | yes | [`Client`], [`get`]/[`post`]..., [`open`], [`download`], proxies, cookies, `client!` |
 //! | `server` | yes | [`serve`], [`listen`], [`ServerBuilder`]: HTTP/1.1 and HTTP/2, TLS |
 //! | `router` | yes | [`Router`] (a tower `Service`; also under axum or hyper) |
 //! | `ws` | yes | WebSockets, client and server (implies `client` and `server`) |
 //! | `sse` | yes | Server-Sent Events: `sse_stream`; `EventSource` with `client` |
 //! | `files` | yes | [`file_server`], [`serve_file`], ranges, conditional requests |
-//! | `cookies` | yes | the client's cookie jar (HTTP.jl's rules, the public suffix list) |
 //! | `multipart` | yes | `multipart/form-data` and `multipart/mixed`, build and parse |
 //! | `json` | yes | `RequestBuilder::json`, `Response::json` (serde) |
 //! | `h2` | yes | HTTP2.jl's low-level API: frames, HPACK, `h2::Session` |
 //! | `gzip`, `deflate` | yes | response decompression of those codings |
 //! | `br`, `zstd` | no | Brotli and Zstandard decompression |
+//! | `axum` | no | the access log reads axum's `ConnectInfo` for the peer address |
 //! | `tls-aws-lc` | yes | rustls on aws-lc-rs: post-quantum `X25519MLKEM768` first |
 //! | `tls-ring` | no | rustls on ring (no post-quantum key exchange) |
 //! | `native-roots` | yes | trust the platform's root certificates |

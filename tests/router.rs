@@ -239,7 +239,7 @@ async fn registering_again_replaces() {
     // Same route: other variable name, extra slashes.
     router
         .register(Method::GET, "//a/{key}/", |req: Request<()>| async move {
-            Response::new(format!("second {}", param(&req, "key").unwrap()))
+            Response::new(format!("second {}", param::<String>(&req, "key").unwrap()))
         })
         .unwrap();
     assert_eq!(answer(&router, "GET", "/a/1").await, "second 1");
@@ -358,7 +358,10 @@ async fn over_real_sockets() {
             Method::GET,
             "/users/{id:[0-9]+}",
             handler_fn(|req| async move {
-                Response::new(format!("user {}", param(&req, "id").unwrap_or("?")))
+                Response::new(format!(
+                    "user {}",
+                    param::<String>(&req, "id").unwrap_or_else(|_| "?".into())
+                ))
             }),
         )
         .unwrap()

@@ -100,7 +100,10 @@ async fn an_axum_router_inside_ours() {
             Method::GET,
             "/native/{id}",
             |req: Request<httpstack::Body>| async move {
-                Response::new(format!("native {}", param(&req, "id").unwrap_or("?")))
+                Response::new(format!(
+                    "native {}",
+                    param::<String>(&req, "id").unwrap_or_else(|_| "?".into())
+                ))
             },
         )
         .unwrap()

@@ -217,7 +217,7 @@ async fn around_a_router() {
             |req: Request<httpstack::Body>| async move {
                 Response::new(format!(
                     "user {}",
-                    httpstack::router::param(&req, "id").unwrap_or("?")
+                    httpstack::router::param::<String>(&req, "id").unwrap_or_else(|_| "?".into())
                 ))
             },
         )

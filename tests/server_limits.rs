@@ -637,17 +637,18 @@ async fn with_peer_addr_every_request_carries_the_peer_address() {
             .map(|PeerAddr(addr)| addr.to_string());
         Response::new(peer.unwrap_or_default())
     });
-    // Off by default.
+    // Off when asked.
     let server = Server::bind("127.0.0.1:0")
+        .peer_addr(false)
         .serve(peer_of)
         .await
         .expect("serve");
     let response = exchange(server.local_addr(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(response.text(), "", "no PeerAddr unless asked for");
+    assert_eq!(response.text(), "", "no PeerAddr when switched off");
     within("close", server.close()).await;
 
+    // On by default.
     let server = Server::bind("127.0.0.1:0")
-        .peer_addr(true)
         .serve(peer_of)
         .await
         .expect("serve");

@@ -375,8 +375,12 @@ async fn event_source_reconnects_with_last_event_id_and_honours_retry() {
                     }
                 };
                 sse_stream(StatusCode::OK, move |tx| async move {
-                    tx.send(SseEvent::new("hint").retry(10).event("setup"))
-                        .await?;
+                    tx.send(
+                        SseEvent::new("hint")
+                            .retry(Duration::from_millis(10))
+                            .event("setup"),
+                    )
+                    .await?;
                     for i in range {
                         tx.send(SseEvent::new(format!("event {i}")).id(i.to_string()))
                             .await?;

@@ -29,7 +29,7 @@ const INDEX_HTML: &str = include_str!("index.html");
 const WS_ECHO_PATH: &str = "/ws/echo";
 
 /// The reconnection time the SSE route asks for, in milliseconds (browsers default to ~3 s).
-const RETRY_MS: u64 = 100;
+const RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// What the demo server saw: the page's reports and the `Last-Event-ID` of each SSE
 /// connection.
@@ -159,7 +159,7 @@ fn sse_events(demo: &Demo, req: &Request<httpstack::Body>) -> Response<Body> {
         for i in first..=last {
             let event = SseEvent::new(format!("event {i}"))
                 .id(i.to_string())
-                .retry(RETRY_MS);
+                .retry(RETRY);
             tx.send(event).await?;
         }
         if reconnected {

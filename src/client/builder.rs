@@ -35,7 +35,7 @@ use crate::{Body, Error};
 pub const DEFAULT_USER_AGENT: &str = concat!("httpstack/", env!("CARGO_PKG_VERSION"));
 
 /// The client's whole stack behind one boxed service: boxed once here, at the boundary,
-/// so `Client` is one type whatever layers it holds (DESIGN.md: the Client's erased stack).
+/// so `Client` is one type whatever layers it holds (docs/design.md: the Client's erased stack).
 /// `execute`, `open` and `download` use it.
 pub(crate) type Stack = ClientService;
 
@@ -344,8 +344,8 @@ impl ClientBuilder {
     }
 
     /// Connect timeout (TCP and TLS); HTTP.jl's default is 30 s. `None` waits forever.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> ClientBuilder {
-        self.connect.connect_timeout = timeout;
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.connect.connect_timeout = timeout.into();
         self
     }
 
@@ -378,8 +378,9 @@ impl ClientBuilder {
     }
 
     /// HTTP.jl `decompress`: `None` by Content-Encoding, `Some(true)` always, `Some(false)` never.
-    pub fn decompress(mut self, decompress: Option<bool>) -> ClientBuilder {
-        self.defaults.decompression.decompress = decompress;
+    /// Takes `true`, `false` or `None`, as [`RequestBuilder::decompress`](super::RequestBuilder::decompress).
+    pub fn decompress(mut self, decompress: impl Into<Option<bool>>) -> ClientBuilder {
+        self.defaults.decompression.decompress = decompress.into();
         self
     }
 
@@ -589,8 +590,8 @@ impl ClientBuilder {
     }
 
     /// How long an idle pooled connection is kept (default 90 s; `None`: forever).
-    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> ClientBuilder {
-        self.pool.idle_timeout = timeout;
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.pool.idle_timeout = timeout.into();
         self
     }
 
@@ -638,7 +639,11 @@ impl ClientBuilder {
             return Err(err);
         }
         let settings = self.clone();
-        let tls = self.tls.build()?;
+        // Without a crypto provider the client still speaks http://.
+        let tls = match self.tls.build() {
+            Err(err) if self.tls.custom.is_none() && crate::tls::provider().is_err() => Err(err),
+            result => Ok(result?),
+        };
         let connector = Connector::new(&self.connect, tls);
         let proxies = self.proxy.resolve()?;
         let transport = Transport::new(connector, self.connect.protocol, &self.pool, proxies);
@@ -659,7 +664,7 @@ impl ClientBuilder {
         let cookies = CookieLayer::new(d.cookie_jar.clone()).cookies(d.cookies.clone());
         let redirect = RedirectLayer::new().config(d.redirect.clone());
         let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
-            // DESIGN.md's client stack, outermost first, unboxed.
+            // docs/design.md's client stack, outermost first, unboxed.
             let default_stack: DefaultStack = ServiceBuilder::new()
                 .layer(deadline)
                 .layer(redirect)

@@ -1,7 +1,7 @@
 //! Composition of a client's stack: HTTP.jl's `pushlayer!`, `pushfirstlayer!`,
 //! `poplayer!`, `popfirstlayer!` and stream layers, as [`ClientBuilder`] methods.
 //!
-//! The stack, outermost first (DESIGN.md):
+//! The stack, outermost first (docs/design.md):
 //!
 //! ```text
 //! Deadline (stamps the total `timeout`'s deadline on the request)

@@ -22,7 +22,7 @@
 //! # server.close().await; Ok(()) }
 //! ```
 //!
-//! Under the hood each client is a tower stack (DESIGN.md's client stack) over
+//! Under the hood each client is a tower stack (docs/design.md's client stack) over
 //! hyper-util's pooled client and rustls; per-request options travel as request
 //! extensions that the layers read.
 
@@ -43,9 +43,9 @@ use std::sync::OnceLock;
 
 use http::Method;
 
-pub use crate::tls::{Certificate, Identity};
 #[cfg(feature = "multipart")]
 pub use crate::multipart::{Form, Multipart};
+pub use crate::tls::{Certificate, Identity};
 #[doc(hidden)]
 pub use api_client::{ApiBuilder, ApiClient};
 pub use builder::{Client, ClientBuilder, DEFAULT_USER_AGENT};

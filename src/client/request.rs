@@ -303,7 +303,8 @@ impl RequestBuilder {
             let value = HeaderValue::from_str(&content_type)
                 .map_err(|e| Error::invalid_input("invalid multipart boundary").with_source(e))?;
             p.headers.insert(CONTENT_TYPE, value);
-            p.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
+            p.headers
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
             p.body = body;
             Ok(())
         })
@@ -380,12 +381,14 @@ impl RequestBuilder {
         })
     }
 
-    /// HTTP.jl `decompress` for this request: true always, false never.
-    pub fn decompress(self, on: bool) -> Self {
-        self.with(|p, c| {
+    /// HTTP.jl `decompress` for this request: `true` always, `false` never, `None` by
+    /// `Content-Encoding` (the default), as [`ClientBuilder::decompress`](super::ClientBuilder::decompress).
+    pub fn decompress(self, decompress: impl Into<Option<bool>>) -> Self {
+        let decompress = decompress.into();
+        self.with(move |p, c| {
             p.decompression
                 .get_or_insert(c.defaults().decompression)
-                .decompress = Some(on);
+                .decompress = decompress;
             Ok(())
         })
     }

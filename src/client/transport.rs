@@ -80,53 +80,69 @@ pub(crate) struct Connector {
 
 #[derive(Clone)]
 struct ConnectorInner {
-    https: HttpsConnector<HttpConnector>,
+    /// `None` without TLS (no crypto provider): `http://` only.
+    https: Option<HttpsConnector<HttpConnector>>,
     connect_timeout: Option<Duration>,
     limits: Option<Arc<HostLimits>>,
     /// For proxied connections: the TCP connector (to the proxy) and the TLS settings
     /// (to the origin, inside the tunnel) that `https` holds but does not lend out.
     http: HttpConnector,
-    tls: Arc<ClientConfig>,
+    tls: Option<Arc<ClientConfig>>,
     proxy: Option<Proxy>,
     /// The client's TLS settings before any ALPN offer, to derive [`Connector::upgrades`].
-    base_tls: Arc<ClientConfig>,
+    base_tls: Option<Arc<ClientConfig>>,
+    /// Why there is no TLS (what an `https://` request fails with).
+    no_tls: Option<Arc<str>>,
     /// Tunnel `http://` targets through an HTTP proxy too, instead of forwarding.
     tunnel_http: bool,
 }
 
 impl Connector {
-    pub(crate) fn new(options: &ConnectOptions, tls: ClientConfig) -> Connector {
+    /// `tls`: the client's TLS config, or why there is none (no crypto provider compiled
+    /// in or installed): then `http://` works and `https://` fails with that reason.
+    pub(crate) fn new(options: &ConnectOptions, tls: Result<ClientConfig, Error>) -> Connector {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_local_address(options.local_addr);
         // The whole connect (TCP + TLS) is timed here, not by HttpConnector.
         http.set_connect_timeout(None);
-        let base_tls = Arc::new(tls.clone());
+        let (tls, no_tls) = match tls {
+            Ok(tls) => (Some(tls), None),
+            Err(err) => (None, Some(Arc::<str>::from(err.to_string()))),
+        };
+        let base_tls = tls.clone().map(Arc::new);
         // The same ALPN offer hyper-rustls makes, for TLS inside proxy tunnels.
-        let mut tunnel_tls = tls.clone();
-        tunnel_tls.alpn_protocols = match options.protocol {
-            Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-            Protocol::Http1 => Vec::new(),
-            Protocol::Http2PriorKnowledge => vec![b"h2".to_vec()],
-        };
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http();
-        let https = match options.protocol {
-            Protocol::Auto => builder.enable_all_versions().wrap_connector(http.clone()),
-            Protocol::Http1 => builder.enable_http1().wrap_connector(http.clone()),
-            Protocol::Http2PriorKnowledge => builder.enable_http2().wrap_connector(http.clone()),
-        };
+        let tunnel_tls = tls.clone().map(|mut tunnel_tls| {
+            tunnel_tls.alpn_protocols = match options.protocol {
+                Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+                Protocol::Http1 => Vec::new(),
+                Protocol::Http2PriorKnowledge => vec![b"h2".to_vec()],
+            };
+            Arc::new(tunnel_tls)
+        });
+        let https = tls.map(|tls| {
+            let builder = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http();
+            match options.protocol {
+                Protocol::Auto => builder.enable_all_versions().wrap_connector(http.clone()),
+                Protocol::Http1 => builder.enable_http1().wrap_connector(http.clone()),
+                Protocol::Http2PriorKnowledge => {
+                    builder.enable_http2().wrap_connector(http.clone())
+                }
+            }
+        });
         Connector {
             inner: Arc::new(ConnectorInner {
                 https,
+                no_tls,
                 connect_timeout: options.connect_timeout,
                 limits: options
                     .max_connections_per_host
                     .map(|max| Arc::new(HostLimits::new(max))),
                 http,
-                tls: Arc::new(tunnel_tls),
+                tls: tunnel_tls,
                 proxy: None,
                 base_tls,
                 tunnel_http: false,
@@ -151,14 +167,18 @@ impl Connector {
     pub(crate) fn upgrades(&self) -> Connector {
         let mut inner = (*self.inner).clone();
         inner.tunnel_http = true;
-        inner.https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*inner.base_tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(inner.http.clone());
-        let mut tunnel_tls = (*inner.base_tls).clone();
-        tunnel_tls.alpn_protocols = Vec::new();
-        inner.tls = Arc::new(tunnel_tls);
+        if let Some(base_tls) = &inner.base_tls {
+            inner.https = Some(
+                hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config((**base_tls).clone())
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(inner.http.clone()),
+            );
+            let mut tunnel_tls = (**base_tls).clone();
+            tunnel_tls.alpn_protocols = Vec::new();
+            inner.tls = Some(Arc::new(tunnel_tls));
+        }
         Connector {
             inner: Arc::new(inner),
         }
@@ -194,15 +214,24 @@ async fn connect_via(
     if !https {
         return Ok((MaybeHttpsStream::Http(TokioIo::new(tcp)), false));
     }
+    let tls = inner.tls.clone().ok_or_else(|| no_tls(inner))?;
     let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
         .map_err(|e| {
             Error::invalid_url(format!("invalid TLS server name `{host}`")).with_source(e)
         })?
         .to_owned();
-    let tls = tokio_rustls::TlsConnector::from(inner.tls.clone())
+    let tls = tokio_rustls::TlsConnector::from(tls)
         .connect(name, TokioIo::new(TokioIo::new(tcp)))
         .await?;
     Ok((MaybeHttpsStream::from(tls), false))
+}
+
+/// The error of an `https://` connection without TLS.
+fn no_tls(inner: &ConnectorInner) -> Error {
+    Error::invalid_input(format!(
+        "cannot connect over TLS: {}",
+        inner.no_tls.as_deref().unwrap_or("TLS is not set up")
+    ))
 }
 
 /// An error and its causes on one line (the proxy's message keeps the cause's text).
@@ -227,9 +256,10 @@ impl Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let limits = self.inner.limits.clone();
         let timeout = self.inner.connect_timeout;
-        let route = match &self.inner.proxy {
-            None => Either::Left(self.inner.https.clone().call(uri.clone())),
-            Some(proxy) => Either::Right(proxy.clone()),
+        let route = match (&self.inner.proxy, &self.inner.https) {
+            (None, Some(https)) => Some(Either::Left(https.clone().call(uri.clone()))),
+            (Some(proxy), _) => Some(Either::Right(proxy.clone())),
+            (None, None) => None,
         };
         let inner = self.inner.clone();
         Box::pin(async move {
@@ -240,8 +270,15 @@ impl Service<Uri> for Connector {
             };
             let connecting = async {
                 match route {
-                    Either::Left(direct) => Ok((direct.await?, false)),
-                    Either::Right(proxy) => connect_via(&inner, &proxy, &uri).await,
+                    Some(Either::Left(direct)) => Ok((direct.await?, false)),
+                    Some(Either::Right(proxy)) => connect_via(&inner, &proxy, &uri).await,
+                    None if uri.scheme() == Some(&http::uri::Scheme::HTTPS) => {
+                        Err(no_tls(&inner).into())
+                    }
+                    None => Ok((
+                        MaybeHttpsStream::Http(inner.http.clone().call(uri.clone()).await?),
+                        false,
+                    )),
                 }
             };
             let (stream, forward) = match timeout {
@@ -648,6 +685,14 @@ pub fn transport_error(err: hyper_util::client::legacy::Error) -> Error {
         });
         if timed_out {
             return Error::timeout(TimeoutKind::Connect).with_source(err);
+        }
+        // A connection that could not even be tried (https:// without TLS, a bad TLS
+        // server name) is the caller's to fix, not a connect failure to retry.
+        let invalid = source_chain(&err)
+            .filter_map(|e| e.downcast_ref::<Error>())
+            .any(Error::is_invalid_input);
+        if invalid {
+            return Error::invalid_input("the connection could not be set up").with_source(err);
         }
         return Error::connect(err);
     }

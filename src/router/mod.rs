@@ -56,12 +56,12 @@
 //! let mut router = Router::new();
 //! router
 //!     .register(Method::GET, "/widgets/{id:[0-9]+}", handler_fn(|req| async move {
-//!         let id = param(&req, "id").unwrap_or_default().to_owned();
+//!         let id = param::<String>(&req, "id").unwrap_or_default();
 //!         Response::new(format!("widget {id}"))
 //!     }))?
 //!     .register(Method::GET, "/widgets/{name}", |req: Request<Body>| async move {
 //!         Response::new(format!("{} named {}", route(&req).unwrap_or_default(),
-//!                               param(&req, "name").unwrap_or_default()))
+//!                               param::<String>(&req, "name").unwrap_or_default()))
 //!     })?
 //!     .route("/static/**", handler_fn(|_req| async { Response::new(String::from("a file")) }))?;
 //!
@@ -95,6 +95,6 @@ mod router;
 mod table;
 
 pub use lookup::{Lookup, RouteMatch};
-pub use params::{param, params, route, MatchedRoute, Params};
+pub use params::{param, params, route, MatchedRoute, ParamError, Params};
 pub use route::{Handler, IsFn, IsService, Route, RouteFuture};
 pub use router::Router;

@@ -141,6 +141,13 @@ where
 /// `Fn(Request<B>) -> impl Future<Output = Response<impl Body>>`.
 ///
 /// `M` tells the two kinds apart ([`IsService`], [`IsFn`]); it is always inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a router handler for `Request<{B}>`",
+    label = "not a handler",
+    note = "a handler is an async fn or closure `Fn(http::Request<B>) -> impl Future<Output = http::Response<impl http_body::Body>>` that is Clone + Send + Sync + 'static, e.g. `async fn h(req: Request<httpstack::Body>) -> Response<httpstack::Body>`",
+    note = "or a tower `Service<http::Request<B>>` (Clone + Send + Sync + 'static) whose response is `http::Response<impl http_body::Body>` and whose error converts into a `BoxError`",
+    note = "a handler returns a response, not a `Result`: answer errors with their status (e.g. `ParamError::into_response`)"
+)]
 pub trait Handler<B, M>: Sized {
     /// Boxes the handler into a [`Route`].
     fn into_route(self) -> Route<B>;

@@ -99,7 +99,7 @@ impl<A> ServerBuilder<A> {
             idle_timeout: None,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_body_bytes: None,
-            peer_addr: false,
+            peer_addr: true,
             backlog: DEFAULT_BACKLOG,
             reuseaddr: false,
             connection_filter: None,
@@ -267,19 +267,18 @@ impl<A> ServerBuilder<A> {
         self
     }
 
-    /// Puts the client's address in every request's extensions as a
-    /// [`PeerAddr`](super::PeerAddr), for handlers to read (Go's `Request.RemoteAddr`,
-    /// axum's `ConnectInfo`). Off by default, as in axum: a request's first extension costs
-    /// three allocations, about 8 % of the server's own work on a small request. On
-    /// anyway with an [`access_log`](Self::access_log), whose `$remote_addr` reads it,
-    /// and for stream handlers ([`listen`](Self::listen)), whose
+    /// Whether every request carries the client's address in its extensions as a
+    /// [`PeerAddr`](super::PeerAddr), for handlers and the access log to read (Go's
+    /// `Request.RemoteAddr`, axum's `ConnectInfo`). On by default (one extension insert
+    /// per request); `false` saves it for a handler that never asks, except with an
+    /// [`access_log`](Self::access_log), whose `$remote_addr` reads it, and for stream
+    /// handlers ([`listen`](Self::listen)), whose
     /// [`Stream::peer_addr`](super::Stream::peer_addr) does.
     ///
     /// ```
     /// # use httpstack::server::{handler_fn, PeerAddr, Server};
     /// # async fn run() -> Result<(), httpstack::Error> {
     /// let server = Server::bind("127.0.0.1:0")
-    ///     .peer_addr(true)
     ///     .serve(handler_fn(|req: http::Request<httpstack::Body>| async move {
     ///         match req.extensions().get::<PeerAddr>() {
     ///             Some(PeerAddr(addr)) => http::Response::new(format!("you are {addr}")),

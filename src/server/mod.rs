@@ -174,11 +174,11 @@ mod stream;
 mod stream_handler;
 mod stream_service;
 
-pub use crate::tls::{server_config_from_pem, server_config_from_pem_bytes};
-pub(crate) use builder::Protocols;
 /// `multipart/form-data` parsing, now in [`crate::multipart`].
 #[cfg(feature = "multipart")]
 pub use crate::multipart;
+pub use crate::tls::{server_config_from_pem, server_config_from_pem_bytes};
+pub(crate) use builder::Protocols;
 pub use builder::ServerBuilder;
 #[cfg(feature = "ws")]
 pub(crate) use conn::connection_io::ConnectionIo;

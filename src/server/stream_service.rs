@@ -29,6 +29,12 @@ use crate::{BoxError, Error};
 /// [`listen`](super::listen): any `Fn(Stream) -> impl Future<Output = Result<(), Error>>`
 /// that is `Clone + Send + 'static`, or a request handler adapted by
 /// [`stream_handler`](super::stream_handler).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stream handler",
+    label = "not a stream handler",
+    note = "a stream handler is an async fn or closure `Fn(httpstack::server::Stream) -> impl Future<Output = Result<(), httpstack::Error>>` that is Clone + Send + 'static",
+    note = "for `Fn(Request) -> Response` handlers use `serve` with `handler_fn` instead of `listen`"
+)]
 pub trait StreamHandler: Clone + Send + 'static {
     /// The future of one request.
     type Future: Future<Output = Result<(), Error>> + Send + 'static;

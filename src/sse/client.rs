@@ -65,7 +65,7 @@ impl<B> SseStream<B> {
     }
 
     /// The reconnection time the server asked for with `retry:`, in milliseconds.
-    pub fn retry(&self) -> Option<u64> {
+    pub fn retry(&self) -> Option<std::time::Duration> {
         self.parser.retry()
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -14,7 +15,7 @@ use crate::Error;
 /// lines joined with `\n`; `event` is its `event:` name (`None` means the default type,
 /// `"message"`); `id` is the last event ID in effect when the event was dispatched
 /// (it carries over from earlier events, as in the browser's `lastEventId`); `retry` is
-/// the last valid `retry:` hint of the stream, in milliseconds; `fields` holds the event's
+/// the last valid `retry:` hint of the stream; `fields` holds the event's
 /// non-standard fields by name (the last value wins).
 ///
 /// On the server ([`SseSender::send`](super::SseSender::send)) the same fields are written:
@@ -38,8 +39,8 @@ pub struct SseEvent {
     pub event: Option<String>,
     /// The last event ID (`id:`); `None` when no ID is in effect.
     pub id: Option<String>,
-    /// The reconnection time hint (`retry:`), in milliseconds.
-    pub retry: Option<u64>,
+    /// The reconnection time hint (`retry:`, written in whole milliseconds).
+    pub retry: Option<Duration>,
     /// The event's non-standard fields (not `data`, `event`, `id`, `retry`) by name; the
     /// last value wins. (HTTP.jl's `fields` repeats the standard four as well; here they
     /// live only in their own members.)
@@ -68,9 +69,9 @@ impl SseEvent {
         self
     }
 
-    /// Sets the reconnection time hint (`retry:`), in milliseconds.
-    pub fn retry(mut self, millis: u64) -> SseEvent {
-        self.retry = Some(millis);
+    /// Sets the reconnection time hint (`retry:`, written in whole milliseconds).
+    pub fn retry(mut self, wait: Duration) -> SseEvent {
+        self.retry = Some(wait);
         self
     }
 
@@ -114,7 +115,7 @@ impl SseEvent {
             write_field(out, "id", single_line("id", id)?);
         }
         if let Some(retry) = self.retry {
-            write_field(out, "retry", &retry.to_string());
+            write_field(out, "retry", &retry.as_millis().to_string());
         }
         for (name, value) in &self.fields {
             if matches!(name.as_str(), "data" | "event" | "id" | "retry") {
@@ -218,7 +219,10 @@ mod tests {
             ),
             (SseEvent::new(" lead"), "data:  lead\n\n"),
             (
-                SseEvent::new("x").event("e").id("1").retry(250),
+                SseEvent::new("x")
+                    .event("e")
+                    .id("1")
+                    .retry(Duration::from_millis(250)),
                 "event: e\nid: 1\nretry: 250\ndata: x\n\n",
             ),
             (

@@ -34,7 +34,7 @@ pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// #         return http::Response::builder().status(204).body(httpstack::Body::empty()).unwrap();
 /// #     }
 /// #     sse_stream(http::StatusCode::OK, |tx| async move {
-/// #         tx.send(SseEvent::new("hi").id("1").retry(10)).await
+/// #         tx.send(SseEvent::new("hi").id("1").retry(std::time::Duration::from_millis(10))).await
 /// #     })
 /// # })).await?;
 /// # let url = format!("http://127.0.0.1:{}/events", server.port());
@@ -207,8 +207,8 @@ impl EventSource {
             if stream.last_event_id() != self.last_event_id {
                 self.last_event_id = stream.last_event_id().to_owned();
             }
-            if let Some(ms) = stream.retry() {
-                self.retry = Duration::from_millis(ms);
+            if let Some(wait) = stream.retry() {
+                self.retry = wait;
             }
         }
     }

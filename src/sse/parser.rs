@@ -6,6 +6,7 @@
 //! this one is a small state machine over bytes, with memchr for the line scan.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use crate::sse::SseEvent;
 
@@ -66,7 +67,7 @@ pub struct SseParser {
     event_type: String,
     id_buffer: String,
     last_event_id: String,
-    retry: Option<u64>,
+    retry: Option<Duration>,
     /// Non-standard fields of the current event (for `SseEvent::fields`).
     fields: Vec<(String, String)>,
     /// Bytes held for the current event, checked against `max_event`.
@@ -172,8 +173,8 @@ impl SseParser {
         &self.last_event_id
     }
 
-    /// The reconnection time set by the last valid `retry:` field, in milliseconds.
-    pub fn retry(&self) -> Option<u64> {
+    /// The reconnection time set by the last valid `retry:` field.
+    pub fn retry(&self) -> Option<Duration> {
         self.retry
     }
 
@@ -275,7 +276,7 @@ impl SseParser {
                 // reconnection time to that integer. Otherwise, ignore the field."
                 if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
                     if let Some(ms) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
-                        self.retry = Some(ms);
+                        self.retry = Some(Duration::from_millis(ms));
                     }
                 }
             }
@@ -528,7 +529,7 @@ mod tests {
                     e.data.as_str(),
                     e.event.as_deref(),
                     e.id.as_deref(),
-                    e.retry,
+                    e.retry.map(|wait| wait.as_millis() as u64),
                 )
             })
             .collect();
@@ -642,14 +643,20 @@ mod tests {
         let mut parser = SseParser::new();
         parser.feed(b"retry: 42\nid: 7\n\nid: 8\n").unwrap();
         parser.finish();
-        assert_eq!((parser.last_event_id(), parser.retry()), ("7", Some(42)));
+        assert_eq!(
+            (parser.last_event_id(), parser.retry()),
+            ("7", Some(Duration::from_millis(42)))
+        );
         assert!(parser.next_event().is_none());
     }
 
     #[test]
     fn round_trips_written_events() {
         let sent = [
-            SseEvent::new("a\nb").event("e").id("1").retry(5),
+            SseEvent::new("a\nb")
+                .event("e")
+                .id("1")
+                .retry(Duration::from_millis(5)),
             SseEvent::new(" lead\r\n").id("2"),
             SseEvent::new("").field("x", "y"),
         ];
@@ -661,7 +668,7 @@ mod tests {
         let data: Vec<_> = got.iter().map(|e| e.data.as_str()).collect();
         assert_eq!(data, ["a\nb", " lead\n", ""]);
         assert_eq!(got[1].id.as_deref(), Some("2"));
-        assert_eq!(got[2].retry, Some(5));
+        assert_eq!(got[2].retry, Some(Duration::from_millis(5)));
         assert_eq!(got[2].fields.get("x").map(String::as_str), Some("y"));
     }
 }

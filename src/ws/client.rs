@@ -236,8 +236,8 @@ impl Connect {
     /// TCP connect plus TLS handshake, and a proxy's tunnel (default: the client's,
     /// 30 s for the default client; `None` waits forever). Past it: a timeout error of
     /// kind `Connect`.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = Some(timeout);
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = Some(timeout.into());
         self
     }
 

@@ -3,7 +3,7 @@
 //! `.ci/run` installs it in a venv (`$HTTPSTACK_PEERS_VENV`, else `<repo>/.peers/venv`).
 //! [`httpbin`] starts one server per test binary, shared by its tests; [`Httpbin::start`]
 //! starts a private one that stops when dropped. When the venv is missing, tests fail under
-//! `CI=true` and skip elsewhere, printing why (DESIGN.md: never a silent pass).
+//! `CI=true` and skip elsewhere, printing why (docs/design.md: never a silent pass).
 //!
 //! # Port
 //!

@@ -1,6 +1,6 @@
 //! Command-line peers (curl, h2load, wrk), found on `PATH`. `.ci/run` installs them; when
 //! one is missing a test fails under `CI=true` and skips elsewhere, printing why
-//! (DESIGN.md: never a silent pass).
+//! (docs/design.md: never a silent pass).
 
 use std::path::PathBuf;
 

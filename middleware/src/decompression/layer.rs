@@ -28,8 +28,8 @@ impl DecompressionLayer {
     }
 
     /// Sets the default `decompress` rule.
-    pub fn decompress(mut self, decompress: Option<bool>) -> Self {
-        self.config.decompress = decompress;
+    pub fn decompress(mut self, decompress: impl Into<Option<bool>>) -> Self {
+        self.config.decompress = decompress.into();
         self
     }
 

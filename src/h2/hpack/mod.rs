@@ -9,7 +9,7 @@
 //! encoder Huffman-codes a string unless that is longer), and a bound on the decoded
 //! header list size (RFC 9113 §6.5.2, `SETTINGS_MAX_HEADER_LIST_SIZE`).
 //!
-//! Why hand-written (DESIGN.md asks for the reason): `fluke-hpack` / `loona-hpack` (the
+//! Why hand-written (docs/design.md asks for the reason): `fluke-hpack` / `loona-hpack` (the
 //! maintained forks of the `hpack` crate) never Huffman-encode, so every header costs
 //! about a quarter more on the wire, decode Huffman strings a bit at a time (about 90
 //! times slower than this module on the corpus's Huffman-coded stories, see
