@@ -749,7 +749,15 @@ mod tests {
                 .with_length(declared)
                 .content_type("text/plain");
             let err = form("b").part("f", part).into_body().collect_bytes().await;
-            let message = err.unwrap_err().to_string();
+            let err = err.unwrap_err();
+            // The cause is in the source chain (Display does not repeat it).
+            let message =
+                std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
             assert!(
                 message.contains("length was set to"),
                 "{declared}: {message}"

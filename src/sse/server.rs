@@ -335,10 +335,13 @@ mod tests {
     async fn event_larger_than_max_len_is_refused() {
         let (tx, _response) = SseConfig::new().max_len(8).channel(StatusCode::OK);
         let err = tx.send("0123456789").await.unwrap_err();
-        assert!(
-            err.is_body() && err.to_string().contains("max_len"),
-            "{err}"
-        );
+        let chain = std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
+            e.source()
+        })
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+        assert!(err.is_body() && chain.contains("max_len"), "{chain}");
     }
 
     #[tokio::test]

@@ -757,19 +757,29 @@ fn for_ws_url(err: Error, url: &str) -> Error {
     rebuilt.with_url(&Method::GET, url).with_retries(retries)
 }
 
-/// The source of a rebuilt error ([`for_ws_url`]): the original, whose causes follow.
+/// The source of a rebuilt error ([`for_ws_url`]): the original's causes, without the
+/// original itself (whose text names the http:// URL the rebuilt error replaces).
 #[derive(Debug)]
 struct Causes(Error);
 
+impl Causes {
+    fn first(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
 impl std::fmt::Display for Causes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        match self.first() {
+            Some(cause) => std::fmt::Display::fmt(cause, f),
+            None => Ok(()),
+        }
     }
 }
 
 impl std::error::Error for Causes {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.0)
+        self.first().and_then(std::error::Error::source)
     }
 }
 
@@ -1120,7 +1130,14 @@ mod tests {
             assert_eq!(err.url(), Some(url), "case {case}");
             assert_eq!(err.kind(), &kind, "case {case}");
             assert_eq!(err.retries(), Some(2), "case {case}");
-            let shown = err.to_string();
+            // What an error reporter prints: the error, then its causes.
+            let shown =
+                std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
             assert!(!shown.contains("http://"), "case {case}: {shown}");
             // Nothing said twice, nothing lost.
             let kind_shown = Error::new(kind).to_string();
