@@ -306,9 +306,10 @@ async fn observe_layers_times_every_layer_cumulatively() {
         .iter()
         .map(|t| t.name.to_string())
         .collect();
+    // Outermost first: the deadline, then the pushed layer, then the built-in ones.
     assert_eq!(
-        names.first().map(String::as_str),
-        Some("LayerFn"),
+        names.iter().take(2).map(String::as_str).collect::<Vec<_>>(),
+        ["deadline", "LayerFn"],
         "{names:?}"
     );
     for name in [

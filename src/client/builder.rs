@@ -23,8 +23,9 @@ use httpstack_middleware::timeout::{
 };
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
-use super::layers::{boxed, ClientService, UserLayers};
+use super::layers::{boxed, ClientLayer, ClientService, UserLayer, UserLayers};
 use super::open::OpenStream;
+use super::proxy::Proxy;
 use super::request::RequestBuilder;
 use super::transport::{
     Certificate, ConnectOptions, Connector, PoolOptions, Protocol, TlsOptions, Transport,
@@ -633,6 +634,101 @@ impl ClientBuilder {
         self
     }
 
+    // Proxies (the rules are in `proxy.rs`).
+
+    /// HTTP.jl `proxy=`: sends every request of this client through the proxy at `url`
+    /// (`http://[user:password@]host[:port]`, `socks5://`, `socks5h://`; see
+    /// [`Proxy::new`]). The environment's variables are then not consulted, and
+    /// `no_proxy` does not apply. A request can still choose otherwise
+    /// (`RequestBuilder::proxy`, `RequestBuilder::no_proxy`). An invalid URL fails `build`.
+    pub fn proxy(mut self, url: &str) -> ClientBuilder {
+        self.proxy.explicit = Some(Proxy::new(url));
+        self
+    }
+
+    /// Whether to read `http_proxy`, `https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`
+    /// and `no_proxy`/`NO_PROXY` when the client is built (default true, as in curl and
+    /// reqwest). The uppercase `HTTP_PROXY` is ignored, as curl does; [`Proxy`] has the
+    /// rules.
+    pub fn proxy_from_env(mut self, on: bool) -> ClientBuilder {
+        self.proxy.from_env = on;
+        self
+    }
+
+    /// Whether the environment's proxies apply to loopback targets too (`localhost`,
+    /// `*.localhost`, `127.0.0.0/8`, `::1`; default false, as in Go, Ruby and browsers: the
+    /// proxy's loopback is not this machine's). curl sends them through the proxy unless
+    /// `no_proxy` lists them. A proxy set with [`proxy`](Self::proxy) or on the request
+    /// applies to loopback whatever this says.
+    pub fn proxy_loopback(mut self, on: bool) -> ClientBuilder {
+        self.proxy.env_loopback = on;
+        self
+    }
+
+    /// No proxy at all: neither a configured one nor the environment's (a request can
+    /// still name one with `RequestBuilder::proxy`).
+    pub fn no_proxy(mut self) -> ClientBuilder {
+        self.proxy.explicit = None;
+        self.proxy.from_env = false;
+        self
+    }
+
+    // The stack: HTTP.jl's `pushlayer!` and friends (see the stack order at `build`).
+
+    /// HTTP.jl `pushlayer!`: adds `layer` outside every built-in request layer, so it runs
+    /// first (each later `push_layer` runs before it). It sees the request as the user
+    /// built it and the final response, after redirects and retries.
+    pub fn push_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
+        self.layers.outer.push(UserLayer::new(layer));
+        self
+    }
+
+    /// HTTP.jl `pushfirstlayer!`: adds `layer` inside every built-in request layer, just
+    /// above the connection boundary, so it runs last among request layers and sees each
+    /// attempt of a retried or redirected request.
+    pub fn push_first_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
+        self.layers.first.push(UserLayer::new(layer));
+        self
+    }
+
+    /// HTTP.jl `pushlayer!(layer; request=false)`: adds a stream layer below the
+    /// connection boundary, above the timeout, status and decompression layers: it sees
+    /// the raw response of each attempt.
+    pub fn push_stream_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
+        self.layers.stream.push(UserLayer::new(layer));
+        self
+    }
+
+    /// HTTP.jl `poplayer!`: removes the layer the last [`push_layer`](Self::push_layer)
+    /// added (a no-op when there is none).
+    pub fn pop_layer(mut self) -> ClientBuilder {
+        self.layers.outer.pop();
+        self
+    }
+
+    /// HTTP.jl `popfirstlayer!`: removes the layer the last
+    /// [`push_first_layer`](Self::push_first_layer) added.
+    pub fn pop_first_layer(mut self) -> ClientBuilder {
+        self.layers.first.pop();
+        self
+    }
+
+    /// HTTP.jl `poplayer!(; request=false)`: removes the layer the last
+    /// [`push_stream_layer`](Self::push_stream_layer) added.
+    pub fn pop_stream_layer(mut self) -> ClientBuilder {
+        self.layers.stream.pop();
+        self
+    }
+
+    /// HTTP.jl `observelayers` (default false): times every layer, built-in and pushed,
+    /// and counts its calls, cumulative over retries and redirects; the figures are in the
+    /// response's [`LayerTimings`](httpstack_middleware::observe::LayerTimings)
+    /// (`response.layer_timings()`). Client-wide: it changes how the stack is built.
+    pub fn observe_layers(mut self, on: bool) -> ClientBuilder {
+        self.observe = on;
+        self
+    }
+
     /// Builds the client; fails on an invalid setting (header, User-Agent, certificate).
     pub fn build(self) -> Result<Client, Error> {
         if let Some(err) = self.error {
@@ -663,50 +759,61 @@ impl ClientBuilder {
         let headers = HeadersLayer::new().config(d.header_config.clone());
         let cookies = CookieLayer::new(d.cookie_jar.clone()).cookies(d.cookies.clone());
         let redirect = RedirectLayer::new().config(d.redirect.clone());
+        // The client's stack, innermost first: the one place its order is written (the
+        // default stack's type, `DefaultStack`, spells the same order). `$wrap` puts a
+        // built-in layer around the stack, `$user` the user's layers of one kind.
+        macro_rules! client_stack {
+            ($transport:expr, $wrap:ident, $user:ident) => {{
+                let s = $transport;
+                let s = $wrap!(s, decompression, "decompression");
+                let s = $wrap!(s, status, "status");
+                let s = $wrap!(s, timeout, "timeout");
+                // --- the connection boundary: below it each attempt's raw response ---
+                let s = $user!(s, apply_stream);
+                let s = $user!(s, apply_first);
+                let s = $wrap!(s, log_errors, "log_errors");
+                let s = $wrap!(s, retry, "retry");
+                let s = $wrap!(s, cookies, "cookies");
+                let s = $wrap!(s, headers, "headers");
+                let s = $wrap!(s, redirect, "redirect");
+                let s = $user!(s, apply_outer);
+                // The deadline covers the user's outer layers too: `timeout` is the whole call.
+                $wrap!(s, deadline, "deadline")
+            }};
+        }
         let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
-            // docs/design.md's client stack, outermost first, unboxed.
-            let default_stack: DefaultStack = ServiceBuilder::new()
-                .layer(deadline)
-                .layer(redirect)
-                .layer(headers)
-                .layer(cookies)
-                .layer(retry)
-                .layer(log_errors)
-                .layer(timeout)
-                .layer(status)
-                .layer(decompression)
-                .service(transport);
+            // Unboxed: `send` calls it directly.
+            macro_rules! unboxed {
+                ($s:expr, $layer:ident, $name:literal) => {
+                    $layer.layer($s)
+                };
+            }
+            macro_rules! no_user_layers {
+                ($s:expr, $apply:ident) => {
+                    $s
+                };
+            }
+            let default_stack: DefaultStack = client_stack!(transport, unboxed, no_user_layers);
             let stack = ServiceBuilder::new()
                 .map_response(|resp: Response<DefaultBody>| resp.map(Body::wrap))
                 .service(default_stack.clone());
             (ClientService::new(stack), Some(default_stack))
         } else {
-            // The same stack with the user's layers in their places, boxed between
-            // layers; with observe_layers each layer is timed on its own.
+            // Boxed between layers, with the user's layers in their places; with
+            // observe_layers each layer is timed on its own.
             let (layers, observe) = (&self.layers, self.observe);
-            let stack = if observe {
-                let s = boxed(transport, "transport", true);
-                let s = boxed(decompression.layer(s), "decompression", true);
-                let s = boxed(status.layer(s), "status", true);
-                boxed(timeout.layer(s), "timeout", true)
-            } else {
-                let core = ServiceBuilder::new()
-                    .layer(timeout)
-                    .layer(status)
-                    .layer(decompression)
-                    .service(transport);
-                boxed(core, "timeout", false)
-            };
-            let stack = layers.apply_stream(stack, observe);
-            let stack = layers.apply_first(stack, observe);
-            let stack = boxed(log_errors.layer(stack), "log_errors", observe);
-            let stack = boxed(retry.layer(stack), "retry", observe);
-            let stack = boxed(cookies.layer(stack), "cookies", observe);
-            let stack = boxed(headers.layer(stack), "headers", observe);
-            let stack = boxed(redirect.layer(stack), "redirect", observe);
-            // The deadline covers the user's outer layers too: `timeout` is the whole call.
-            let stack = layers.apply_outer(stack, observe);
-            (ClientService::new(deadline.layer(stack)), None)
+            macro_rules! boxed {
+                ($s:expr, $layer:ident, $name:literal) => {
+                    boxed($layer.layer($s), $name, observe)
+                };
+            }
+            macro_rules! user_layers {
+                ($s:expr, $apply:ident) => {
+                    layers.$apply($s, observe)
+                };
+            }
+            let transport = boxed(transport, "transport", observe);
+            (client_stack!(transport, boxed, user_layers), None)
         };
         Ok(Client {
             inner: Arc::new(ClientRef {

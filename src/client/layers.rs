@@ -52,7 +52,6 @@ use httpstack_middleware::observe::ObserveLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
-use super::builder::ClientBuilder;
 use crate::{Body, Error};
 
 /// The client's stack as one boxed service: what a layer pushed with
@@ -96,7 +95,7 @@ impl std::fmt::Debug for UserLayer {
 }
 
 impl UserLayer {
-    fn new<L: ClientLayer>(layer: L) -> UserLayer {
+    pub(crate) fn new<L: ClientLayer>(layer: L) -> UserLayer {
         // The short type name, e.g. `AuthLayer`, names the layer in observe_layers output.
         let full = std::any::type_name::<L>();
         let short = full.split('<').next().unwrap_or(full);
@@ -177,61 +176,5 @@ where
         ClientService::new(ObserveLayer::new(name).layer(service))
     } else {
         ClientService::new(service)
-    }
-}
-
-impl ClientBuilder {
-    /// HTTP.jl `pushlayer!`: adds `layer` outside every built-in request layer, so it runs
-    /// first (each later `push_layer` runs before it). It sees the request as the user
-    /// built it and the final response, after redirects and retries.
-    pub fn push_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
-        self.layers.outer.push(UserLayer::new(layer));
-        self
-    }
-
-    /// HTTP.jl `pushfirstlayer!`: adds `layer` inside every built-in request layer, just
-    /// above the connection boundary, so it runs last among request layers and sees each
-    /// attempt of a retried or redirected request.
-    pub fn push_first_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
-        self.layers.first.push(UserLayer::new(layer));
-        self
-    }
-
-    /// HTTP.jl `pushlayer!(layer; request=false)`: adds a stream layer below the
-    /// connection boundary, above the timeout, status and decompression layers: it sees
-    /// the raw response of each attempt.
-    pub fn push_stream_layer<L: ClientLayer>(mut self, layer: L) -> ClientBuilder {
-        self.layers.stream.push(UserLayer::new(layer));
-        self
-    }
-
-    /// HTTP.jl `poplayer!`: removes the layer the last [`push_layer`](Self::push_layer)
-    /// added (a no-op when there is none).
-    pub fn pop_layer(mut self) -> ClientBuilder {
-        self.layers.outer.pop();
-        self
-    }
-
-    /// HTTP.jl `popfirstlayer!`: removes the layer the last
-    /// [`push_first_layer`](Self::push_first_layer) added.
-    pub fn pop_first_layer(mut self) -> ClientBuilder {
-        self.layers.first.pop();
-        self
-    }
-
-    /// HTTP.jl `poplayer!(; request=false)`: removes the layer the last
-    /// [`push_stream_layer`](Self::push_stream_layer) added.
-    pub fn pop_stream_layer(mut self) -> ClientBuilder {
-        self.layers.stream.pop();
-        self
-    }
-
-    /// HTTP.jl `observelayers` (default false): times every layer, built-in and pushed,
-    /// and counts its calls, cumulative over retries and redirects; the figures are in the
-    /// response's [`LayerTimings`](httpstack_middleware::observe::LayerTimings)
-    /// (`response.layer_timings()`). Client-wide: it changes how the stack is built.
-    pub fn observe_layers(mut self, on: bool) -> ClientBuilder {
-        self.observe = on;
-        self
     }
 }

@@ -16,7 +16,6 @@ use httpstack_middleware::headers::basic_auth_value;
 use percent_encoding::percent_decode_str;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::builder::ClientBuilder;
 use crate::Error;
 
 /// The port of a proxy URL that names none (curl's default).
@@ -496,9 +495,9 @@ impl ProxyRules {
 /// The proxy settings a [`ClientBuilder`] collects.
 #[derive(Debug)]
 pub(crate) struct ProxyOptions {
-    explicit: Option<Result<Proxy, Error>>,
-    from_env: bool,
-    env_loopback: bool,
+    pub(crate) explicit: Option<Result<Proxy, Error>>,
+    pub(crate) from_env: bool,
+    pub(crate) env_loopback: bool,
 }
 
 impl Clone for ProxyOptions {
@@ -548,45 +547,6 @@ impl ProxyOptions {
             }
             None => Ok(ProxyRules::None),
         }
-    }
-}
-
-impl ClientBuilder {
-    /// HTTP.jl `proxy=`: sends every request of this client through the proxy at `url`
-    /// (`http://[user:password@]host[:port]`, `socks5://`, `socks5h://`; see
-    /// [`Proxy::new`]). The environment's variables are then not consulted, and
-    /// `no_proxy` does not apply. A request can still choose otherwise
-    /// (`RequestBuilder::proxy`, `RequestBuilder::no_proxy`). An invalid URL fails `build`.
-    pub fn proxy(mut self, url: &str) -> ClientBuilder {
-        self.proxy.explicit = Some(Proxy::new(url));
-        self
-    }
-
-    /// Whether to read `http_proxy`, `https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`
-    /// and `no_proxy`/`NO_PROXY` when the client is built (default true, as in curl and
-    /// reqwest). The uppercase `HTTP_PROXY` is ignored, as curl does; [`Proxy`] has the
-    /// rules.
-    pub fn proxy_from_env(mut self, on: bool) -> ClientBuilder {
-        self.proxy.from_env = on;
-        self
-    }
-
-    /// Whether the environment's proxies apply to loopback targets too (`localhost`,
-    /// `*.localhost`, `127.0.0.0/8`, `::1`; default false, as in Go, Ruby and browsers: the
-    /// proxy's loopback is not this machine's). curl sends them through the proxy unless
-    /// `no_proxy` lists them. A proxy set with [`proxy`](Self::proxy) or on the request
-    /// applies to loopback whatever this says.
-    pub fn proxy_loopback(mut self, on: bool) -> ClientBuilder {
-        self.proxy.env_loopback = on;
-        self
-    }
-
-    /// No proxy at all: neither a configured one nor the environment's (a request can
-    /// still name one with `RequestBuilder::proxy`).
-    pub fn no_proxy(mut self) -> ClientBuilder {
-        self.proxy.explicit = None;
-        self.proxy.from_env = false;
-        self
     }
 }
 
