@@ -24,7 +24,8 @@
 //!
 //! | feature | default | what it brings |
 //! |---|---|---|
-//! | `client` | yes | [`Client`], [`get`]/[`post`]..., [`open`], [`download`], proxies, cookies, `client!` |
+//! | `client` | yes | [`Client`], [`get`]/[`post`]..., [`open`], [`download`], proxies, `client!` |
+//! | `cookies` | yes | the client's cookie jar (HTTP.jl's rules, the Public Suffix List), `CookieParseLayer` |
 //! | `server` | yes | [`serve`], [`listen`], [`ServerBuilder`]: HTTP/1.1 and HTTP/2, TLS |
 //! | `router` | yes | [`Router`] (a tower `Service`; also under axum or hyper) |
 //! | `ws` | yes | WebSockets, client and server (implies `client` and `server`) |

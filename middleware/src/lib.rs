@@ -14,6 +14,7 @@
 
 pub mod access_log;
 pub mod body;
+#[cfg(feature = "cookies")]
 pub mod cookies;
 pub mod cross_origin;
 pub mod decompression;

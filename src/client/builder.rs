@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response};
+#[cfg(feature = "cookies")]
 use httpstack_middleware::cookies::{CookieConfig, CookieJar, CookieLayer, Cookies};
 use httpstack_middleware::decompression::{
     Decompression, DecompressionBody, DecompressionConfig, DecompressionLayer,
@@ -44,8 +45,15 @@ pub(crate) type Stack = ClientService;
 /// directly and reads its concrete body, which saves three allocations and the dynamic
 /// calls per request (measured ~4% of the client's instructions).
 pub(crate) type DefaultStack = SetDeadline<
-    Redirect<Headers<Cookies<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>>,
+    Redirect<Headers<CookieStage<Retry<LogErrors<Timeout<Status<Decompression<Transport>>>>>>>>,
 >;
+
+/// The cookie layer's place in [`DefaultStack`]: the layer with the `cookies` feature,
+/// nothing without.
+#[cfg(feature = "cookies")]
+type CookieStage<S> = Cookies<S>;
+#[cfg(not(feature = "cookies"))]
+type CookieStage<S> = S;
 
 /// The response body of [`DefaultStack`].
 pub(crate) type DefaultBody = TimeoutBody<DecompressionBody<hyper::body::Incoming>>;
@@ -64,7 +72,9 @@ pub(crate) struct Defaults {
     pub(crate) retry: RetryConfig,
     pub(crate) retry_budget: Option<RetryBudget>,
     pub(crate) redirect: RedirectConfig,
+    #[cfg(feature = "cookies")]
     pub(crate) cookies: CookieConfig,
+    #[cfg(feature = "cookies")]
     pub(crate) cookie_jar: CookieJar,
 }
 
@@ -193,6 +203,7 @@ impl Client {
     }
 
     /// The jar this client keeps its cookies in.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(&self) -> &CookieJar {
         &self.inner.defaults.cookie_jar
     }
@@ -282,7 +293,9 @@ impl ClientBuilder {
                 retry: RetryConfig::default(),
                 retry_budget: Some(RetryBudget::default()),
                 redirect: RedirectConfig::default(),
+                #[cfg(feature = "cookies")]
                 cookies: CookieConfig::Enabled(true),
+                #[cfg(feature = "cookies")]
                 cookie_jar: CookieJar::new(),
             },
             connect: ConnectOptions {
@@ -506,6 +519,7 @@ impl ClientBuilder {
     /// HTTP.jl `cookies` (default true): send the jar's cookies and store the
     /// `Set-Cookie`s of responses; `false` neither sends nor stores; a map of name →
     /// value sends those cookies on every request (never across origins on a redirect).
+    #[cfg(feature = "cookies")]
     pub fn cookies(mut self, cookies: impl Into<CookieConfig>) -> ClientBuilder {
         self.defaults.cookies = cookies.into();
         self
@@ -514,6 +528,7 @@ impl ClientBuilder {
     /// HTTP.jl `cookiejar`: the jar this client keeps cookies in (default: its own; the
     /// default client behind `httpstack::get` uses [`global_cookie_jar`](crate::client::global_cookie_jar)).
     /// Share one jar between clients by passing clones.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(mut self, jar: CookieJar) -> ClientBuilder {
         self.defaults.cookie_jar = jar;
         self
@@ -757,7 +772,10 @@ impl ClientBuilder {
             None => RetryLayer::from_config(d.retry.clone()).no_budget(),
         };
         let headers = HeadersLayer::new().config(d.header_config.clone());
+        #[cfg(feature = "cookies")]
         let cookies = CookieLayer::new(d.cookie_jar.clone()).cookies(d.cookies.clone());
+        #[cfg(not(feature = "cookies"))]
+        let cookies = tower::layer::util::Identity::new();
         let redirect = RedirectLayer::new().config(d.redirect.clone());
         // The client's stack, innermost first: the one place its order is written (the
         // default stack's type, `DefaultStack`, spells the same order). `$wrap` puts a

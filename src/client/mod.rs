@@ -59,6 +59,7 @@ pub use response::Response;
 pub use transport::transport_error;
 
 use crate::Error;
+#[cfg(feature = "cookies")]
 use httpstack_middleware::cookies::CookieJar;
 
 static CONFIGURED_CLIENT: OnceLock<Client> = OnceLock::new();
@@ -79,21 +80,29 @@ pub fn default_client() -> Client {
         return client.clone();
     }
     THREAD_CLIENT.with(|cell| {
-        cell.get_or_init(
-            || match ClientBuilder::new().cookie_jar(global_cookie_jar()).build() {
-                Ok(client) => client,
-                Err(err) => panic!("httpstack: cannot build the default client: {err}"),
-            },
-        )
+        cell.get_or_init(|| match default_client_builder().build() {
+            Ok(client) => client,
+            Err(err) => panic!("httpstack: cannot build the default client: {err}"),
+        })
         .clone()
     })
 }
 
+/// The default client's settings: the global cookie jar (with `cookies`).
+fn default_client_builder() -> ClientBuilder {
+    #[cfg(feature = "cookies")]
+    return ClientBuilder::new().cookie_jar(global_cookie_jar());
+    #[cfg(not(feature = "cookies"))]
+    ClientBuilder::new()
+}
+
+#[cfg(feature = "cookies")]
 static GLOBAL_JAR: OnceLock<CookieJar> = OnceLock::new();
 
 /// HTTP.jl's global cookie jar: the one the default client (behind [`get`], [`post`]...)
 /// uses on every thread. Other clients have their own unless given this one with
 /// [`ClientBuilder::cookie_jar`].
+#[cfg(feature = "cookies")]
 pub fn global_cookie_jar() -> CookieJar {
     GLOBAL_JAR.get_or_init(CookieJar::new).clone()
 }

@@ -11,6 +11,7 @@ use http::header::{
 };
 use http::{Extensions, HeaderMap, Method, Request};
 use http_body_util::BodyExt;
+#[cfg(feature = "cookies")]
 use httpstack_middleware::cookies::{CookieConfig, CookieJar};
 use httpstack_middleware::decompression::DecompressionConfig;
 use httpstack_middleware::headers::{basic_auth_value, HeadersConfig};
@@ -533,12 +534,14 @@ impl RequestBuilder {
 
     /// HTTP.jl `cookies` for this request: `false` sends and stores none; a map of name
     /// → value sends those (replacing the jar's cookies of the same names).
+    #[cfg(feature = "cookies")]
     pub fn cookies(self, cookies: impl Into<CookieConfig>) -> Self {
         self.extension(cookies.into())
     }
 
     /// HTTP.jl `cookiejar` for this request: read and store cookies in `jar` instead of
     /// the client's.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(self, jar: CookieJar) -> Self {
         self.extension(jar)
     }
