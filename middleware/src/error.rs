@@ -165,6 +165,41 @@ pub enum Delivery {
 /// Cheap to move (one box). `Display` gives one line: what failed, the method and URL in
 /// parentheses; the cause is not repeated there but kept by
 /// [`std::error::Error::source`], for reporters that walk the chain.
+///
+/// ```
+/// use std::error::Error as _;
+/// use httpstack_middleware::{Error, TimeoutKind};
+///
+/// // What a caller does with a failed request: branch on the kind, report the chain.
+/// fn explain(err: &Error) -> String {
+///     if let Some(status) = err.status() {
+///         format!("the server answered {}", status.as_u16())
+///     } else if err.is_timeout() {
+///         format!("gave up waiting: {err}")
+///     } else {
+///         let mut report = err.to_string();
+///         let mut cause = err.source();
+///         while let Some(e) = cause {
+///             report.push_str(&format!(": {e}"));
+///             cause = e.source();
+///         }
+///         report
+///     }
+/// }
+///
+/// let not_found = http::Response::builder().status(404).body(bytes::Bytes::new()).unwrap();
+/// let err = Error::status_error(not_found);
+/// assert!(err.is_status());
+/// assert_eq!(explain(&err), "the server answered 404");
+/// assert_eq!(explain(&Error::timeout(TimeoutKind::Read)), "gave up waiting: read timeout");
+///
+/// let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+/// let err = Error::connect(refused).with_url(&http::Method::GET, "http://127.0.0.1:1/");
+/// assert!(err.is_connect());
+/// // `Display` names what failed and where, not the cause: `source()` gives that.
+/// assert_eq!(err.to_string(), "connect error (GET http://127.0.0.1:1/)");
+/// assert_eq!(explain(&err), "connect error (GET http://127.0.0.1:1/): refused");
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }

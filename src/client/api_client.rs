@@ -68,6 +68,33 @@
 ///   `delete`, `head` and `options`, each returning a [`RequestBuilder`](crate::RequestBuilder);
 ///   `client()` and `base_url()`.
 ///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// httpstack::client! {
+///     /// The users API: JSON.
+///     pub struct UsersApi {
+///         base_url: "http://localhost:8080/api",
+///         headers: [("accept", "application/json")],
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     let h = |name: &str| req.headers()[name].to_str().unwrap().to_owned();
+/// #     http::Response::new(format!("{} {} {}", req.uri(), h("accept"), h("authorization")))
+/// # })).await?;
+/// # let addr = server.local_addr();
+/// // The base URL and a token known only at run time.
+/// let api = UsersApi::builder()
+///     .base_url(format!("http://{addr}/api"))
+///     .bearer_auth("s3cr3t")
+///     .build()?;
+/// let resp = api.get("/users/7").await?;
+/// assert_eq!(resp.text(), "/api/users/7 application/json Bearer s3cr3t");
+/// # server.close().await; Ok(()) }
+/// ```
+///
 /// A misspelt field does not compile (the error names it: "client!: unknown field
 /// `base_uri`"):
 ///

@@ -83,6 +83,35 @@ pub(crate) struct Defaults {
 /// Cheap to clone (one `Arc`); clones share the pool. Requests start with [`Client::get`]
 /// and friends and are sent by `.await`ing the [`RequestBuilder`]. A `Client` is also a
 /// `tower::Service<http::Request<Body>>`, so it can sit under other layers.
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     match req.uri().query() {
+/// #         Some(q) => http::Response::new(format!("hello {}", q.trim_start_matches("name="))),
+/// #         None => http::Response::builder().status(404).body(String::new()).unwrap(),
+/// #     }
+/// # })).await?;
+/// # let base = format!("http://127.0.0.1:{}", server.port());
+/// use httpstack::Client;
+///
+/// let client = Client::new();
+/// let resp = client.get(format!("{base}/greet")).query(&[("name", "ada")]).await?;
+/// assert_eq!(resp.status(), 200);
+/// assert_eq!(resp.text(), "hello ada");
+///
+/// // 4xx and 5xx answers are errors by default (HTTP.jl's `status_exception`).
+/// let err = client.get(format!("{base}/missing")).await.unwrap_err();
+/// assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
+///
+/// // Clones share one connection pool: hand them to tasks.
+/// let other = client.clone();
+/// let url = format!("{base}/greet?name=bob");
+/// let resp = tokio::spawn(async move { other.get(url).await }).await.unwrap()?;
+/// assert_eq!(resp.text(), "hello bob");
+/// # server.close().await; Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientRef>,
@@ -233,6 +262,38 @@ impl Service<Request<Body>> for Client {
 }
 
 /// Client-wide settings (HTTP.jl's keyword arguments and `Transport` options).
+///
+/// Start from [`Client::builder`], set what differs from HTTP.jl's defaults, then
+/// [`build`](Self::build). Every request of the client starts from these settings; a
+/// request's own options ([`RequestBuilder`]) override them for that request.
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     let h = |name: &str| req.headers()[name].to_str().unwrap().to_owned();
+/// #     let status = if req.uri().path() == "/missing" { 404 } else { 200 };
+/// #     let body = format!("{} {}", h("user-agent"), h("accept"));
+/// #     http::Response::builder().status(status).body(body).unwrap()
+/// # })).await?;
+/// # let base = format!("http://127.0.0.1:{}", server.port());
+/// use std::time::Duration;
+///
+/// let client = httpstack::Client::builder()
+///     .user_agent("my-app/1.0")
+///     .default_header("accept", "application/json")
+///     .connect_timeout(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(30))
+///     .retries(2)
+///     .redirect_limit(5)
+///     .status_exception(false) // a 404 is a response, not an error
+///     .build()?;
+///
+/// let resp = client.get(format!("{base}/whoami")).await?;
+/// assert_eq!(resp.text(), "my-app/1.0 application/json");
+/// assert_eq!(client.get(format!("{base}/missing")).await?.status(), 404);
+/// # server.close().await; Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {

@@ -154,6 +154,27 @@ pub fn options(url: impl AsRef<str>) -> RequestBuilder {
 }
 
 /// HTTP.jl `HTTP.open` on the default client; see [`OpenStream`].
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     let body = req.into_body().collect_bytes().await.unwrap_or_default();
+/// #     http::Response::new(format!("{} bytes stored", body.len()))
+/// # })).await?;
+/// # let url = format!("http://127.0.0.1:{}/logs/today", server.port());
+/// // Upload lines as they are produced, then read the answer.
+/// let mut stream = httpstack::open(http::Method::PUT, &url)?;
+/// for line in ["GET / 200\n", "GET /about 200\n", "GET /missing 404\n"] {
+///     stream.write(line).await?;
+/// }
+/// let head = stream.start_read().await?; // ends the upload, waits for the head
+/// assert_eq!(head.status(), 200);
+/// let answer = stream.read_chunk().await?.unwrap_or_default();
+/// assert_eq!(answer, "42 bytes stored");
+/// stream.close_read().await?;
+/// # server.close().await; Ok(()) }
+/// ```
 pub fn open(method: Method, url: impl AsRef<str>) -> Result<OpenStream, Error> {
     default_client().open(method, url)
 }
@@ -161,6 +182,24 @@ pub fn open(method: Method, url: impl AsRef<str>) -> Result<OpenStream, Error> {
 /// HTTP.jl `download(url, local_path)` on the default client: streams a GET to a file and
 /// returns its path. `path` may be a file, or a directory (the name then comes from
 /// Content-Disposition or the URL); [`download_temp`] picks a temporary directory.
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<httpstack::Body>| async {
+/// #     http::Response::new(String::from("id,name\n1,ada\n"))
+/// # })).await?;
+/// # let base = format!("http://127.0.0.1:{}", server.port());
+/// let dir = tempfile::tempdir()?;
+/// // Into a directory: the file is named from the response (here the URL).
+/// let path = httpstack::download(format!("{base}/exports/users.csv"), dir.path())
+///     .update_period(None) // no progress reports
+///     .await?;
+/// assert_eq!(path, dir.path().join("users.csv"));
+/// assert_eq!(std::fs::read_to_string(&path)?, "id,name\n1,ada\n");
+/// # server.close().await; Ok(()) }
+/// ```
 pub fn download(url: impl AsRef<str>, path: impl Into<PathBuf>) -> Download {
     Download::new(default_client(), url.as_ref(), Some(path.into()))
 }

@@ -53,6 +53,37 @@ impl<K: AsRef<str>, V: AsRef<str>> KeyValue for &(K, V) {
 /// here overrides the client's default for this request only.
 ///
 /// Errors in the builder (a bad URL or header) are kept and returned when it is sent.
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     let (parts, body) = req.into_parts();
+/// #     let body = body.collect_bytes().await.unwrap_or_default();
+/// #     let text = format!("{} {} {} {} {}", parts.method, parts.uri, parts.headers["x-request-id"].to_str().unwrap(),
+/// #         parts.headers["content-type"].to_str().unwrap(), String::from_utf8_lossy(&body));
+/// #     http::Response::builder().status(201).body(text).unwrap()
+/// # })).await?;
+/// # let base = format!("http://127.0.0.1:{}", server.port());
+/// use std::time::Duration;
+///
+/// let resp = httpstack::post(format!("{base}/items"))
+///     .query(&[("dry_run", "true")])
+///     .header("x-request-id", "42")
+///     .json(&serde_json::json!({ "name": "widget" }))
+///     .timeout(Duration::from_secs(10))
+///     .await?;
+/// assert_eq!(resp.status(), 201);
+/// assert_eq!(
+///     resp.text(),
+///     r#"POST /items?dry_run=true 42 application/json {"name":"widget"}"#
+/// );
+///
+/// // `build` gives the `http::Request` without sending it.
+/// let req = httpstack::get(format!("{base}/items")).header("x-request-id", "43").build()?;
+/// assert_eq!(req.headers()["x-request-id"], "43");
+/// # server.close().await; Ok(()) }
+/// ```
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RequestBuilder {
     client: Client,

@@ -21,6 +21,29 @@ use crate::Error;
 ///
 /// For large bodies use [`RequestBuilder::response_stream`](super::RequestBuilder::response_stream)
 /// or [`Client::open`](super::Client::open) instead of buffering.
+///
+/// ```
+/// # use httpstack::server::{handler_fn, serve};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), httpstack::Error> {
+/// # let server = serve("127.0.0.1:0", handler_fn(|req: http::Request<httpstack::Body>| async move {
+/// #     let res = http::Response::builder();
+/// #     match req.uri().path() {
+/// #         "/old" => res.status(301).header("location", "/user").body(String::new()),
+/// #         _ => res.header("content-type", "application/json").body(r#"{"name":"ada"}"#.to_owned()),
+/// #     }.unwrap()
+/// # })).await?;
+/// # let base = format!("http://127.0.0.1:{}", server.port());
+/// let resp = httpstack::get(format!("{base}/old")).await?;
+/// assert_eq!(resp.status(), http::StatusCode::OK);
+/// assert_eq!(resp.headers()["content-type"], "application/json");
+/// // The redirect was followed: the URL is the final one.
+/// assert_eq!(resp.url().path(), "/user");
+/// assert_eq!(resp.text(), r#"{"name":"ada"}"#);
+///
+/// let user: serde_json::Value = resp.json()?;
+/// assert_eq!(user["name"], "ada");
+/// # server.close().await; Ok(()) }
+/// ```
 pub struct Response {
     parts: http::response::Parts,
     method: Method,

@@ -79,6 +79,31 @@ impl Config {
 }
 
 /// A [`FileServer`] for the files below `root` (HTTP.jl `fileserver`).
+///
+/// ```
+/// use httpstack::files::file_server;
+/// use httpstack::server::serve;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let root = tempfile::tempdir()?;
+/// std::fs::create_dir(root.path().join("css"))?;
+/// std::fs::write(root.path().join("css/site.css"), "body { margin: 0 }")?;
+///
+/// let server = serve("127.0.0.1:0", file_server(root.path())).await?;
+/// let url = format!("http://{}/css/site.css", server.local_addr());
+/// let css = httpstack::get(&url).await?;
+/// assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+/// assert_eq!(css.text(), "body { margin: 0 }");
+///
+/// // A client that has the file already gets 304 Not Modified, without the body.
+/// let etag = css.headers()["etag"].clone();
+/// let again = httpstack::get(&url).header("if-none-match", etag).await?;
+/// assert_eq!(again.status(), 304);
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub fn file_server(root: impl Into<PathBuf>) -> FileServer {
     FileServer::new(root)
 }

@@ -33,17 +33,31 @@ pub(crate) const DEFAULT_INDEX_FILE: &str = "index.html";
 /// `path` is used as given: to serve request paths below a root safely, use
 /// [`file_server`](super::file_server).
 ///
-/// ```no_run
+/// ```
 /// use httpstack::files::serve_file;
 /// use httpstack::server::{handler_fn, serve};
 ///
-/// # async fn demo() -> Result<(), httpstack::Error> {
-/// let server = serve(
-///     "127.0.0.1:8080",
-///     handler_fn(|req| async move { serve_file(&req, "reports/latest.pdf").await }),
-/// )
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let report = dir.path().join("latest.pdf");
+/// std::fs::write(&report, "%PDF-1.7 ...")?;
+///
+/// let server = serve("127.0.0.1:0", handler_fn(move |req| {
+///     let report = report.clone();
+///     async move { serve_file(&req, report).await }
+/// }))
 /// .await?;
-/// # Ok(()) }
+/// let url = format!("http://{}/reports/latest", server.local_addr());
+/// let pdf = httpstack::get(&url).await?;
+/// assert_eq!(pdf.headers()["content-type"], "application/pdf");
+/// assert_eq!(pdf.text(), "%PDF-1.7 ...");
+/// // Ranges come for free: a reader can resume a download.
+/// let tail = httpstack::get(&url).header("range", "bytes=9-").await?;
+/// assert_eq!((tail.status().as_u16(), tail.text().as_str()), (206, "..."));
+/// server.close().await;
+/// # Ok(())
+/// # }
 /// ```
 pub fn serve_file<B>(
     req: &Request<B>,
@@ -55,21 +69,30 @@ pub fn serve_file<B>(
 /// [`serve_file`] with HTTP.jl's options: a `Cache-Control` value, and the `ETag` (on,
 /// off, or computed by the application).
 ///
-/// ```no_run
+/// ```
 /// use httpstack::files::{serve_file_with, FileOptions};
 /// use httpstack::server::{handler_fn, serve};
 ///
-/// # async fn demo() -> Result<(), httpstack::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let report = dir.path().join("latest.pdf");
+/// std::fs::write(&report, "%PDF-1.7 ...")?;
 /// let options = FileOptions::new().cache_control("public, max-age=3600").etag(false);
 /// let server = serve(
-///     "127.0.0.1:8080",
+///     "127.0.0.1:0",
 ///     handler_fn(move |req| {
-///         let options = options.clone();
-///         async move { serve_file_with(&req, "reports/latest.pdf", &options).await }
+///         let (options, report) = (options.clone(), report.clone());
+///         async move { serve_file_with(&req, report, &options).await }
 ///     }),
 /// )
 /// .await?;
-/// # Ok(()) }
+/// let pdf = httpstack::get(format!("http://{}/latest.pdf", server.local_addr())).await?;
+/// assert_eq!(pdf.headers()["cache-control"], "public, max-age=3600");
+/// assert!(pdf.headers().get("etag").is_none());
+/// server.close().await;
+/// # Ok(())
+/// # }
 /// ```
 pub fn serve_file_with<B>(
     req: &Request<B>,

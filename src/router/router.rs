@@ -23,6 +23,33 @@ use crate::{Body, BoxError, Error};
 /// tests: `router.oneshot(Request::new(Body::from("..")))`), axum's `Body` inside an
 /// axum app. Cloning is cheap (the routes are shared); registering on a
 /// clone leaves the others as they were.
+///
+/// ```
+/// use http::{Method, Request, Response, StatusCode};
+/// use httpstack::router::param;
+/// use httpstack::{Body, Router};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let mut router = Router::new();
+/// router.register(Method::GET, "/users/{id:[0-9]+}", |req: Request<Body>| async move {
+///     let id: u64 = param(&req, "id").unwrap_or_default();
+///     Response::new(format!("user {id}"))
+/// })?;
+/// router.not_found(|_req: Request<Body>| async {
+///     Response::builder().status(StatusCode::NOT_FOUND).body(String::from("no such page")).unwrap()
+/// });
+///
+/// let server = httpstack::serve("127.0.0.1:0", router).await?;
+/// let base = format!("http://{}", server.local_addr());
+/// assert_eq!(httpstack::get(format!("{base}/users/7")).await?.text(), "user 7");
+/// let err = httpstack::get(format!("{base}/users/bob")).await.unwrap_err();
+/// assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+/// assert_eq!(err.response().unwrap().body(), "no such page");
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Router<B = Body> {
     inner: Arc<Inner<B>>,
 }
@@ -109,6 +136,38 @@ impl<B: Send + 'static> Router<B> {
     ///
     /// An invalid-input error for a bad pattern: `**` or `{*rest}` not last, an empty or
     /// repeated variable name, a regex that does not compile.
+    ///
+    /// ```
+    /// use http::{Method, Request, Response, StatusCode};
+    /// use httpstack::router::param;
+    /// use httpstack::{Body, Router};
+    /// use tower::ServiceExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), httpstack::Error> {
+    /// async fn create(_req: Request<Body>) -> Response<Body> {
+    ///     Response::builder().status(StatusCode::CREATED).body(Body::empty()).unwrap()
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router
+    ///     .register(Method::GET, "/items/{id}", |req: Request<Body>| async move {
+    ///         Response::new(format!("item {}", param::<String>(&req, "id").unwrap_or_default()))
+    ///     })?
+    ///     .register(Method::POST, "/items", create)?;
+    ///
+    /// // A router is a tower `Service`: try it without a socket.
+    /// let get = Request::get("/items/9").body(Body::empty()).unwrap();
+    /// let resp = router.clone().oneshot(get).await.unwrap();
+    /// assert_eq!(resp.into_body().collect_bytes().await?, "item 9");
+    /// // A path with routes, but none for the method: 405 with `Allow`.
+    /// let delete = Request::delete("/items").body(Body::empty()).unwrap();
+    /// let resp = router.oneshot(delete).await.unwrap();
+    /// assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    /// assert_eq!(resp.headers()["allow"], "POST");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register<H, M>(
         &mut self,
         method: Method,

@@ -48,6 +48,32 @@ const DEFAULT_BACKLOG: u32 = 128;
 ///
 /// A timeout set to `None` or zero is off, as HTTP.jl's `0` is. Which option applies to
 /// which protocol is in the [module docs](super#options).
+///
+/// ```
+/// use std::time::Duration;
+/// use httpstack::server::{handler_fn, Server};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let server = Server::bind("127.0.0.1:0")
+///     .max_body_bytes(1024)
+///     .read_timeout(Duration::from_secs(30))
+///     .grace_period(Duration::from_secs(5))
+///     .serve(handler_fn(|req: http::Request<httpstack::Body>| async move {
+///         let body = req.into_body().collect_bytes().await.unwrap_or_default();
+///         http::Response::new(format!("{} bytes", body.len()))
+///     }))
+///     .await?;
+///
+/// let url = format!("http://{}/upload", server.local_addr());
+/// assert_eq!(httpstack::post(&url).body("hello").await?.text(), "5 bytes");
+/// // Over `max_body_bytes`: 413, without reaching the handler.
+/// let err = httpstack::post(&url).body(vec![0u8; 2048]).await.unwrap_err();
+/// assert_eq!(err.status(), Some(http::StatusCode::PAYLOAD_TOO_LARGE));
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "a ServerBuilder does nothing until `.serve(service).await`"]
 pub struct ServerBuilder<A> {
     addr: A,

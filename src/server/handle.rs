@@ -19,6 +19,31 @@ use super::conn::connection_count::ConnectionCount;
 ///
 /// `Server` is cheap to clone (one `Arc`): every clone controls the same server, so one
 /// task can [`wait`](Server::wait) while another closes it.
+///
+/// ```
+/// use httpstack::server::{handler_fn, serve};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let server = serve("127.0.0.1:0", handler_fn(|_req| async {
+///     http::Response::new(String::from("up"))
+/// }))
+/// .await?;
+/// // Port 0: the OS picked a free port, which the handle tells.
+/// assert_ne!(server.port(), 0);
+/// let url = format!("http://{}/health", server.local_addr());
+/// assert_eq!(httpstack::get(&url).await?.text(), "up");
+///
+/// // One task waits for the server to stop; another closes it, gracefully.
+/// let waiter = tokio::spawn({
+///     let server = server.clone();
+///     async move { server.wait().await }
+/// });
+/// server.close().await;
+/// waiter.await.unwrap();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Server {
     shared: Arc<Shared>,

@@ -17,6 +17,28 @@ use crate::Error;
 /// # Errors
 ///
 /// A server error when the address cannot be bound.
+///
+/// ```
+/// use httpstack::server::{listen, Stream};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// // Each line goes to the client as it is written: the response is never held whole.
+/// let server = listen("127.0.0.1:0", |mut http: Stream| async move {
+///     http.set_header("content-type", "text/plain")?;
+///     for n in 1..=3 {
+///         http.write(format!("line {n}\n")).await?;
+///     }
+///     http.close_write()
+/// })
+/// .await?;
+///
+/// let resp = httpstack::get(format!("http://{}/lines", server.local_addr())).await?;
+/// assert_eq!(resp.text(), "line 1\nline 2\nline 3\n");
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn listen<H: StreamHandler>(
     addr: impl ToSocketAddrs,
     handler: H,

@@ -20,6 +20,28 @@ use crate::{BoxError, Error};
 ///
 /// A server error when the address cannot be bound.
 ///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use httpstack::server::{handler_fn, serve};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let visits = Arc::new(AtomicUsize::new(0));
+/// let server = serve("127.0.0.1:0", handler_fn(move |req: http::Request<httpstack::Body>| {
+///     let n = visits.fetch_add(1, Ordering::SeqCst) + 1;
+///     async move { http::Response::new(format!("visit {n} to {}", req.uri().path())) }
+/// }))
+/// .await?;
+///
+/// let base = format!("http://{}", server.local_addr());
+/// assert_eq!(httpstack::get(format!("{base}/a")).await?.text(), "visit 1 to /a");
+/// assert_eq!(httpstack::get(format!("{base}/b")).await?.text(), "visit 2 to /b");
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
+///
 /// [`handler_fn`]: super::handler_fn
 pub async fn serve<S, B>(addr: impl ToSocketAddrs, service: S) -> Result<Server, Error>
 where

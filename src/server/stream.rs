@@ -47,6 +47,38 @@ pub(crate) struct StreamChannels {
 /// that returns without having set a status or written anything gets its client a
 /// `500 Internal Server Error`, as in HTTP.jl; so does one that fails (returns `Err` or
 /// panics) before the head has gone out — after that, the response is cut off.
+///
+/// ```
+/// use httpstack::server::{listen, Stream};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let server = listen("127.0.0.1:0", |mut http: Stream| async move {
+///     if http.method() != http::Method::POST {
+///         http.set_status(405)?;
+///         http.set_header("allow", "POST")?;
+///         return http.close_write();
+///     }
+///     // Count the upload as it arrives, without holding it.
+///     let mut total = 0;
+///     while let Some(chunk) = http.read_chunk().await? {
+///         total += chunk.len();
+///     }
+///     http.set_status(201)?;
+///     http.write(format!("stored {total} bytes")).await?;
+///     http.close_write()
+/// })
+/// .await?;
+///
+/// let url = format!("http://{}/upload", server.local_addr());
+/// let resp = httpstack::post(&url).body_chunks(vec!["abc", "defg"]).await?;
+/// assert_eq!((resp.status().as_u16(), resp.text().as_str()), (201, "stored 7 bytes"));
+/// let err = httpstack::get(&url).await.unwrap_err();
+/// assert_eq!(err.status(), Some(http::StatusCode::METHOD_NOT_ALLOWED));
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Stream {
     request: Parts,
     body: Option<Body>,

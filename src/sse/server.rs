@@ -143,6 +143,34 @@ impl SseConfig {
 /// frame on HTTP/2). When the client goes away the body is dropped and the producer's next
 /// [`SseSender::send`] fails, so a producer that stops on the first error never leaks.
 /// Must be called within a tokio runtime (the producer is spawned).
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use httpstack::server::{handler_fn, serve};
+/// use httpstack::sse::{sse_stream, SseEvent};
+/// use http::StatusCode;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let server = serve("127.0.0.1:0", handler_fn(|_req: http::Request<httpstack::Body>| async {
+///     sse_stream(StatusCode::OK, |tx| async move {
+///         tx.send(SseEvent::new("job 7 started").event("status")).await?;
+///         tx.send(SseEvent::new("50%").event("progress").id("1")).await?;
+///         tx.send(SseEvent::new("done").event("status").id("2")).await
+///     })
+/// }))
+/// .await?;
+///
+/// let url = format!("http://{}/jobs/7/events", server.local_addr());
+/// let mut events = httpstack::get(&url).sse().await?;
+/// let first = events.next().await.unwrap()?;
+/// assert_eq!((first.event_type(), first.data.as_str()), ("status", "job 7 started"));
+/// let rest: Vec<_> = events.map(|e| e.map(|e| e.data)).collect().await;
+/// assert_eq!(rest.into_iter().collect::<Result<Vec<_>, _>>()?, ["50%", "done"]);
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub fn sse_stream<F, Fut>(status: StatusCode, producer: F) -> http::Response<Body>
 where
     F: FnOnce(SseSender) -> Fut,
@@ -154,6 +182,43 @@ where
 
 /// The producer's end of an SSE response; cheap to clone (every clone feeds the same
 /// response, which ends when all are dropped).
+///
+/// A producer that waits on something between events watches
+/// [`closed`](Self::closed) too, so it stops as soon as the client goes away:
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_util::StreamExt;
+/// use httpstack::server::{handler_fn, serve};
+/// use httpstack::sse::{sse_stream, SseSender};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let clock = |tx: SseSender| async move {
+///     tx.comment("ticking every 10 ms").await?; // clients skip comments
+///     let mut ticks = tokio::time::interval(Duration::from_millis(10));
+///     for n in 0.. {
+///         tokio::select! {
+///             _ = ticks.tick() => tx.send(format!("tick {n}")).await?,
+///             _ = tx.closed() => break, // the client went away
+///         }
+///     }
+///     Ok::<_, httpstack::Error>(())
+/// };
+/// let server = serve("127.0.0.1:0", handler_fn(move |_req: http::Request<httpstack::Body>| {
+///     async move { sse_stream(http::StatusCode::OK, clock) }
+/// }))
+/// .await?;
+///
+/// let url = format!("http://{}/clock", server.local_addr());
+/// let events = httpstack::get(&url).sse().await?;
+/// let first_two: Vec<_> = events.take(2).map(|e| e.unwrap().data).collect().await;
+/// assert_eq!(first_two, ["tick 0", "tick 1"]);
+/// // The stream was dropped: the producer stops, so the server closes at once.
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct SseSender {
     tx: mpsc::UnboundedSender<Queued>,

@@ -55,6 +55,30 @@ pub async fn open(url: impl AsRef<str>) -> Result<WebSocket, Error> {
 /// HTTP.jl `WebSockets.open(f, url)`: opens a WebSocket, runs `f` with it, and closes it
 /// when `f` is done — with 1000, or 1008 when `f` failed with anything but a close —
 /// unless `f` closed it already. Returns what `f` returned.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use httpstack::ws;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// # let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+/// #     for price in ["101.5", "101.7", "101.2"] { ws.send(price).await?; }
+/// #     Ok(())
+/// # }).await?;
+/// # let url = format!("ws://{}/prices", server.server_addr());
+/// let prices = ws::open_with(url, |mut ws| async move {
+///     // As a `Stream`, a WebSocket ends when the server closes normally.
+///     let mut prices = Vec::new();
+///     while let Some(message) = ws.next().await {
+///         prices.push(message?.as_text().unwrap_or_default().parse::<f64>().unwrap());
+///     }
+///     Ok(prices)
+/// })
+/// .await?;
+/// assert_eq!(prices, [101.5, 101.7, 101.2]);
+/// # server.close().await; Ok(()) }
+/// ```
 pub async fn open_with<F, Fut, T>(url: impl AsRef<str>, f: F) -> Result<T, Error>
 where
     F: FnOnce(WebSocket) -> Fut,
@@ -64,6 +88,31 @@ where
 }
 
 /// Starts a [`Connect`]: a WebSocket client handshake to `url` with options.
+///
+/// ```
+/// use std::time::Duration;
+/// use httpstack::ws;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// # let server = ws::upgrade(|mut ws: ws::WebSocket| async move {
+/// #     let token = ws.request().headers()["authorization"].to_str().unwrap_or("").to_owned();
+/// #     ws.send(format!("welcome, {token}")).await
+/// # })
+/// # .protocols(["chat.v2"])
+/// # .listen("127.0.0.1:0")
+/// # .await?;
+/// # let url = format!("ws://{}/chat", server.server_addr());
+/// let mut ws = ws::connect(url)
+///     .header("authorization", "Bearer s3cr3t")
+///     .protocols(["chat.v2", "chat.v1"])
+///     .connect_timeout(Duration::from_secs(5))
+///     .read_idle_timeout(Duration::from_secs(60))
+///     .await?;
+/// assert_eq!(ws.subprotocol(), Some("chat.v2"));
+/// assert_eq!(ws.receive().await?.as_text(), Some("welcome, Bearer s3cr3t"));
+/// # server.close().await; Ok(()) }
+/// ```
 pub fn connect(url: impl AsRef<str>) -> Connect {
     Connect {
         url: url.as_ref().to_owned(),

@@ -77,6 +77,34 @@ fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -
 /// requests are held to the same origin by default (an `Origin` whose host and port
 /// differ from `Host` gets 403; see [`Upgrade::allowed_origins`],
 /// [`Upgrade::allow_any_origin`] and [`Upgrade::check_origin`]).
+///
+/// ```
+/// use http::{Method, Request, Response};
+/// use httpstack::{ws, Body, Router};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let chat = ws::upgrade(|mut ws: ws::WebSocket| async move {
+///     while let Ok(message) = ws.receive().await {
+///         ws.send(message).await?; // echo until the client closes
+///     }
+///     Ok(())
+/// });
+/// let mut router = Router::new();
+/// router
+///     .register(Method::GET, "/", |_req: Request<Body>| async { Response::new(Body::from("home")) })?
+///     .register(Method::GET, "/chat", chat)?;
+/// let server = httpstack::serve("127.0.0.1:0", router).await?;
+///
+/// let mut ws = ws::open(format!("ws://{}/chat", server.local_addr())).await?;
+/// ws.send("hi").await?;
+/// assert_eq!(ws.receive().await?.as_text(), Some("hi"));
+/// ws.close(1000, "bye").await?;
+/// assert_eq!(httpstack::get(format!("http://{}/", server.local_addr())).await?.text(), "home");
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub fn upgrade<H, Fut>(handler: H) -> Upgrade<H>
 where
     H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,
@@ -648,6 +676,27 @@ where
 /// `addr` (HTTP/1.1, and HTTP/2 extended CONNECT) and runs `handler` per connection.
 /// For WebSocket settings use [`Upgrade::listen`]; for server options (TLS, timeouts,
 /// ...) or other routes, mount [`upgrade`] in [`Server::bind`] instead.
+///
+/// ```
+/// use httpstack::ws;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+///     let name = ws.receive().await?;
+///     ws.send(format!("hello {}", name.as_text().unwrap_or("stranger"))).await
+/// })
+/// .await?;
+///
+/// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+/// ws.send("ada").await?;
+/// assert_eq!(ws.receive().await?.as_text(), Some("hello ada"));
+/// // The handler returned: the server closed the connection normally.
+/// assert!(ws.receive().await.unwrap_err().is_ok());
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn listen<H, Fut>(addr: impl ToSocketAddrs, handler: H) -> Result<WsServer, Error>
 where
     H: Fn(WebSocket) -> Fut + Clone + Send + Sync + 'static,

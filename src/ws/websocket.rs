@@ -57,6 +57,35 @@ pub(crate) struct Handshake {
 /// Dropping a `WebSocket` that is still open closes it with 1000. Under
 /// [`open_with`](super::open_with) and the server's handler the close is a full closing
 /// handshake, with 1011 when the handler failed.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use httpstack::ws;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), httpstack::Error> {
+/// // The server side: iterate the messages, answer each.
+/// let server = ws::listen("127.0.0.1:0", |mut ws: ws::WebSocket| async move {
+///     while let Some(message) = ws.next().await {
+///         let message = message?;
+///         ws.send(format!("{} bytes, text: {}", message.len(), message.is_text())).await?;
+///     }
+///     Ok(())
+/// })
+/// .await?;
+///
+/// // The client side: send text and binary, receive the answers, close.
+/// let mut ws = ws::open(format!("ws://{}/", server.server_addr())).await?;
+/// ws.send("hello").await?;
+/// ws.send(vec![1u8, 2, 3]).await?;
+/// assert_eq!(ws.receive().await?.as_text(), Some("5 bytes, text: true"));
+/// assert_eq!(ws.receive().await?.as_text(), Some("3 bytes, text: false"));
+/// ws.close(1000, "done").await?;
+/// assert!(!ws.is_open());
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct WebSocket {
     /// `None` once split, or handed back to the task that runs the handler.
     stream: Option<Inner>,
