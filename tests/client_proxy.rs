@@ -153,7 +153,7 @@ async fn proxy_auth_407_and_credentials() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(407), "{err}");
     let err = bounded(anonymous.get(&https_url)).await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
-    let message = support::report(&err);
+    let message = err.report();
     for part in [
         proxy.url().as_str(),
         "407",
@@ -166,7 +166,7 @@ async fn proxy_auth_407_and_credentials() {
     // Wrong credentials: refused, and the password is never printed.
     let wrong = with(&proxy.url_with("proxyuser", "wrongpass"));
     let err = bounded(wrong.get(&https_url)).await.unwrap_err();
-    let message = format!("{} {err:?}", support::report(&err));
+    let message = format!("{} {err:?}", err.report());
     assert!(message.contains("rejected the credentials"), "{message}");
     assert!(!message.contains("wrongpass"), "{message}");
     let err = bounded(wrong.get(&http_url)).await.unwrap_err();
@@ -243,7 +243,7 @@ async fn an_unreachable_proxy_is_a_connect_error_naming_it() {
         // Retries would only wait longer for the same answer.
         let err = bounded(client.get(url).retry(false)).await.unwrap_err();
         assert!(err.is_connect(), "{url}: {err:?}");
-        let message = support::report(&err);
+        let message = err.report();
         assert!(
             message.contains(&format!("proxy http://127.0.0.1:{port}")),
             "{message}"
@@ -395,24 +395,18 @@ async fn socks5_tunnels_http_and_https() {
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
-    let message = format!("{} {err:?}", support::report(&err));
+    let message = format!("{} {err:?}", err.report());
     assert!(message.contains("rejected the credentials"), "{message}");
     assert!(!message.contains("nope-pass"), "{message}");
     let anonymous = through("socks5h", "");
     let err = bounded(anonymous.get(format!("http://localhost:{}/", origin.port())))
         .await
         .unwrap_err();
-    assert!(
-        support::report(&err).contains("requires authentication"),
-        "{err}"
-    );
+    assert!(err.report().contains("requires authentication"), "{err}");
     let err = bounded(remote.get("http://127.0.0.1:1/").retry(false))
         .await
         .unwrap_err();
-    assert!(
-        support::report(&err).contains("connection refused"),
-        "{err}"
-    );
+    assert!(err.report().contains("connection refused"), "{err}");
 
     origin.close().await;
     tls.close().await;

@@ -89,8 +89,7 @@ async fn unknown_ca_is_a_connect_error_unless_verification_is_off() {
     let err = bounded(client.get(&url)).await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     assert!(
-        support::report(&err).contains("UnknownIssuer")
-            || support::report(&err).to_lowercase().contains("unknown"),
+        err.report().contains("UnknownIssuer") || err.report().to_lowercase().contains("unknown"),
         "{err}"
     );
 

@@ -553,7 +553,7 @@ async fn line_and_event_limits_are_typed_errors() {
     );
     let err = within("limit", source.next()).await.unwrap().unwrap_err();
     assert!(
-        support::report(&err).contains("longer than the limit of 1024 bytes"),
+        err.report().contains("longer than the limit of 1024 bytes"),
         "{err}"
     );
     assert!(within("closed", source.next()).await.is_none());

@@ -143,7 +143,7 @@ async fn proxy_credentials_407_and_401() {
             .unwrap_err();
         assert!(err.is_connect(), "case {url}: {err:?}");
         assert_eq!(err.url(), Some(url.as_str()), "case {url}");
-        let message = support::report(&err);
+        let message = err.report();
         println!("case {url}: {message}");
         for part in ["407", "CONNECT", "no credentials"] {
             assert!(message.contains(part), "case {url}: {part:?} in {message}");
@@ -156,7 +156,7 @@ async fn proxy_credentials_407_and_401() {
         let err = bounded(ws::connect(&url).client(wrong.clone()))
             .await
             .unwrap_err();
-        let message = format!("{} {err:?}", support::report(&err));
+        let message = format!("{} {err:?}", err.report());
         assert!(err.is_connect(), "case {url}: {message}");
         assert!(
             message.contains("rejected the credentials"),
@@ -192,7 +192,7 @@ async fn per_connection_proxy_overrides_the_client() {
     let err = bounded(ws::connect(&ws_url).client(locked.clone()))
         .await
         .unwrap_err();
-    assert!(support::report(&err).contains("407"), "{err}");
+    assert!(err.report().contains("407"), "{err}");
     // ...a connection can name another proxy, or go direct.
     for url in [&ws_url, &wss_url] {
         let ws = bounded(

@@ -513,6 +513,23 @@ impl Error {
     pub fn is_io(&self) -> bool {
         self.inner.kind == ErrorKind::Io
     }
+
+    /// The error and each of its causes on one line, `: `-separated (what `anyhow`'s
+    /// `{:#}` prints): `Display` says what failed and where, `source()` gives the causes,
+    /// this joins them for a log line or a test's message.
+    ///
+    /// ```
+    /// let err = httpstack_middleware::Error::request(std::io::Error::other("reset by peer"));
+    /// assert_eq!(err.report(), "request error: reset by peer");
+    /// ```
+    pub fn report(&self) -> String {
+        std::iter::successors(Some(self as &(dyn std::error::Error + 'static)), |e| {
+            e.source()
+        })
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+    }
 }
 
 /// Removes `user:password@` from a URL so it can be printed or logged.

@@ -751,13 +751,7 @@ mod tests {
             let err = form("b").part("f", part).into_body().collect_bytes().await;
             let err = err.unwrap_err();
             // The cause is in the source chain (Display does not repeat it).
-            let message =
-                std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
-                    e.source()
-                })
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
+            let message = err.report();
             assert!(
                 message.contains("length was set to"),
                 "{declared}: {message}"

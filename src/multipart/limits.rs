@@ -39,6 +39,15 @@ pub struct MultipartLimits {
 }
 
 impl MultipartLimits {
+    /// The limits a request carries as an extension (a server or a layer put them
+    /// there), else the defaults.
+    pub(crate) fn of<B>(req: &http::Request<B>) -> MultipartLimits {
+        req.extensions()
+            .get::<MultipartLimits>()
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// The defaults: 128 parts, 16 MiB per part, 64 MiB in all, 16 KiB and 32 header
     /// lines of headers per part, 1 KiB form-data names, 8 levels of nesting.
     pub const fn new() -> Self {

@@ -413,11 +413,7 @@ where
     B: http_body::Body,
     B::Error: Into<BoxError>,
 {
-    let limits = req
-        .extensions()
-        .get::<MultipartLimits>()
-        .copied()
-        .unwrap_or_default();
+    let limits = MultipartLimits::of(&req);
     read_multipart_mixed_with(req, limits).await
 }
 

@@ -46,11 +46,7 @@ where
     B::Data: Into<Bytes>,
     B::Error: Into<BoxError>,
 {
-    let limits = req
-        .extensions()
-        .get::<MultipartLimits>()
-        .copied()
-        .unwrap_or_default();
+    let limits = MultipartLimits::of(&req);
     parse_multipart_form_with(req, limits)
 }
 

@@ -400,12 +400,7 @@ mod tests {
     async fn event_larger_than_max_len_is_refused() {
         let (tx, _response) = SseConfig::new().max_len(8).channel(StatusCode::OK);
         let err = tx.send("0123456789").await.unwrap_err();
-        let chain = std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
-            e.source()
-        })
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ");
+        let chain = err.report();
         assert!(err.is_body() && chain.contains("max_len"), "{chain}");
     }
 

@@ -1180,13 +1180,7 @@ mod tests {
             assert_eq!(err.kind(), &kind, "case {case}");
             assert_eq!(err.retries(), Some(2), "case {case}");
             // What an error reporter prints: the error, then its causes.
-            let shown =
-                std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
-                    e.source()
-                })
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
+            let shown = err.report();
             assert!(!shown.contains("http://"), "case {case}: {shown}");
             // Nothing said twice, nothing lost.
             let kind_shown = Error::new(kind).to_string();

@@ -52,12 +52,3 @@ pub async fn until_for(limit: Duration, what: &str, mut condition: impl FnMut() 
     })
     .await
 }
-
-/// An error and its causes on one line, as chain reporters (`anyhow`'s `{:#}`) print them:
-/// `Error`'s own `Display` leaves the cause to `source()`.
-pub fn report(err: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(err), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
-}
