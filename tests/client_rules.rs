@@ -600,3 +600,51 @@ async fn an_http2_keep_alive_ping_finds_a_dead_connection_and_the_request_is_ret
     // froze; the test is about the client, so it does not wait.
     server.force_close();
 }
+
+/// An HTTP/2 stream the server resets after the response head and part of the body: the
+/// body read fails, and the error says the exchange was cut (HTTP.jl `isaborted`). The
+/// server is `httpstack::h2::Session`, which sends exactly the frames asked for.
+#[tokio::test]
+async fn is_aborted_when_an_http2_stream_is_reset_mid_body() {
+    use httpstack::h2::{frame::ErrorCode, Action, Event, Headers, Role, Session};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let session = Session::new(tcp, Role::Server);
+        while let Some(event) = session.take_evt().await {
+            let Event::RecvHeaders { stream, .. } = event else {
+                continue;
+            };
+            let headers = Headers::from_iter([
+                (":status", "200".to_string()),
+                ("content-length", "1000".to_string()),
+            ]);
+            let _ = session.put_act(Action::SendHeaders {
+                stream,
+                headers,
+                end_stream: false,
+            });
+            let data = bytes::Bytes::from_static(b"the first part");
+            let _ = session.put_act(Action::SendData {
+                stream,
+                data,
+                end_stream: false,
+            });
+            let code = ErrorCode::INTERNAL_ERROR;
+            let _ = session.put_act(Action::Reset { stream, code });
+        }
+    });
+    let client = Client::builder()
+        .http2_prior_knowledge()
+        .retry(false)
+        .build()
+        .unwrap();
+    let err = within("request", client.get(format!("http://{addr}/")))
+        .await
+        .unwrap_err();
+    assert!(err.is_aborted(), "{}", err.report());
+    assert!(!err.is_connect() && !err.is_timeout(), "{}", err.report());
+}

@@ -763,7 +763,7 @@ async fn fetch(client: Client, request: Request<Body>, verbose: u8) -> Result<Re
             (parts, read_body(body).await)
         }
     };
-    let body = body.map_err(|e| Error::from_boxed(e).with_request(&method, &uri))?;
+    let body = body.map_err(|e| super::transport::body_error(e).with_request(&method, &uri))?;
     Ok(Response::new(parts, method, uri, body))
 }
 

@@ -712,6 +712,18 @@ pub fn transport_error(err: hyper_util::client::legacy::Error) -> Error {
     }
 }
 
+/// httpstack's [`Error`] from a failure reading a response body: an HTTP/2 stream the
+/// peer reset (or a connection that broke) mid-body is marked aborted, as the transport
+/// marks such failures on the response head.
+pub(crate) fn body_error(err: BoxError) -> Error {
+    let delivery = delivery(&*err);
+    let error = Error::from_boxed(err);
+    match delivery {
+        Some(delivery) if error.delivery().is_none() => error.with_delivery(delivery),
+        _ => error,
+    }
+}
+
 /// How far an exchange that failed with HTTP/2 `err` got.
 fn delivery(err: &(dyn std::error::Error + 'static)) -> Option<Delivery> {
     let h2 = source_chain(err).find_map(|e| e.downcast_ref::<h2::Error>())?;
