@@ -811,10 +811,12 @@ impl ClientBuilder {
             return Err(err);
         }
         let settings = self.clone();
-        // Without a crypto provider the client still speaks http://.
-        let tls = match self.tls.build() {
-            Err(err) if self.tls.custom.is_none() && crate::tls::provider().is_err() => Err(err),
-            result => Ok(result?),
+        // Without a crypto provider (and no config of the user's) the client still speaks
+        // http://; https:// then fails with the provider's error. Any other TLS error
+        // fails `build`.
+        let tls = match crate::tls::provider() {
+            Err(no_provider) if self.tls.custom.is_none() => Err(no_provider),
+            _ => Ok(self.tls.build()?),
         };
         let connector = Connector::new(&self.connect, tls);
         let proxies = self.proxy.resolve()?;
@@ -860,13 +862,13 @@ impl ClientBuilder {
                 $wrap!(s, deadline, "deadline")
             }};
         }
+        macro_rules! unboxed {
+            ($s:expr, $layer:ident, $name:literal) => {
+                $layer.layer($s)
+            };
+        }
         let (stack, default_stack) = if self.layers.is_empty() && !self.observe {
             // Unboxed: `send` calls it directly.
-            macro_rules! unboxed {
-                ($s:expr, $layer:ident, $name:literal) => {
-                    $layer.layer($s)
-                };
-            }
             macro_rules! no_user_layers {
                 ($s:expr, $apply:ident) => {
                     $s
@@ -877,9 +879,19 @@ impl ClientBuilder {
                 .map_response(|resp: Response<DefaultBody>| resp.map(Body::wrap))
                 .service(default_stack.clone());
             (ClientService::new(stack), Some(default_stack))
+        } else if !self.observe {
+            // The user's layers in their places: the stack is boxed where they go in (the
+            // type they wrap) and once at the top, not once per built-in layer.
+            let layers = &self.layers;
+            macro_rules! boxed_at_user_layers {
+                ($s:expr, $apply:ident) => {
+                    layers.$apply(boxed($s, "", false), false)
+                };
+            }
+            let stack = client_stack!(transport, unboxed, boxed_at_user_layers);
+            (boxed(stack, "deadline", false), None)
         } else {
-            // Boxed between layers, with the user's layers in their places; with
-            // observe_layers each layer is timed on its own.
+            // observe_layers: boxed between layers, each layer timed on its own.
             let (layers, observe) = (&self.layers, self.observe);
             macro_rules! boxed {
                 ($s:expr, $layer:ident, $name:literal) => {
