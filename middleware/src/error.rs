@@ -352,6 +352,17 @@ impl Error {
         &self.inner.kind
     }
 
+    /// The human message given with [`with_message`](Self::with_message), if any (what
+    /// `Display` shows after the kind).
+    ///
+    /// ```
+    /// let err = httpstack_middleware::Error::invalid_input("header `x-id` is not ASCII");
+    /// assert_eq!(err.message(), Some("header `x-id` is not ASCII"));
+    /// ```
+    pub fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+
     /// The request method, when known.
     pub fn method(&self) -> Option<&Method> {
         self.inner.method.as_ref()

@@ -782,19 +782,8 @@ fn for_ws_url(err: Error, url: &str) -> Error {
             None => Error::new(kind),
         },
         kind => {
-            // Display is "<kind>[: <message>] (<method> <url>)...": the message is what
-            // lies between the kind and the method and URL.
-            let bare = Error::new(kind.clone()).to_string();
-            let shown = err.to_string();
-            let message = err
-                .method()
-                .zip(err.url())
-                .and_then(|(method, http_url)| shown.split_once(&format!(" ({method} {http_url})")))
-                .and_then(|(before, _)| before.strip_prefix(bare.as_str()))
-                .and_then(|rest| rest.strip_prefix(": "))
-                .map(str::to_owned);
             let mut rebuilt = Error::new(kind);
-            if let Some(message) = message {
+            if let Some(message) = err.message() {
                 rebuilt = rebuilt.with_message(message);
             }
             if std::error::Error::source(&err).is_some() {
