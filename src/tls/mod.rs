@@ -46,6 +46,20 @@ pub use server::{server_config_from_pem, server_config_from_pem_bytes};
 /// program installed (`CryptoProvider::install_default`) first, else the one the crate's
 /// feature compiles in (`tls-aws-lc`, else `tls-ring`).
 ///
+/// Use it for configs of one's own, so they match the crate's (e.g. a verifier for
+/// client certificates):
+///
+/// ```
+/// let provider = httpstack::tls::provider()?;
+/// // With the default `tls-aws-lc`, the post-quantum hybrid is offered first.
+/// let first = provider.kx_groups[0].name();
+/// assert_eq!(first, rustls::NamedGroup::X25519MLKEM768);
+/// let _config = rustls::ClientConfig::builder_with_provider(provider)
+///     .with_safe_default_protocol_versions()
+///     .map_err(|e| httpstack::Error::invalid_input("TLS versions").with_source(e))?;
+/// # Ok::<(), httpstack::Error>(())
+/// ```
+///
 /// # Errors
 /// An invalid-input error when no provider is installed and neither feature is on.
 pub fn provider() -> Result<Arc<CryptoProvider>, Error> {
